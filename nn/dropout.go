@@ -1,0 +1,243 @@
+package nn
+
+import (
+	"fmt"
+	"hash"
+	"math/rand/v2"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// DropoutMask is the mask of a Dropout op. It is owned by the trainer, which
+// calls Resample before each training step with its per-run RNG, and
+// SetTraining to switch the op between dropout and identity.
+//
+// A DropoutMask is not safe for concurrent use.
+type DropoutMask struct {
+	p        float64
+	thresh   uint64 // an element is dropped when a uniform uint32 is below thresh
+	shape    tensor.Shape
+	keep     []uint8 // 1 if kept, 0 if dropped
+	training bool
+}
+
+// NewDropoutMask returns a mask for inputs of the given shape dropping each
+// element with probability p and scaling the kept ones by 1/(1-p). The mask
+// starts in training mode keeping every element, until the first Resample.
+//
+// NewDropoutMask panics if p is not in [0, 1) or a dimension is not positive.
+func NewDropoutMask(p float64, shape ...int) *DropoutMask {
+	if !(p >= 0 && p < 1) {
+		panic(fmt.Sprintf("nn: dropout probability %v not in [0, 1)", p))
+	}
+	size := 1
+	for _, d := range shape {
+		if d <= 0 {
+			panic(fmt.Sprintf("nn: bad dropout mask shape %v", shape))
+		}
+		size *= d
+	}
+	m := &DropoutMask{
+		p:        p,
+		thresh:   uint64(p * (1 << 32)),
+		shape:    tensor.Shape(append([]int(nil), shape...)),
+		keep:     make([]uint8, size),
+		training: true,
+	}
+	for i := range m.keep {
+		m.keep[i] = 1
+	}
+	return m
+}
+
+// P returns the drop probability.
+func (m *DropoutMask) P() float64 { return m.p }
+
+// Shape returns the shape of the inputs the mask applies to.
+func (m *DropoutMask) Shape() tensor.Shape { return m.shape.Clone() }
+
+// Training reports whether the mask drops elements (true) or is the identity.
+func (m *DropoutMask) Training() bool { return m.training }
+
+// SetTraining switches between dropout (true) and identity (false).
+func (m *DropoutMask) SetTraining(training bool) { m.training = training }
+
+// Kept reports whether element i (in row-major order) is currently kept.
+func (m *DropoutMask) Kept(i int) bool { return m.keep[i] != 0 }
+
+// Resample draws a new mask from rng. It draws one Uint64 per two elements,
+// comparing each 32-bit half with a threshold, and none if P is zero.
+func (m *DropoutMask) Resample(rng *rand.Rand) {
+	if m.p == 0 {
+		return
+	}
+	k := m.keep
+	i := 0
+	for ; i+1 < len(k); i += 2 {
+		u := rng.Uint64()
+		k[i] = b2u(u&0xffffffff >= m.thresh)
+		k[i+1] = b2u(u>>32 >= m.thresh)
+	}
+	if i < len(k) {
+		k[i] = b2u(rng.Uint64()&0xffffffff >= m.thresh)
+	}
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// apply writes x∘mask into dst (x itself when not training); dst may be x.
+func apply[T float32 | float64](m *DropoutMask, dst, x []T, accumulate bool) {
+	if !m.training {
+		if accumulate {
+			for i, v := range x {
+				dst[i] += v
+			}
+		} else {
+			copy(dst, x)
+		}
+		return
+	}
+	f := [2]T{0, T(1 / (1 - m.p))}
+	k := m.keep[:len(x)]
+	dst = dst[:len(x)]
+	if accumulate {
+		for i, v := range x {
+			dst[i] += v * f[k[i]]
+		}
+		return
+	}
+	for i, v := range x {
+		dst[i] = v * f[k[i]]
+	}
+}
+
+// Dropout returns x with the mask d applied: each element is zeroed or
+// scaled by 1/(1-p) as the mask last drew, or x unchanged when d is not
+// training. Its gradient is the incoming gradient times the same mask, so
+// the mask must not be resampled between the forward and backward passes.
+//
+// Dropout returns an error if x is not float32 or float64 or if its shape is
+// not the mask's.
+func Dropout(x *gorgonia.Node, d *DropoutMask) (*gorgonia.Node, error) {
+	if dt := x.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("nn: Dropout: %v has dtype %v", x, dt)
+	}
+	if !x.Shape().Eq(d.shape) {
+		return nil, fmt.Errorf("nn: Dropout: %v has shape %v, mask has %v", x, x.Shape(), d.shape)
+	}
+	out, err := gorgonia.ApplyOp(&dropoutOp{d}, x)
+	if err != nil {
+		return nil, fmt.Errorf("nn: Dropout: %w", err)
+	}
+	return out, nil
+}
+
+// dropoutOp multiplies by its mask. Being linear, it is its own gradient op.
+type dropoutOp struct{ m *DropoutMask }
+
+func (op *dropoutOp) Arity() int { return 1 }
+
+func (op *dropoutOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	return hm.NewFnType(a, a)
+}
+
+func (op *dropoutOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.m.shape.Clone(), nil
+}
+
+func (op *dropoutOp) ReturnsPtr() bool     { return false }
+func (op *dropoutOp) CallsExtern() bool    { return false }
+func (op *dropoutOp) OverwritesInput() int { return -1 }
+
+// WriteHash includes the mask's address so that two dropouts of the same
+// input with different masks are not merged into one node.
+func (op *dropoutOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nn.Dropout%p", op.m) }
+
+func (op *dropoutOp) Hashcode() uint32 { return hashOf(op) }
+
+func (op *dropoutOp) String() string { return fmt.Sprintf("Dropout{%v, %p}", op.m.p, op.m) }
+
+func (op *dropoutOp) check(v gorgonia.Value) (*tensor.Dense, error) {
+	x, err := denseOf(v)
+	if err != nil {
+		return nil, err
+	}
+	if !x.Shape().Eq(op.m.shape) {
+		return nil, fmt.Errorf("nn: Dropout: input has shape %v, mask has %v", x.Shape(), op.m.shape)
+	}
+	return x, nil
+}
+
+func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.UsePreallocDo(nil, inputs...)
+}
+
+// UsePreallocDo writes into prealloc when it fits. In eval mode the output
+// is a copy, not x itself, so that no later in-place op can clobber x.
+func (op *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
+	}
+	x, err := op.check(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	dst, ok := reusable(prealloc, x.Shape(), x.Dtype())
+	if !ok {
+		dst = tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+	}
+	switch d := x.Data().(type) {
+	case []float64:
+		apply(op.m, dst.Data().([]float64), d, false)
+	case []float32:
+		apply(op.m, dst.Data().([]float32), d, false)
+	}
+	return dst, nil
+}
+
+func (op *dropoutOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (op *dropoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
+	}
+	dx, err := gorgonia.ApplyOp(op, grad)
+	if err != nil {
+		return nil, fmt.Errorf("nn: Dropout gradient: %w", err)
+	}
+	return gorgonia.Nodes{dx}, nil
+}
+
+// DoDiff adds mask∘dy into the input's dual value, which Node.Grad exposes
+// without copying.
+func (op *dropoutOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
+	if len(inputs) != 1 {
+		return fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
+	}
+	dx, err := gradOf(inputs[0])
+	if err != nil {
+		return err
+	}
+	dy, err := gradOf(output)
+	if err != nil {
+		return err
+	}
+	if !dx.Shape().Eq(op.m.shape) || !dy.Shape().Eq(op.m.shape) || dx.Dtype() != dy.Dtype() {
+		return fmt.Errorf("nn: Dropout: gradients %v%v and %v%v do not match mask %v", dx.Dtype(), dx.Shape(), dy.Dtype(), dy.Shape(), op.m.shape)
+	}
+	switch d := dy.Data().(type) {
+	case []float64:
+		apply(op.m, dx.Data().([]float64), d, true)
+	case []float32:
+		apply(op.m, dx.Data().([]float32), d, true)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func keptOf(m *DropoutMask) []bool {
+	n := m.Shape().TotalSize()
+	k := make([]bool, n)
+	for i := range k {
+		k[i] = m.Kept(i)
+	}
+	return k
+}
+
+func TestDropoutMaskDeterminism(t *testing.T) {
+	draw := func(seed uint64) []bool {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		m := NewDropoutMask(0.5, 33, 5)
+		m.Resample(rng)
+		first := keptOf(m)
+		m.Resample(rng)
+		return append(first, keptOf(m)...)
+	}
+	a, b, c := draw(1), draw(1), draw(2)
+	if !slices.Equal(a, b) {
+		t.Error("same seed gave different masks")
+	}
+	if slices.Equal(a, c) {
+		t.Error("different seeds gave the same masks")
+	}
+	if slices.Equal(a[:165], a[165:]) {
+		t.Error("Resample did not change the mask")
+	}
+}
+
+func TestDropoutMaskDraws(t *testing.T) {
+	// One Uint64 per two elements, rounded up; none when p is 0.
+	for _, tc := range []struct {
+		p     float64
+		size  int
+		draws int
+	}{{0.5, 10, 5}, {0.5, 11, 6}, {0.1, 1, 1}, {0, 10, 0}} {
+		r1 := rand.New(rand.NewPCG(3, 4))
+		r2 := rand.New(rand.NewPCG(3, 4))
+		NewDropoutMask(tc.p, tc.size).Resample(r1)
+		for range tc.draws {
+			r2.Uint64()
+		}
+		if r1.Uint64() != r2.Uint64() {
+			t.Errorf("p=%v size %d: Resample did not draw %d Uint64s", tc.p, tc.size, tc.draws)
+		}
+	}
+}
+
+func TestDropoutMaskRate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, p := range []float64{0, 0.1, 0.5, 0.9} {
+		m := NewDropoutMask(p, 1000, 101) // odd size: the last element has its own draw
+		m.Resample(rng)
+		dropped := 0
+		for _, k := range keptOf(m) {
+			if !k {
+				dropped++
+			}
+		}
+		got := float64(dropped) / 101000
+		if math.Abs(got-p) > 0.005 {
+			t.Errorf("p=%v: dropped fraction %v", p, got)
+		}
+	}
+}
+
+func TestNewDropoutMaskPanics(t *testing.T) {
+	for _, tc := range []struct {
+		p     float64
+		shape []int
+	}{{1, []int{2}}, {-0.1, []int{2}}, {math.NaN(), []int{2}}, {0.5, []int{2, 0}}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewDropoutMask(%v, %v) did not panic", tc.p, tc.shape)
+				}
+			}()
+			NewDropoutMask(tc.p, tc.shape...)
+		}()
+	}
+}
+
+func TestDropoutForward(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		for _, training := range []bool{true, false} {
+			x := []float64{1, -2, 3, -4, 5, -6, 7}
+			m := NewDropoutMask(0.25, 7)
+			m.Resample(rand.New(rand.NewPCG(1, 2)))
+			m.SetTraining(training)
+			g := gorgonia.NewGraph()
+			var xt *tensor.Dense
+			if dt == tensor.Float64 {
+				xt = tensor.New(tensor.WithShape(7), tensor.WithBacking(append([]float64(nil), x...)))
+			} else {
+				xt = tensor.New(tensor.WithShape(7), tensor.WithBacking(f32(x)))
+			}
+			xn := gorgonia.NewVector(g, dt, gorgonia.WithShape(7), gorgonia.WithValue(xt))
+			y, err := Dropout(xn, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm := gorgonia.NewTapeMachine(g)
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			got := asFloat64(y.Value())
+			for i, v := range x {
+				want := v
+				if training {
+					want = 0
+					if m.Kept(i) {
+						want = v / 0.75
+					}
+				}
+				if math.Abs(got[i]-want) > 1e-6 {
+					t.Errorf("%v training=%v: y[%d] = %v, want %v", dt, training, i, got[i], want)
+				}
+			}
+			if got := asFloat64(xt); !close(got, x, 0) {
+				t.Errorf("input changed to %v", got)
+			}
+			vm.Close()
+		}
+	}
+	g := gorgonia.NewGraph()
+	xn := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(2, 3))
+	if _, err := Dropout(xn, NewDropoutMask(0.5, 3, 2)); err == nil {
+		t.Error("shape mismatch: no error")
+	}
+}
