@@ -1,0 +1,311 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/graph"
+	"github.com/gnsr/gnsr/nsr"
+	"github.com/spf13/cobra"
+)
+
+type trainFlags struct {
+	dataset   string
+	dataDir   string
+	seeds     int
+	seed      uint64
+	jsonOut   bool
+	quiet     bool
+	nsrLambda string
+	nsrLayers string
+	nsrQueue  int
+	cfg       gnn.Config
+}
+
+func newTrainCmd() *cobra.Command {
+	f := &trainFlags{cfg: gnn.DefaultConfig()}
+	cmd := &cobra.Command{
+		Use:   "train --dataset NAME [flags]",
+		Short: "Train a model on a dataset and report test accuracy",
+		Long: `Train a model on a node-classification dataset, once per seed, and report the
+test accuracy at the epoch of best validation accuracy (mean ± std over seeds).
+
+The defaults follow the evaluation protocol of Kipf & Welling: public split,
+L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
+learning rate 0.01 and weight decay 5e-4, 200 epochs. Seeds are consecutive
+from --seed; the same seed and flags give the same numbers on any machine
+and thread count.`,
+		Example: `  gnsr train --dataset pubmed
+  gnsr train --dataset cora --seeds 10 --json > cora.jsonl
+  GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTrain(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
+	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
+	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture, one of %v", gnn.Models))
+	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
+	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer")
+	fl.Float64Var(&f.cfg.Dropout, "dropout", f.cfg.Dropout, "dropout probability on the input and hidden layers")
+	fl.Float64Var(&f.cfg.LR, "lr", f.cfg.LR, "Adam learning rate")
+	fl.Float64Var(&f.cfg.WeightDecay, "weight-decay", f.cfg.WeightDecay, "L2 weight decay (added to the gradients, as torch's Adam)")
+	fl.IntVar(&f.cfg.Epochs, "epochs", f.cfg.Epochs, "training epochs per seed")
+	fl.BoolVar(&f.cfg.NoBias, "no-bias", false, "leave the bias out of every layer")
+	fl.IntVar(&f.seeds, "seeds", 1, "number of runs, with seeds --seed, --seed+1, ...")
+	fl.Uint64Var(&f.seed, "seed", 0, "first seed")
+	fl.BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on stderr")
+	addNSRFlags(cmd, f)
+	return cmd
+}
+
+// addNSRFlags adds the flags that set Neuron Steadiness Regularization.
+func addNSRFlags(cmd *cobra.Command, f *trainFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.nsrLambda, "nsr-lambda", "0", "NSR strength λ: one value, or one per --nsr-layers entry; 0 turns NSR off")
+	fl.StringVar(&f.nsrLayers, "nsr-layers", "0", `layers to regularise: indices of layer outputs (0 = first layer, after ReLU; negative from the end, -1 = logits), or "auto" (the layer with the largest intra-class variance after --nsr-warmup epochs)`)
+	fl.IntVar(&f.nsrQueue, "nsr-queue", 5, "memory-queue length K for mini-batch NSR (full-batch GNN training uses the step's own class means)")
+	fl.BoolVar(&f.cfg.NSR.MaskZeros, "nsr-mask-zeros", f.cfg.NSR.MaskZeros, "leave zero ReLU responses out of the NSR class means and penalty")
+	fl.IntVar(&f.cfg.NSR.Warmup, "nsr-warmup", 1, "vanilla epochs before the auto layer choice")
+}
+
+// resolveNSR reads the NSR flags into f.cfg.NSR, checking them before any
+// training starts.
+func resolveNSR(f *trainFlags) error {
+	layers, auto, err := nsr.ParseLayers(f.nsrLayers, f.cfg.Layers)
+	if err != nil {
+		return err
+	}
+	n := len(layers)
+	if auto {
+		n = 1
+	}
+	lambdas, err := nsr.ParseLambdas(f.nsrLambda, n)
+	if err != nil {
+		return err
+	}
+	if f.nsrQueue < 1 {
+		return fmt.Errorf("--nsr-queue = %d, need at least 1", f.nsrQueue)
+	}
+	if f.cfg.NSR.Warmup < 1 || f.cfg.NSR.Warmup >= f.cfg.Epochs {
+		return fmt.Errorf("--nsr-warmup = %d, need 1 <= warmup < --epochs (%d)", f.cfg.NSR.Warmup, f.cfg.Epochs)
+	}
+	f.cfg.NSR.Layers, f.cfg.NSR.Auto, f.cfg.NSR.Lambdas = layers, auto, lambdas
+	return nil
+}
+
+func runTrain(cmd *cobra.Command, f *trainFlags) error {
+	if f.dataset == "" {
+		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
+	}
+	if f.seeds < 1 {
+		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	}
+	if err := resolveNSR(f); err != nil {
+		return err
+	}
+	if err := f.cfg.Validate(); err != nil {
+		return flagError(err)
+	}
+	root, err := datasets.Root(f.dataDir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	data, err := loadNodeData(root, f.dataset)
+	if err != nil {
+		return err
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	prog := newProgress(stderr, f.quiet, f.seeds*f.cfg.Epochs, f.dataset+" "+f.cfg.Model)
+	var results []*gnn.Result
+	for s := 0; s < f.seeds; s++ {
+		cfg := f.cfg
+		cfg.Seed = f.seed + uint64(s)
+		prog.describe(fmt.Sprintf("%s %s seed %d", f.dataset, cfg.Model, cfg.Seed))
+		res, err := gnn.Train(cmd.Context(), data, cfg, func(e gnn.Epoch) { prog.step(e) })
+		if err != nil {
+			prog.finish()
+			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
+		}
+		results = append(results, res)
+		if f.jsonOut {
+			if err := writeJSON(stdout, seedRecord(f, res)); err != nil {
+				return err
+			}
+		}
+	}
+	prog.finish()
+	sum := summarize(f, results, time.Since(start))
+	if f.jsonOut {
+		return writeJSON(stdout, sum)
+	}
+	printHuman(stdout, f, results, sum)
+	return nil
+}
+
+// loadNodeData reads a dataset and prepares it for training under the
+// evaluation protocol: the graph symmetrised without self-loops, and the
+// Planetoid features L1 row-normalised.
+func loadNodeData(root, name string) (*gnn.Data, error) {
+	ds, err := datasets.Load(root, name)
+	if err != nil {
+		return nil, err
+	}
+	g, err := graph.FromEdges(len(ds.Labels), ds.Edges)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	x := ds.Features
+	if slices.Contains([]string{"cora", "citeseer", "pubmed"}, name) {
+		x = x.RowNormalizeL1()
+	}
+	return &gnn.Data{
+		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
+		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
+	}, nil
+}
+
+// flagError rewrites a configuration error so that it names the flag.
+func flagError(err error) error { return fmt.Errorf("invalid flag: %w", err) }
+
+type seedJSON struct {
+	Dataset       string    `json:"dataset"`
+	Model         string    `json:"model"`
+	Seed          uint64    `json:"seed"`
+	ValAcc        float64   `json:"val_acc"`
+	TestAcc       float64   `json:"test_acc"`
+	BestEpoch     int       `json:"best_epoch"`
+	EpochMsMedian float64   `json:"epoch_ms_median"`
+	NSRLambda     []float64 `json:"nsr_lambda"`
+	NSRLayers     []int     `json:"nsr_layers"`
+	NSRChoice     string    `json:"nsr_choice,omitempty"`
+	Loss          []float64 `json:"loss"`     // cross-entropy per epoch
+	NSRLoss       []float64 `json:"nsr_loss"` // Σ λ·P per epoch
+}
+
+func seedRecord(f *trainFlags, r *gnn.Result) seedJSON {
+	rec := seedJSON{
+		Dataset: f.dataset, Model: f.cfg.Model, Seed: r.Seed, ValAcc: r.ValAcc, TestAcc: r.TestAcc,
+		BestEpoch: r.BestEpoch, EpochMsMedian: r.EpochMsMedian,
+		NSRLambda: nonNil(r.NSRLambdas), NSRLayers: nonNil(r.NSRLayers), NSRChoice: r.NSRChoice,
+	}
+	for _, e := range r.Epochs {
+		rec.Loss = append(rec.Loss, e.Loss)
+		rec.NSRLoss = append(rec.NSRLoss, e.NSRLoss)
+	}
+	return rec
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+type summaryJSON struct {
+	Summary       bool      `json:"summary"`
+	Dataset       string    `json:"dataset"`
+	Model         string    `json:"model"`
+	Seeds         int       `json:"seeds"`
+	NSRLambda     float64   `json:"nsr_lambda"` // the first λ (0 without NSR)
+	NSRLambdas    []float64 `json:"nsr_lambdas"`
+	NSRLayers     string    `json:"nsr_layers"`
+	TestAccMean   float64   `json:"test_acc_mean"`
+	TestAccStd    float64   `json:"test_acc_std"`
+	ValAccMean    float64   `json:"val_acc_mean"`
+	EpochMsMedian float64   `json:"epoch_ms_median"`
+	WallS         float64   `json:"wall_s"`
+	Epochs        int       `json:"epochs"`
+	Hidden        int       `json:"hidden"`
+}
+
+func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON {
+	var test, val, ms []float64
+	for _, r := range rs {
+		test = append(test, r.TestAcc)
+		val = append(val, r.ValAcc)
+		ms = append(ms, r.EpochMsMedian)
+	}
+	tm, ts := meanStd(test)
+	vm, _ := meanStd(val)
+	slices.Sort(ms)
+	s := summaryJSON{
+		Summary: true, Dataset: f.dataset, Model: f.cfg.Model, Seeds: len(rs),
+		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: ms[len(ms)/2],
+		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden,
+		NSRLambdas: nonNil(f.cfg.NSR.Lambdas), NSRLayers: nsrLayersString(f),
+	}
+	if f.cfg.NSR.Enabled() {
+		s.NSRLambda = f.cfg.NSR.Lambdas[0]
+	}
+	return s
+}
+
+// meanStd returns the mean and the sample standard deviation (n-1), as
+// Python's statistics.stdev, which the peers report.
+func meanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}
+
+// nsrLayersString is the --nsr-layers setting as resolved: "" without NSR,
+// "auto", or the layer indices.
+func nsrLayersString(f *trainFlags) string {
+	switch {
+	case !f.cfg.NSR.Enabled():
+		return ""
+	case f.cfg.NSR.Auto:
+		return "auto"
+	}
+	return strings.Trim(strings.ReplaceAll(fmt.Sprint(f.cfg.NSR.Layers), " ", ","), "[]")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
+	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Model, f.cfg.Epochs, f.cfg.Hidden)
+	if f.cfg.NSR.Enabled() {
+		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
+	}
+	fmt.Fprintln(w)
+	for _, r := range rs {
+		if r.NSRChoice != "" {
+			fmt.Fprintf(w, "seed %d: %s\n", r.Seed, r.NSRChoice)
+		}
+	}
+	fmt.Fprintf(w, "%6s %9s %9s %6s %9s\n", "seed", "val acc", "test acc", "epoch", "ms/epoch")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%6d %8.2f%% %8.2f%% %6d %9.2f\n", r.Seed, 100*r.ValAcc, 100*r.TestAcc, r.BestEpoch, r.EpochMsMedian)
+	}
+	fmt.Fprintf(w, "test accuracy %.2f ± %.2f %% over %d seed(s); median step %.2f ms; %.1f s in all\n",
+		100*s.TestAccMean, 100*s.TestAccStd, s.Seeds, s.EpochMsMedian, s.WallS)
+}

@@ -1,0 +1,64 @@
+package gnn
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gnsr/gnsr/graph"
+	"github.com/gnsr/gnsr/sparseops"
+)
+
+// ErrData is wrapped by every error that reports inconsistent training data.
+var ErrData = errors.New("gnn: invalid data")
+
+// Data is a node-classification problem: a graph, a sparse feature matrix
+// with one row per node, labels and the train/validation/test split.
+type Data struct {
+	Features   *sparseops.CSR // nodes × features
+	Graph      *graph.Graph
+	Labels     []int // one per node; -1 for nodes without a label
+	NumClasses int
+	Train      []int
+	Val        []int
+	Test       []int
+}
+
+// Validate reports whether d is consistent: features and labels cover every
+// node, labels lie in [0, NumClasses) and every split node has a label.
+func (d *Data) Validate() error {
+	if d.Features == nil || d.Graph == nil {
+		return fmt.Errorf("%w: features and graph are required", ErrData)
+	}
+	n := d.Graph.NumNodes()
+	if d.Features.Rows != n {
+		return fmt.Errorf("%w: %d feature rows for %d nodes", ErrData, d.Features.Rows, n)
+	}
+	if len(d.Labels) != n {
+		return fmt.Errorf("%w: %d labels for %d nodes", ErrData, len(d.Labels), n)
+	}
+	if d.NumClasses < 2 {
+		return fmt.Errorf("%w: %d classes, need at least 2", ErrData, d.NumClasses)
+	}
+	for i, y := range d.Labels {
+		if y < -1 || y >= d.NumClasses {
+			return fmt.Errorf("%w: label %d of node %d is outside [0, %d)", ErrData, y, i, d.NumClasses)
+		}
+	}
+	for _, s := range []struct {
+		name  string
+		nodes []int
+	}{{"train", d.Train}, {"validation", d.Val}, {"test", d.Test}} {
+		if len(s.nodes) == 0 {
+			return fmt.Errorf("%w: the %s split is empty", ErrData, s.name)
+		}
+		for _, i := range s.nodes {
+			if i < 0 || i >= n {
+				return fmt.Errorf("%w: %s node %d is outside [0, %d)", ErrData, s.name, i, n)
+			}
+			if d.Labels[i] < 0 {
+				return fmt.Errorf("%w: %s node %d has no label", ErrData, s.name, i)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package gnn
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/gnsr/gnsr/nn"
+	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/sparseops"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Models lists the architectures Train accepts in Config.Model.
+var Models = []string{"gcn"}
+
+// weights are the parameter tensors of a model, shared by its training and
+// evaluation graphs so that the optimizer's in-place updates reach both.
+type weights struct {
+	names   []string
+	tensors []*tensor.Dense
+}
+
+func (w *weights) add(name string, rows, cols int, init []float32) {
+	w.names = append(w.names, name)
+	w.tensors = append(w.tensors, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(init)))
+}
+
+// newGCNWeights draws the weights of a GCN with the given layer sizes:
+// Glorot-uniform matrices (as Kipf & Welling) and zero biases.
+func newGCNWeights(rng *rand.Rand, sizes []int, bias bool) *weights {
+	w := &weights{}
+	for l := 0; l+1 < len(sizes); l++ {
+		in, out := sizes[l], sizes[l+1]
+		w.add(fmt.Sprintf("W%d", l), in, out, nn.GlorotUniform(rng, in, out))
+		if bias {
+			w.add(fmt.Sprintf("b%d", l), 1, out, make([]float32, out))
+		}
+	}
+	return w
+}
+
+// network is one gorgonia graph of a model: the training one, with dropout,
+// the loss and the NSR terms, or the forward-only evaluation one.
+type network struct {
+	g        *G.ExprGraph
+	params   []*G.Node
+	outputs  []*G.Node // each layer's output (after ReLU for hidden layers); the last is the logits
+	values   []G.Value // what outputs held after the last run, read through G.Read
+	ce       G.Value   // cross-entropy after the last run (training network)
+	nsr      []G.Value // each NSR term λ_l·P_l after the last run (training network)
+	cost     *G.Node   // cross-entropy plus the NSR terms (training network)
+	dropouts []*nn.DropoutMask
+}
+
+// lossSpec says what the training network minimises.
+type lossSpec struct {
+	rows, labels []int // training nodes and their labels
+	classes      int
+	nsrLayers    []int // layer indices in [0, layers), each with its λ
+	nsrLambdas   []float64
+	maskZeros    bool
+}
+
+// buildGCN builds Â·(H W_l) + b_l for every layer with ReLU between layers.
+// The first layer multiplies the sparse features (through x, whose values the
+// trainer replaces with a dropped-out copy each step) before aggregating, so
+// no dense copy of the features is ever made. With loss nil the network is
+// the evaluation one: no dropout, no loss.
+func buildGCN(w *weights, x, adj *sparseops.Constant, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
+	g := G.NewGraph()
+	net := &network{g: g}
+	for i, t := range w.tensors {
+		s := t.Shape()
+		net.params = append(net.params, G.NewMatrix(g, tensor.Float32, G.WithShape(s[0], s[1]), G.WithName(w.names[i]), G.WithValue(t)))
+	}
+	perLayer := 1
+	if bias {
+		perLayer = 2
+	}
+	layers := len(net.params) / perLayer
+	var h *G.Node
+	for l := 0; l < layers; l++ {
+		wl := net.params[l*perLayer]
+		var z *G.Node
+		var err error
+		if l == 0 {
+			// Input dropout lives in x's values (sparse dropout), set per step.
+			z, err = sparseops.Mul(x, wl)
+		} else {
+			in := h
+			if loss != nil && dropout > 0 {
+				mask := nn.NewDropoutMask(dropout, nodes, h.Shape()[1])
+				net.dropouts = append(net.dropouts, mask)
+				if in, err = nn.Dropout(h, mask); err != nil {
+					return nil, err
+				}
+			}
+			z, err = nn.MatMul(in, wl)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
+		}
+		if z, err = sparseops.Mul(adj, z); err != nil {
+			return nil, fmt.Errorf("gnn: layer %d aggregation: %w", l, err)
+		}
+		if bias {
+			if z, err = nn.AddBias(z, net.params[l*perLayer+1]); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d bias: %w", l, err)
+			}
+		}
+		if l+1 < layers {
+			if z, err = G.Rectify(z); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d relu: %w", l, err)
+			}
+		}
+		net.outputs = append(net.outputs, z)
+		h = z
+	}
+	net.values = make([]G.Value, len(net.outputs))
+	for i, o := range net.outputs {
+		G.Read(o, &net.values[i])
+	}
+	if loss == nil {
+		return net, nil
+	}
+	ce, err := nn.SoftmaxCrossEntropy(h, loss.rows, loss.labels)
+	if err != nil {
+		return nil, fmt.Errorf("gnn: loss: %w", err)
+	}
+	G.Read(ce, &net.ce)
+	net.cost = ce
+	net.nsr = make([]G.Value, len(loss.nsrLayers))
+	for i, l := range loss.nsrLayers {
+		est := &nsr.FullBatch{
+			Rows: loss.rows, Labels: loss.labels, NumClasses: loss.classes,
+			// Zero masking is for ReLU outputs; the logits have none.
+			MaskZeros: loss.maskZeros && l+1 < layers,
+		}
+		term, err := nsr.Term(net.outputs[l], est, loss.nsrLambdas[i])
+		if err != nil {
+			return nil, fmt.Errorf("gnn: NSR on layer %d: %w", l, err)
+		}
+		G.Read(term, &net.nsr[i])
+		if net.cost, err = G.Add(net.cost, term); err != nil {
+			return nil, fmt.Errorf("gnn: NSR on layer %d: %w", l, err)
+		}
+	}
+	return net, nil
+}

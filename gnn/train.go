@@ -1,0 +1,373 @@
+package gnn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gnsr/gnsr/graph"
+	"github.com/gnsr/gnsr/nn"
+	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/sparseops"
+	G "gorgonia.org/gorgonia"
+)
+
+// ErrNaNLoss is wrapped by the error Train returns when the loss stops being
+// a finite number.
+var ErrNaNLoss = errors.New("gnn: loss is not finite")
+
+// Config holds the architecture and optimisation settings of one run.
+// DefaultConfig gives the protocol's values for the Planetoid datasets.
+type Config struct {
+	Model       string  // architecture, one of Models
+	Layers      int     // number of graph convolutions, at least 1
+	Hidden      int     // width of every hidden layer
+	Dropout     float64 // drop probability on the input and hidden layers, in [0, 1)
+	LR          float64 // Adam learning rate
+	WeightDecay float64 // L2 penalty added to every gradient (torch's Adam weight_decay)
+	Epochs      int
+	NoBias      bool
+	Seed        uint64 // seeds every random draw of the run
+	NSR         NSRConfig
+}
+
+// NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
+// the output of the l-th graph convolution (after its ReLU for hidden
+// layers); negative indices count from the end, so -1 is the logits. NSR is
+// off when Lambdas is empty or all zero.
+type NSRConfig struct {
+	Lambdas   []float64 // one λ per entry of Layers, or one for the auto layer
+	Layers    []int     // regularised layers; ignored when Auto is set
+	Auto      bool      // pick the layer with the largest aggregated intra-class variance after Warmup epochs
+	Warmup    int       // vanilla epochs before the auto choice; 0 means 1
+	MaskZeros bool      // leave zero ReLU responses out of the class means and the penalty
+}
+
+// Enabled reports whether c adds any NSR term.
+func (c NSRConfig) Enabled() bool {
+	for _, l := range c.Lambdas {
+		if l != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultConfig returns the evaluation protocol's settings: a 2-layer GCN
+// with 16 hidden units, dropout 0.5, Adam with learning rate 0.01 and weight
+// decay 5e-4, 200 epochs; NSR off, and when turned on, on the first layer's
+// output with zero ReLU responses masked.
+func DefaultConfig() Config {
+	return Config{
+		Model: "gcn", Layers: 2, Hidden: 16, Dropout: 0.5, LR: 0.01, WeightDecay: 5e-4, Epochs: 200,
+		NSR: NSRConfig{Layers: []int{0}, MaskZeros: true},
+	}
+}
+
+// Validate reports the first setting of c that is out of range, naming it.
+func (c *Config) Validate() error {
+	switch {
+	case !slices.Contains(Models, c.Model):
+		return fmt.Errorf("gnn: unknown model %q (known: %v)", c.Model, Models)
+	case c.Layers < 1:
+		return fmt.Errorf("gnn: layers = %d, need at least 1", c.Layers)
+	case c.Hidden < 1:
+		return fmt.Errorf("gnn: hidden = %d, need at least 1", c.Hidden)
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return fmt.Errorf("gnn: dropout = %v, need 0 <= dropout < 1", c.Dropout)
+	case !(c.LR > 0):
+		return fmt.Errorf("gnn: learning rate = %v, need > 0", c.LR)
+	case !(c.WeightDecay >= 0):
+		return fmt.Errorf("gnn: weight decay = %v, need >= 0", c.WeightDecay)
+	case c.Epochs < 1:
+		return fmt.Errorf("gnn: epochs = %d, need at least 1", c.Epochs)
+	}
+	_, err := c.nsrLayers()
+	return err
+}
+
+// nsrLayers resolves the NSR layer indices to [0, Layers), checking them and
+// the λ values. With Auto it returns nil: the layer is chosen in training.
+func (c *Config) nsrLayers() ([]int, error) {
+	n := c.NSR
+	for _, l := range n.Lambdas {
+		if !(l >= 0) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("gnn: NSR lambda = %v, need a finite value >= 0", l)
+		}
+	}
+	if !n.Enabled() {
+		return nil, nil
+	}
+	if n.Auto {
+		if len(n.Lambdas) != 1 {
+			return nil, fmt.Errorf("gnn: NSR auto layer takes one lambda, got %d", len(n.Lambdas))
+		}
+		return nil, nil
+	}
+	if len(n.Lambdas) != len(n.Layers) {
+		return nil, fmt.Errorf("gnn: %d NSR lambdas for %d NSR layers", len(n.Lambdas), len(n.Layers))
+	}
+	out := make([]int, len(n.Layers))
+	for i, l := range n.Layers {
+		if l < -c.Layers || l >= c.Layers {
+			return nil, fmt.Errorf("gnn: NSR layer %d out of range for %d layers (use 0..%d or -%d..-1)", l, c.Layers, c.Layers-1, c.Layers)
+		}
+		if l < 0 {
+			l += c.Layers
+		}
+		if slices.Contains(out[:i], l) {
+			return nil, fmt.Errorf("gnn: NSR layer %d listed twice", l)
+		}
+		out[i] = l
+	}
+	return out, nil
+}
+
+// Epoch is what Train reports after each epoch.
+type Epoch struct {
+	Epoch   int     // 1-based
+	Loss    float64 // training cross-entropy of the step
+	NSRLoss float64 // Σ λ_l·P_l of the step (0 without NSR)
+	TrainMs float64 // wall time of the step: forward, loss, backward, update
+	ValAcc  float64
+	TestAcc float64
+	// Variance is, per layer, the aggregated intra-class variance Σ_n σ_n of
+	// the layer's output on the training nodes after the step (no dropout,
+	// zero ReLU responses masked as for NSR).
+	Variance []float64
+}
+
+// Result is the outcome of one training run.
+type Result struct {
+	Seed          uint64
+	BestEpoch     int     // epoch of the best validation accuracy (the latest on ties)
+	ValAcc        float64 // best validation accuracy
+	TestAcc       float64 // test accuracy at BestEpoch
+	EpochMsMedian float64 // median of the epochs' TrainMs
+	NSRLayers     []int   // the regularised layers (resolved, or the auto choice)
+	NSRLambdas    []float64
+	NSRChoice     string // why the auto layer was chosen
+	Epochs        []Epoch
+	// Outputs holds each layer's output (nodes × width, row-major) of the
+	// final model, without dropout; the last is the logits.
+	Outputs [][]float32
+}
+
+// run is the state of one training run.
+type run struct {
+	d           *Data
+	cfg         Config
+	rng         *rand.Rand
+	w           *weights
+	xTrain      *sparseops.Constant
+	adj         *sparseops.Constant
+	trainLabels []int
+	tr          *network
+	vm          G.VM
+	opt         *nn.Adam
+	dropped     []float32
+}
+
+// Train trains a model on d with cfg and returns the test accuracy at the
+// epoch of best validation accuracy. onEpoch, if not nil, is called after
+// every epoch. Train stops with an error wrapping ErrNaNLoss at the first
+// epoch whose loss is not finite, and with ctx.Err() when ctx is done.
+func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	layers, _ := cfg.nsrLayers()
+	r := &run{d: d, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
+	sizes := []int{d.Features.Cols}
+	for l := 1; l < cfg.Layers; l++ {
+		sizes = append(sizes, cfg.Hidden)
+	}
+	sizes = append(sizes, d.NumClasses)
+	r.w = newGCNWeights(r.rng, sizes, !cfg.NoBias)
+	r.adj = sparseops.NewConstant(graph.NormalizeSymmetric(d.Graph))
+	r.xTrain = sparseops.NewConstant(d.Features.Clone())
+	r.dropped = make([]float32, d.Features.NNZ())
+	r.trainLabels = make([]int, len(d.Train))
+	for i, v := range d.Train {
+		r.trainLabels[i] = d.Labels[v]
+	}
+	ev, err := buildGCN(r.w, sparseops.NewConstant(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
+	if err != nil {
+		return nil, err
+	}
+	evalVM := G.NewTapeMachine(ev.g)
+	defer evalVM.Close()
+
+	res := &Result{Seed: cfg.Seed, ValAcc: -1}
+	auto := cfg.NSR.Enabled() && cfg.NSR.Auto
+	warmup := max(cfg.NSR.Warmup, 1)
+	var lambdas []float64
+	if !auto {
+		lambdas = cfg.NSR.Lambdas
+	}
+	if err := r.compile(layers, lambdas); err != nil {
+		return nil, err
+	}
+	defer func() { r.vm.Close() }()
+	res.NSRLayers, res.NSRLambdas = layers, lambdas
+	times := make([]float64, 0, cfg.Epochs)
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e, err := r.step(epoch)
+		if err != nil {
+			return nil, err
+		}
+		times = append(times, e.TrainMs)
+
+		if err := evalVM.RunAll(); err != nil {
+			return nil, fmt.Errorf("gnn: epoch %d: evaluation: %w", epoch, err)
+		}
+		logits := ev.values[len(ev.values)-1].Data().([]float32)
+		e.ValAcc = accuracy(logits, d.NumClasses, d.Labels, d.Val)
+		e.TestAcc = accuracy(logits, d.NumClasses, d.Labels, d.Test)
+		for l, v := range ev.values {
+			h := v.Data().([]float32)
+			mask := cfg.NSR.MaskZeros && l+1 < len(ev.values)
+			e.Variance = append(e.Variance, nsr.Aggregate(nsr.IntraClassVariance(h, len(h)/d.Graph.NumNodes(), d.Train, r.trainLabels, d.NumClasses, mask)))
+		}
+		evalVM.Reset()
+		if e.ValAcc >= res.ValAcc {
+			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
+		}
+		res.Epochs = append(res.Epochs, e)
+		if onEpoch != nil {
+			onEpoch(e)
+		}
+		if auto && epoch == warmup {
+			// The paper's criterion: regularise the layer whose neurons vary
+			// most within classes, measured after a short warm-up.
+			l, why := nsr.ChooseLayer(e.Variance)
+			res.NSRLayers, res.NSRLambdas, res.NSRChoice = []int{l}, cfg.NSR.Lambdas, why
+			if err := r.compile(res.NSRLayers, res.NSRLambdas); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := evalVM.RunAll(); err != nil {
+		return nil, fmt.Errorf("gnn: final evaluation: %w", err)
+	}
+	for _, v := range ev.values {
+		res.Outputs = append(res.Outputs, slices.Clone(v.Data().([]float32)))
+	}
+	res.EpochMsMedian = median(times)
+	return res, nil
+}
+
+// compile builds the training network with NSR on the given layers and its
+// machine and optimizer. On a rebuild (the auto layer choice) the Adam state
+// carries over, so the run continues as one optimisation.
+func (r *run) compile(nsrLayers []int, lambdas []float64) error {
+	tr, err := buildGCN(r.w, r.xTrain, r.adj, r.d.Graph.NumNodes(), r.cfg.Dropout, !r.cfg.NoBias, &lossSpec{
+		rows: r.d.Train, labels: r.trainLabels, classes: r.d.NumClasses,
+		nsrLayers: nsrLayers, nsrLambdas: lambdas, maskZeros: r.cfg.NSR.MaskZeros,
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := G.Grad(tr.cost, tr.params...); err != nil {
+		return fmt.Errorf("gnn: building gradients: %w", err)
+	}
+	opt := nn.NewAdam(tr.params, r.cfg.LR, r.cfg.WeightDecay)
+	if r.opt != nil {
+		if err := opt.SetState(r.opt.State()); err != nil {
+			return fmt.Errorf("gnn: carrying the optimizer over: %w", err)
+		}
+		r.vm.Close()
+	}
+	r.tr, r.opt = tr, opt
+	r.vm = G.NewTapeMachine(tr.g, G.BindDualValues(tr.params...))
+	return nil
+}
+
+// step runs one training step: dropout draws, forward, loss, backward and
+// the Adam update.
+func (r *run) step(epoch int) (Epoch, error) {
+	start := time.Now()
+	if r.cfg.Dropout > 0 {
+		sparseops.DropoutValues(r.dropped, r.d.Features.Data, r.cfg.Dropout, r.rng)
+		if err := r.xTrain.SetData(r.dropped); err != nil {
+			return Epoch{}, err
+		}
+		for _, m := range r.tr.dropouts {
+			m.Resample(r.rng)
+		}
+	}
+	if err := r.vm.RunAll(); err != nil {
+		return Epoch{}, fmt.Errorf("gnn: epoch %d: forward/backward: %w", epoch, err)
+	}
+	e := Epoch{Epoch: epoch, Loss: scalar(r.tr.ce)}
+	for _, v := range r.tr.nsr {
+		e.NSRLoss += scalar(v)
+	}
+	r.vm.Reset()
+	if total := e.Loss + e.NSRLoss; math.IsNaN(total) || math.IsInf(total, 0) {
+		return Epoch{}, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d (seed %d); try a smaller learning rate or lambda",
+			ErrNaNLoss, e.Loss, e.NSRLoss, epoch, r.cfg.Seed)
+	}
+	if err := r.opt.Step(); err != nil {
+		return Epoch{}, fmt.Errorf("gnn: epoch %d: %w", epoch, err)
+	}
+	e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
+	return e, nil
+}
+
+// accuracy is the fraction of nodes whose largest logit is their label.
+func accuracy(logits []float32, classes int, labels, nodes []int) float64 {
+	correct := 0
+	for _, i := range nodes {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for c, v := range row {
+			if v > row[best] {
+				best = c
+			}
+		}
+		if best == labels[i] {
+			correct++
+		}
+	}
+	return float64(correct) / float64(len(nodes))
+}
+
+func scalar(v G.Value) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case []float32:
+		return float64(x[0])
+	case []float64:
+		return x[0]
+	}
+	return math.NaN()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
