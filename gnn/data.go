@@ -3,7 +3,9 @@ package gnn
 import (
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/sparseops"
 )
@@ -61,4 +63,30 @@ func (d *Data) Validate() error {
 		}
 	}
 	return nil
+}
+
+// planetoid names the datasets whose features the protocol L1-normalises.
+var planetoid = []string{"cora", "citeseer", "pubmed"}
+
+// Load reads the dataset name from the data root and prepares it under the
+// evaluation protocol (docs in the README): the graph symmetrised without
+// self-loops, and the Planetoid features L1 row-normalised (the Amazon bag of
+// words stays raw).
+func Load(root, name string) (*Data, error) {
+	ds, err := datasets.Load(root, name)
+	if err != nil {
+		return nil, err
+	}
+	g, err := graph.FromEdges(len(ds.Labels), ds.Edges)
+	if err != nil {
+		return nil, fmt.Errorf("gnn: %s: %w", name, err)
+	}
+	x := ds.Features
+	if slices.Contains(planetoid, name) {
+		x = x.RowNormalizeL1()
+	}
+	return &Data{
+		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
+		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
+	}, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
-	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/spf13/cobra"
 )
@@ -122,7 +121,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		return err
 	}
 	start := time.Now()
-	data, err := loadNodeData(root, f.dataset)
+	data, err := gnn.Load(root, f.dataset)
 	if err != nil {
 		return err
 	}
@@ -152,28 +151,6 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	printHuman(stdout, f, results, sum)
 	return nil
-}
-
-// loadNodeData reads a dataset and prepares it for training under the
-// evaluation protocol: the graph symmetrised without self-loops, and the
-// Planetoid features L1 row-normalised.
-func loadNodeData(root, name string) (*gnn.Data, error) {
-	ds, err := datasets.Load(root, name)
-	if err != nil {
-		return nil, err
-	}
-	g, err := graph.FromEdges(len(ds.Labels), ds.Edges)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	x := ds.Features
-	if slices.Contains([]string{"cora", "citeseer", "pubmed"}, name) {
-		x = x.RowNormalizeL1()
-	}
-	return &gnn.Data{
-		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
-		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
-	}, nil
 }
 
 // flagError rewrites a configuration error so that it names the flag.
