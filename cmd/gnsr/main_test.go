@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// gnsr runs the command line with args and returns stdout and the error.
+func gnsr(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// TestTrainFlagErrors checks that bad flags are refused with a message that
+// names them, before any data is read or training starts (the data root here
+// is empty, so reaching the loader would give a different error).
+func TestTrainFlagErrors(t *testing.T) {
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"no dataset", nil, []string{"--dataset is required", "cora", "pubmed"}},
+		{"negative lambda", []string{"--dataset", "cora", "--nsr-lambda", "-1"}, []string{"--nsr-lambda", "negative"}},
+		{"layer out of range", []string{"--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "2"}, []string{"--nsr-layers", "out of range"}},
+		{"lambda count", []string{"--dataset", "cora", "--nsr-lambda", "1,2,3", "--nsr-layers", "0,1"}, []string{"--nsr-lambda", "3 values for 2 layers"}},
+		{"bad lambda", []string{"--dataset", "cora", "--nsr-lambda", "lots"}, []string{"--nsr-lambda", "not a number"}},
+		{"dropout", []string{"--dataset", "cora", "--dropout", "1.5"}, []string{"dropout"}},
+		{"seeds", []string{"--dataset", "cora", "--seeds", "0"}, []string{"--seeds"}},
+		{"unknown model", []string{"--dataset", "cora", "--model", "gat"}, []string{"unknown model", "gcn"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := gnsr(t, append([]string{"train", "--data-dir", empty}, tc.args...)...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTrainUnknownAndMissingDataset(t *testing.T) {
+	empty := t.TempDir()
+	_, err := gnsr(t, "train", "--data-dir", empty, "--dataset", "imagenet")
+	if err == nil || !strings.Contains(err.Error(), "imagenet") || !strings.Contains(err.Error(), "citeseer") {
+		t.Errorf("unknown dataset: %v, want the name and the known ones", err)
+	}
+	_, err = gnsr(t, "train", "--data-dir", empty, "--dataset", "cora")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "cora")) {
+		t.Errorf("missing files: %v, want the path", err)
+	}
+}
+
+// TestTrainJSON runs the CLI on the real Cora and checks the JSON Lines
+// contract that benchmark scripts read.
+func TestTrainJSON(t *testing.T) {
+	root := os.Getenv("GNSR_DATA")
+	if root == "" {
+		t.Skip("GNSR_DATA is not set: set it to the datasets root (.ci/run uses ../shared/datasets)")
+	}
+	out, err := gnsr(t, "train", "--data-dir", root, "--dataset", "cora", "--epochs", "20", "--seeds", "2", "--json", "--nsr-lambda", "0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 2 seeds and a summary:\n%s", len(lines), out)
+	}
+	for i, l := range lines[:2] {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["seed"] != float64(i) || len(rec["nsr_loss"].([]any)) != 20 {
+			t.Errorf("seed line %d: %s", i, l)
+		}
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[2]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"summary", "dataset", "model", "seeds", "nsr_lambda", "nsr_layers", "test_acc_mean", "test_acc_std", "val_acc_mean", "epoch_ms_median", "wall_s"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %q: %s", k, lines[2])
+		}
+	}
+	if sum["summary"] != true || sum["dataset"] != "cora" || sum["seeds"] != float64(2) || sum["nsr_lambda"] != 0.1 {
+		t.Errorf("summary: %s", lines[2])
+	}
+	if acc := sum["test_acc_mean"].(float64); acc < 0.5 || acc > 1 {
+		t.Errorf("test_acc_mean %v after 20 epochs", acc)
+	}
+}
