@@ -1,0 +1,33 @@
+// Package datasets reads gnsr's benchmark datasets from their original files,
+// finds the data root, and downloads and checks the files.
+//
+// Data lives under a root directory, one folder a dataset, laid out
+// <root>/<name>/raw/<original file names>. Root picks the root from a flag,
+// else $GNSR_DATA, else the user cache directory. Known lists the datasets
+// the package knows about and Files gives their files with size, sha256 and
+// download location; a Downloader fetches missing files and Verify checks
+// those present.
+//
+// Load and LoadPlanetoid read Cora, CiteSeer and PubMed from the Planetoid
+// files (Python 2 pickles of scipy and numpy objects) and assemble them
+// exactly as the usual Kipf & Welling loader does, public split included.
+//
+// # Reading pickles safely
+//
+// A pickle is a program for a stack machine that may call any Python
+// callable it names. This package never executes anything: before decoding,
+// it checks the whole opcode stream, accepting only the opcodes of protocols
+// 0 to 3 without persistent ids, extensions or text strings, only the classes
+// a Planetoid file uses (scipy.sparse.csr.csr_matrix,
+// numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype,
+// collections.defaultdict and __builtin__.list), length fields that fit in
+// the file, and a balanced stack. Those classes are
+// mapped to small Go types of this package; any other class is an error
+// naming it and the file. Array sizes are checked against the bytes present
+// before anything is allocated, so a corrupt or hostile file gives an error
+// and never a panic or an outsized allocation.
+//
+// Errors start with "datasets:", name the file involved, and wrap one of the
+// package's sentinel errors (ErrFormat, ErrChecksum, ...) or the underlying
+// I/O error, for use with errors.Is.
+package datasets

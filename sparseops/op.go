@@ -1,0 +1,275 @@
+package sparseops
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrShape is wrapped by errors that report operands of mismatched shape,
+// length or type.
+var ErrShape = errors.New("sparseops: shape mismatch")
+
+// Constant is a sparse matrix that is constant during a training step, for
+// use as the left operand of Mul: a normalised adjacency matrix or a sparse
+// feature matrix. It caches the transpose that gradients need.
+//
+// A Constant must not be changed (SetData) while a graph that uses it runs.
+type Constant struct {
+	a, at *CSR
+	// src[q] is the entry of a that sits at position q of at.
+	src []int
+}
+
+// NewConstant returns a Constant holding a copy of a, so that SetData never
+// changes a. It panics if a is not valid (see Validate).
+func NewConstant(a *CSR) *Constant {
+	if err := a.Validate(); err != nil {
+		panic(err)
+	}
+	a = a.Clone()
+	at, perm := a.TransposePerm()
+	src := make([]int, len(perm))
+	for k, q := range perm {
+		src[q] = k
+	}
+	return &Constant{a: a, at: at, src: src}
+}
+
+// Matrix returns the matrix held by c. The caller must not modify it; use
+// SetData to change its values.
+func (c *Constant) Matrix() *CSR { return c.a }
+
+// SetData replaces the values of c's matrix, and of its cached transpose,
+// with vals, keeping the sparsity pattern: vals[k] becomes the value of
+// entry k (Matrix().Data[k]). vals is copied. It returns an error wrapping
+// ErrShape if len(vals) differs from the number of entries.
+func (c *Constant) SetData(vals []float32) error {
+	if len(vals) != len(c.a.Data) {
+		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(c.a.Data))
+	}
+	copy(c.a.Data, vals)
+	// Gathering into the transpose is a plain copy per position, so it can
+	// be split over goroutines without affecting the result.
+	dst, src := c.at.Data, c.src
+	parallelFor(len(dst), 1<<16, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for q := range d {
+			d[q] = vals[s[q]]
+		}
+	})
+	return nil
+}
+
+// parallelFor calls f on contiguous blocks that cover [0, n), on up to
+// GOMAXPROCS goroutines, with blocks of at least minBlock elements.
+func parallelFor(n, minBlock int, f func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minBlock)
+	if workers <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { f(n*w/workers, n*(w+1)/workers) })
+	}
+	f(0, n/workers)
+	wg.Wait()
+}
+
+// Mul returns the node c·h, where h is a Float32 or Float64 matrix node
+// with c.Matrix().Cols rows. The sparse operand is part of the operation,
+// not an input node, so gradients flow to h only: through symbolic
+// differentiation (gorgonia.Grad and a TapeMachine) as well as through
+// gorgonia's LispMachine. It serves both Â·H (Â a normalised adjacency) and
+// X·W (X a sparse feature matrix).
+//
+// It returns an error wrapping ErrShape if h is not such a matrix.
+func Mul(c *Constant, h *gorgonia.Node) (*gorgonia.Node, error) {
+	if c == nil || h == nil {
+		return nil, errors.New("sparseops: Mul: nil operand")
+	}
+	if !h.IsMatrix() {
+		return nil, fmt.Errorf("%w: Mul needs a matrix node, got shape %v", ErrShape, h.Shape())
+	}
+	if dt := h.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%w: Mul needs a Float32 or Float64 node, got %v", ErrShape, dt)
+	}
+	if r := h.Shape()[0]; r != c.a.Cols {
+		return nil, fmt.Errorf("%w: Mul of a %d×%d sparse matrix with a node of %d rows", ErrShape, c.a.Rows, c.a.Cols, r)
+	}
+	n, err := gorgonia.ApplyOp(&mulOp{c: c}, h)
+	if err != nil {
+		return nil, fmt.Errorf("sparseops: Mul: %w", err)
+	}
+	return n, nil
+}
+
+// mulOp is the gorgonia operation h ↦ A·h, or h ↦ Aᵀ·h if trans is set,
+// with A = c.a. The two are each other's gradient.
+type mulOp struct {
+	c     *Constant
+	trans bool
+}
+
+var (
+	_ gorgonia.SDOp = (*mulOp)(nil)
+	_ gorgonia.ADOp = (*mulOp)(nil)
+)
+
+func (op *mulOp) matrix() *CSR {
+	if op.trans {
+		return op.c.at
+	}
+	return op.c.a
+}
+
+func (op *mulOp) Arity() int { return 1 }
+
+func (op *mulOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t)
+}
+
+func (op *mulOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	if len(ds) != 1 {
+		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(ds))
+	}
+	s, ok := ds[0].(tensor.Shape)
+	if !ok || s.Dims() != 2 {
+		return nil, fmt.Errorf("%w: %v needs a matrix, got %v", ErrShape, op, ds[0])
+	}
+	a := op.matrix()
+	if s[0] != a.Cols {
+		return nil, fmt.Errorf("%w: %v applied to %d rows", ErrShape, op, s[0])
+	}
+	return tensor.Shape{a.Rows, s[1]}, nil
+}
+
+// input checks the single input value and returns it as a dense row-major
+// tensor, materialising views (transposes and slices) first.
+func (op *mulOp) input(vals []gorgonia.Value) (tensor.Tensor, error) {
+	if len(vals) != 1 {
+		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(vals))
+	}
+	t, ok := vals[0].(tensor.Tensor)
+	if !ok {
+		return nil, fmt.Errorf("%w: %v needs a tensor, got %T", ErrShape, op, vals[0])
+	}
+	if v, ok := t.(tensor.View); ok && v.IsMaterializable() {
+		t = v.Materialize()
+	}
+	s := t.Shape()
+	if s.Dims() != 2 || s[0] != op.matrix().Cols {
+		return nil, fmt.Errorf("%w: %v applied to shape %v", ErrShape, op, s)
+	}
+	return t, nil
+}
+
+// Do returns a new tensor holding the product.
+func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
+	t, err := op.input(vals)
+	if err != nil {
+		return nil, err
+	}
+	a, k := op.matrix(), t.Shape()[1]
+	switch x := t.Data().(type) {
+	case []float32:
+		out := make([]float32, a.Rows*k)
+		spmm(a, out, x, k, false)
+		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
+	case []float64:
+		out := make([]float64, a.Rows*k)
+		spmm(a, out, x, k, false)
+		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
+	}
+	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, t.Dtype())
+}
+
+func (op *mulOp) ReturnsPtr() bool     { return false }
+func (op *mulOp) CallsExtern() bool    { return false }
+func (op *mulOp) OverwritesInput() int { return -1 }
+
+// WriteHash hashes the identity of the Constant and the direction: gorgonia
+// merges nodes with equal op hash and inputs, and two products of different
+// sparse matrices with the same node must stay distinct.
+func (op *mulOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+
+func (op *mulOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op *mulOp) String() string {
+	a := op.matrix()
+	t := ""
+	if op.trans {
+		t = "ᵀ"
+	}
+	return fmt.Sprintf("SpMul%s(%p, %d×%d)", t, op.c, a.Rows, a.Cols)
+}
+
+func (op *mulOp) DiffWRT(inputs int) []bool { return []bool{true} }
+
+// SymDiff returns the gradient of h: Aᵀ·grad (or A·grad for the transposed
+// operation).
+func (op *mulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(inputs))
+	}
+	g, err := gorgonia.ApplyOp(&mulOp{c: op.c, trans: !op.trans}, grad)
+	if err != nil {
+		return nil, fmt.Errorf("sparseops: %v: gradient: %w", op, err)
+	}
+	return gorgonia.Nodes{g}, nil
+}
+
+// DoDiff adds Aᵀ·∂output to the derivative held in the input's dual value,
+// as the LispMachine expects of every ADOp.
+func (op *mulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
+	if len(inputs) != 1 {
+		return fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(inputs))
+	}
+	dOut, err := output.Grad()
+	if err != nil {
+		return fmt.Errorf("sparseops: %v: output gradient: %w", op, err)
+	}
+	dIn, err := inputs[0].Grad()
+	if err != nil {
+		return fmt.Errorf("sparseops: %v: input gradient: %w", op, err)
+	}
+	g, ok1 := dOut.(tensor.Tensor)
+	d, ok2 := dIn.(*tensor.Dense)
+	if !ok1 || !ok2 || d.IsView() {
+		return fmt.Errorf("%w: %v: gradients %T and %T are not dense tensors", ErrShape, op, dOut, dIn)
+	}
+	if v, ok := g.(tensor.View); ok && v.IsMaterializable() {
+		g = v.Materialize()
+	}
+	at := (&mulOp{c: op.c, trans: !op.trans}).matrix()
+	gs, ds := g.Shape(), d.Shape()
+	if gs.Dims() != 2 || ds.Dims() != 2 || gs[0] != at.Cols || ds[0] != at.Rows || gs[1] != ds[1] {
+		return fmt.Errorf("%w: %v: gradient shapes %v and %v", ErrShape, op, gs, ds)
+	}
+	switch x := g.Data().(type) {
+	case []float32:
+		if y, ok := d.Data().([]float32); ok {
+			spmm(at, y, x, gs[1], true)
+			return nil
+		}
+	case []float64:
+		if y, ok := d.Data().([]float64); ok {
+			spmm(at, y, x, gs[1], true)
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %v: gradients of types %v and %v", ErrShape, op, g.Dtype(), d.Dtype())
+}
