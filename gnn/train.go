@@ -192,8 +192,7 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	sizes = append(sizes, d.NumClasses)
 	r.w = newGCNWeights(r.rng, sizes, !cfg.NoBias)
 	r.adj = sparseops.NewConstant(graph.NormalizeSymmetric(d.Graph))
-	r.xTrain = sparseops.NewConstant(d.Features.Clone())
-	r.dropped = make([]float32, d.Features.NNZ())
+	r.xTrain = sparseops.NewConstant(d.Features)
 	r.trainLabels = make([]int, len(d.Train))
 	for i, v := range d.Train {
 		r.trainLabels[i] = d.Labels[v]
@@ -298,10 +297,7 @@ func (r *run) compile(nsrLayers []int, lambdas []float64) error {
 func (r *run) step(epoch int) (Epoch, error) {
 	start := time.Now()
 	if r.cfg.Dropout > 0 {
-		sparseops.DropoutValues(r.dropped, r.d.Features.Data, r.cfg.Dropout, r.rng)
-		if err := r.xTrain.SetData(r.dropped); err != nil {
-			return Epoch{}, err
-		}
+		r.xTrain.Dropout(r.cfg.Dropout, r.rng.Uint64())
 		for _, m := range r.tr.dropouts {
 			m.Resample(r.rng)
 		}

@@ -3,6 +3,7 @@ package sparseops
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -124,5 +125,72 @@ func BenchmarkDropoutValues(b *testing.B) {
 	b.SetBytes(int64(4 * len(src)))
 	for b.Loop() {
 		DropoutValues(dst, src, 0.5, rng)
+	}
+}
+
+// TestConstantDropout checks that Constant.Dropout drops the same entries in
+// the matrix and its cached transpose, keeps about 1-p of them scaled by
+// 1/(1-p), depends only on the seed, whatever the thread count, and that
+// p = 0 restores the values.
+func TestConstantDropout(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var r, c []int
+	var v []float32
+	for i := 0; i < 300; i++ {
+		for j := 0; j < 200; j++ {
+			if rng.Float64() < 0.3 {
+				r, c, v = append(r, i), append(c, j), append(v, float32(1+rng.IntN(5)))
+			}
+		}
+	}
+	m, err := FromCOO(300, 200, r, c, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []float64{0.1, 0.5, 0.9} {
+		cst := NewConstant(m)
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		cst.Dropout(p, 42)
+		one := slices.Clone(cst.Matrix().Data)
+		runtime.GOMAXPROCS(3)
+		cst.Dropout(p, 42)
+		if !slices.Equal(one, cst.Matrix().Data) {
+			t.Errorf("p=%v: different entries dropped with 1 and 3 threads", p)
+		}
+		if !cst.Matrix().Transpose().Equal(cst.at) {
+			t.Errorf("p=%v: the cached transpose does not match the matrix", p)
+		}
+		kept := 0
+		for k, x := range cst.Matrix().Data {
+			switch {
+			case x == 0:
+			case math.Abs(float64(x)-float64(m.Data[k])/(1-p)) > 1e-5*float64(x):
+				t.Fatalf("p=%v: entry %d = %v, want 0 or %v", p, k, x, float64(m.Data[k])/(1-p))
+			default:
+				kept++
+			}
+		}
+		n := float64(m.NNZ())
+		if sd := math.Sqrt(n * p * (1 - p)); math.Abs(float64(kept)-n*(1-p)) > 5*sd {
+			t.Errorf("p=%v: kept %d of %v entries", p, kept, n)
+		}
+		cst.Dropout(p, 43)
+		if slices.Equal(one, cst.Matrix().Data) {
+			t.Errorf("p=%v: seeds 42 and 43 dropped the same entries", p)
+		}
+		cst.Dropout(0, 0)
+		if !slices.Equal(cst.Matrix().Data, m.Data) || !cst.at.Equal(m.Transpose()) {
+			t.Errorf("p=%v: Dropout(0) did not restore the values", p)
+		}
+	}
+}
+
+func BenchmarkConstantDropoutPubMed(b *testing.B) {
+	m := randomCSR(19717, 500, 988031, 1)
+	c := NewConstant(m)
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		c.Dropout(0.5, seed)
 	}
 }

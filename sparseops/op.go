@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
@@ -25,7 +27,10 @@ var ErrShape = errors.New("sparseops: shape mismatch")
 type Constant struct {
 	a, at *CSR
 	// src[q] is the entry of a that sits at position q of at.
-	src []int
+	src []int32
+	// base and baseT hold the values before dropout, in a's and at's order,
+	// so that Dropout reads both sequentially.
+	base, baseT []float32
 }
 
 // NewConstant returns a Constant holding a copy of a, so that SetData never
@@ -36,11 +41,11 @@ func NewConstant(a *CSR) *Constant {
 	}
 	a = a.Clone()
 	at, perm := a.TransposePerm()
-	src := make([]int, len(perm))
+	src := make([]int32, len(perm))
 	for k, q := range perm {
-		src[q] = k
+		src[q] = int32(k)
 	}
-	return &Constant{a: a, at: at, src: src}
+	return &Constant{a: a, at: at, src: src, base: slices.Clone(a.Data), baseT: slices.Clone(at.Data)}
 }
 
 // Matrix returns the matrix held by c. The caller must not modify it; use
@@ -56,6 +61,7 @@ func (c *Constant) SetData(vals []float32) error {
 		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(c.a.Data))
 	}
 	copy(c.a.Data, vals)
+	copy(c.base, vals)
 	// Gathering into the transpose is a plain copy per position, so it can
 	// be split over goroutines without affecting the result.
 	dst, src := c.at.Data, c.src
@@ -65,7 +71,53 @@ func (c *Constant) SetData(vals []float32) error {
 			d[q] = vals[s[q]]
 		}
 	})
+	copy(c.baseT, c.at.Data)
 	return nil
+}
+
+// Dropout sets every value of c to its value from NewConstant or the last
+// SetData scaled by 1/(1-p), or to zero with probability p: dropout on the
+// stored entries, keeping the sparsity pattern, as for the input features of
+// a GCN. Whether entry k is kept is a hash of seed and k (a counter-based
+// generator), so the matrix and its cached transpose are written in their
+// own order, in parallel, and the result depends only on seed and p: not
+// on the thread count. p = 0 restores the values. Dropout panics if p is
+// not in [0, 1).
+func (c *Constant) Dropout(p float64, seed uint64) {
+	if !(p >= 0 && p < 1) {
+		panic("sparseops: Dropout: p outside [0, 1)")
+	}
+	if p == 0 {
+		copy(c.a.Data, c.base)
+		copy(c.at.Data, c.baseT)
+		return
+	}
+	keep := 1 - p
+	t := int64(math.Round(keep * (1 << 32)))
+	scale := float32(1 / keep)
+	// Both passes hash the entry index rather than share a mask: reading a
+	// mask through src would be a random gather, slower than the hash.
+	dst, base := c.a.Data, c.base
+	parallelFor(len(dst), 1<<15, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			dst[k] = keepOrDrop(base[k], scale, int64(entropy(seed, uint64(k))>>32)-t)
+		}
+	})
+	dstT, baseT, src := c.at.Data, c.baseT, c.src
+	parallelFor(len(dstT), 1<<15, func(lo, hi int) {
+		for q := lo; q < hi; q++ {
+			dstT[q] = keepOrDrop(baseT[q], scale, int64(entropy(seed, uint64(src[q]))>>32)-t)
+		}
+	})
+}
+
+// entropy returns 64 random-looking bits for the pair (seed, k): the
+// SplitMix64 finaliser of a Weyl sequence, a good counter-based generator.
+func entropy(seed, k uint64) uint64 {
+	z := seed + (k+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // parallelFor calls f on contiguous blocks that cover [0, n), on up to

@@ -47,12 +47,10 @@ func denseValue(rows, cols int, seed uint64) *tensor.Dense {
 
 // gradModel builds a scalar loss of the parameter p in g.
 type gradModel struct {
-	name           string
-	rows, cols     int // of the parameter
-	loss           func(g *gorgonia.ExprGraph, p *gorgonia.Node) (*gorgonia.Node, error)
-	wantNonLinear  bool
-	paramSeed      uint64
-	constantsShape [2]int
+	name       string
+	rows, cols int // of the parameter
+	loss       func(g *gorgonia.ExprGraph, p *gorgonia.Node) (*gorgonia.Node, error)
+	paramSeed  uint64
 }
 
 func gradModels() []gradModel {
