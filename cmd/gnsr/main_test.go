@@ -107,3 +107,45 @@ func TestTrainJSON(t *testing.T) {
 		t.Errorf("test_acc_mean %v after 20 epochs", acc)
 	}
 }
+
+// TestDataVerifyDetectsModifiedFile copies Cora into a temporary root, flips
+// one byte of one file, and expects data verify to fail naming that file.
+func TestDataVerifyDetectsModifiedFile(t *testing.T) {
+	src := os.Getenv("GNSR_DATA")
+	if src == "" {
+		t.Skip("GNSR_DATA is not set: set it to the datasets root (.ci/run uses ../shared/datasets)")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "cora", "raw")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(src, "cora", "raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, "cora", "raw", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "ind.cora.y" {
+			b[len(b)/2] ^= 1
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := gnsr(t, "data", "verify", "--data-dir", root, "cora")
+	if err == nil {
+		t.Fatalf("verify passed a modified file:\n%s", out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "MODIFIED") && !strings.Contains(line, "ind.cora.y") {
+			t.Errorf("a file other than ind.cora.y reported modified: %s", line)
+		}
+	}
+	if n := strings.Count(out, "MODIFIED"); n != 1 {
+		t.Errorf("%d files reported modified, want 1:\n%s", n, out)
+	}
+}

@@ -39,8 +39,8 @@ test accuracy at the epoch of best validation accuracy (mean ± std over seeds).
 The defaults follow the evaluation protocol of Kipf & Welling: public split,
 L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
 learning rate 0.01 and weight decay 5e-4, 200 epochs. Seeds are consecutive
-from --seed; the same seed and flags give the same numbers on any machine
-and thread count.`,
+from --seed; the same seed and flags give the same numbers, whatever the
+thread count (GOMAXPROCS).`,
 		Example: `  gnsr train --dataset pubmed
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300`,
