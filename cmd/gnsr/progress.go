@@ -15,17 +15,17 @@ import (
 // terminal, and nothing when stderr is redirected or --quiet is set, so logs
 // and JSON pipelines stay clean.
 type progress struct {
-	bar *progressbar.ProgressBar
+	bar    *progressbar.ProgressBar
+	prefix string
 }
 
-func newProgress(w io.Writer, quiet bool, total int, desc string) *progress {
+func newProgress(w io.Writer, quiet bool, total int) *progress {
 	f, ok := w.(*os.File)
 	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -33,21 +33,20 @@ func newProgress(w io.Writer, quiet bool, total int, desc string) *progress {
 	)}
 }
 
-func (p *progress) describe(s string) {
-	if p.bar != nil {
-		p.bar.Describe(s)
-	}
-}
+// describe sets what the following epochs belong to (dataset, seed, λ).
+func (p *progress) describe(s string) { p.prefix = s }
 
 func (p *progress) step(e gnn.Epoch) {
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("epoch %d loss %.4f val %.3f", e.Epoch, e.Loss, e.ValAcc))
+		p.bar.Describe(fmt.Sprintf("%s: epoch %d loss %.4f val %.3f", p.prefix, e.Epoch, e.Loss, e.ValAcc))
 		_ = p.bar.Add(1)
 	}
 }
 
+// finish clears the bar; calling it again does nothing.
 func (p *progress) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
+		p.bar = nil
 	}
 }

@@ -49,6 +49,14 @@ thread count (GOMAXPROCS).`,
 			return runTrain(cmd, f)
 		},
 	}
+	addRunFlags(cmd, f)
+	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
+	return cmd
+}
+
+// addRunFlags adds the flags that choose the data, the model, its training
+// and NSR, shared by every command that trains.
+func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
@@ -62,10 +70,8 @@ thread count (GOMAXPROCS).`,
 	fl.BoolVar(&f.cfg.NoBias, "no-bias", false, "leave the bias out of every layer")
 	fl.IntVar(&f.seeds, "seeds", 1, "number of runs, with seeds --seed, --seed+1, ...")
 	fl.Uint64Var(&f.seed, "seed", 0, "first seed")
-	fl.BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on stderr")
 	addNSRFlags(cmd, f)
-	return cmd
 }
 
 // addNSRFlags adds the flags that set Neuron Steadiness Regularization.
@@ -104,45 +110,22 @@ func resolveNSR(f *trainFlags) error {
 }
 
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
-	if f.dataset == "" {
-		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
-	}
-	if f.seeds < 1 {
-		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
-	}
-	if err := resolveNSR(f); err != nil {
-		return err
-	}
-	if err := f.cfg.Validate(); err != nil {
-		return flagError(err)
-	}
-	root, err := datasets.Root(f.dataDir)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	data, err := gnn.Load(root, f.dataset)
+	data, err := prepare(f)
 	if err != nil {
 		return err
 	}
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	prog := newProgress(stderr, f.quiet, f.seeds*f.cfg.Epochs, f.dataset+" "+f.cfg.Model)
-	var results []*gnn.Result
-	for s := 0; s < f.seeds; s++ {
-		cfg := f.cfg
-		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s seed %d", f.dataset, cfg.Model, cfg.Seed))
-		res, err := gnn.Train(cmd.Context(), data, cfg, func(e gnn.Epoch) { prog.step(e) })
-		if err != nil {
-			prog.finish()
-			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
-		}
-		results = append(results, res)
+	stdout := cmd.OutOrStdout()
+	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*f.cfg.Epochs)
+	defer prog.finish()
+	results, err := trainSeeds(cmd, f, f.cfg, data, prog, func(res *gnn.Result) error {
 		if f.jsonOut {
-			if err := writeJSON(stdout, seedRecord(f, res)); err != nil {
-				return err
-			}
+			return writeJSON(stdout, seedRecord(f, res))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	prog.finish()
 	sum := summarize(f, results, time.Since(start))
@@ -151,6 +134,49 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	printHuman(stdout, f, results, sum)
 	return nil
+}
+
+// prepare checks every flag, then loads the dataset: bad flags are reported
+// before any data is read or training starts.
+func prepare(f *trainFlags) (*gnn.Data, error) {
+	if f.dataset == "" {
+		return nil, fmt.Errorf("--dataset is required, one of %v", datasets.Known())
+	}
+	if f.seeds < 1 {
+		return nil, fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	}
+	if err := resolveNSR(f); err != nil {
+		return nil, err
+	}
+	if err := f.cfg.Validate(); err != nil {
+		return nil, flagError(err)
+	}
+	root, err := datasets.Root(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return gnn.Load(root, f.dataset)
+}
+
+// trainSeeds trains cfg once per seed of f, showing progress, and calls
+// done (if not nil) with each result as it arrives.
+func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Data, prog *progress, done func(*gnn.Result) error) ([]*gnn.Result, error) {
+	var results []*gnn.Result
+	for s := 0; s < f.seeds; s++ {
+		cfg.Seed = f.seed + uint64(s)
+		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, cfg.Seed))
+		res, err := gnn.Train(cmd.Context(), data, cfg, prog.step)
+		if err != nil {
+			return nil, fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
+		}
+		results = append(results, res)
+		if done != nil {
+			if err := done(res); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return results, nil
 }
 
 // flagError rewrites a configuration error so that it names the flag.
