@@ -101,6 +101,13 @@ func BarPlot(path string, c Chart, categories []string, groups ...Bars) error {
 }
 
 func save(p *plot.Plot, path string) error {
+	// Headroom above the data, so that the legend in the top corner does not
+	// hide the highest points or bars.
+	if _, log := p.Y.Scale.(plot.LogScale); log {
+		p.Y.Max *= 4
+	} else {
+		p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min)
+	}
 	w, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
