@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/sparseops"
@@ -11,8 +12,11 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Models lists the architectures Train accepts in Config.Model.
-var Models = []string{"gcn"}
+// Models lists the architectures Train accepts in Config.Model: "gcn", the
+// graph convolution of Kipf & Welling, Â·H·W + b with Â = D^-1/2 (A+I) D^-1/2;
+// and "sage", GraphSAGE with the mean aggregator (Hamilton et al.),
+// H·W_root + mean_{j∈N(i)} h_j·W_neigh + b.
+var Models = []string{"gcn", "sage"}
 
 // weights are the parameter tensors of a model, shared by its training and
 // evaluation graphs so that the optimizer's in-place updates reach both.
@@ -26,18 +30,44 @@ func (w *weights) add(name string, rows, cols int, init []float32) {
 	w.tensors = append(w.tensors, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(init)))
 }
 
-// newGCNWeights draws the weights of a GCN with the given layer sizes:
-// Glorot-uniform matrices (as Kipf & Welling) and zero biases.
-func newGCNWeights(rng *rand.Rand, sizes []int, bias bool) *weights {
+// newWeights draws the weights of a model with the given layer sizes:
+// Glorot-uniform matrices (as Kipf & Welling) and zero biases. Each layer
+// has W (the GCN weight, or GraphSAGE's root weight), for "sage" also Wn
+// (the neighbour weight), then b if bias is set.
+func newWeights(rng *rand.Rand, model string, sizes []int, bias bool) *weights {
 	w := &weights{}
 	for l := 0; l+1 < len(sizes); l++ {
 		in, out := sizes[l], sizes[l+1]
 		w.add(fmt.Sprintf("W%d", l), in, out, nn.GlorotUniform(rng, in, out))
+		if model == "sage" {
+			w.add(fmt.Sprintf("Wn%d", l), in, out, nn.GlorotUniform(rng, in, out))
+		}
 		if bias {
 			w.add(fmt.Sprintf("b%d", l), 1, out, make([]float32, out))
 		}
 	}
 	return w
+}
+
+// perLayer returns how many parameter tensors each layer of model has.
+func perLayer(model string, bias bool) int {
+	n := 1
+	if model == "sage" {
+		n++
+	}
+	if bias {
+		n++
+	}
+	return n
+}
+
+// adjacency returns the propagation matrix of model on g: the GCN
+// normalisation, or the row mean over neighbours for GraphSAGE.
+func adjacency(model string, g *graph.Graph) *sparseops.CSR {
+	if model == "sage" {
+		return graph.NormalizeMean(g)
+	}
+	return graph.NormalizeSymmetric(g)
 }
 
 // network is one gorgonia graph of a model: the training one, with dropout,
@@ -62,50 +92,60 @@ type lossSpec struct {
 	maskZeros    bool
 }
 
-// buildGCN builds Â·(H W_l) + b_l for every layer with ReLU between layers.
-// The first layer multiplies the sparse features (through x, whose values the
-// trainer replaces with a dropped-out copy each step) before aggregating, so
-// no dense copy of the features is ever made. With loss nil the network is
-// the evaluation one: no dropout, no loss.
-func buildGCN(w *weights, x, adj *sparseops.Constant, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
+// build builds the network of model: for each layer, Â·(H W) + b (GCN) or
+// H W + Â·(H Wn) + b (GraphSAGE, Â the neighbour mean), with ReLU between
+// layers. The first layer multiplies the sparse features x (whose values the
+// trainer replaces with a dropped-out copy each step) directly, so no dense
+// copy of the features is ever made. With loss nil the network is the
+// evaluation one: no dropout, no loss.
+func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
 	g := G.NewGraph()
 	net := &network{g: g}
 	for i, t := range w.tensors {
 		s := t.Shape()
 		net.params = append(net.params, G.NewMatrix(g, tensor.Float32, G.WithShape(s[0], s[1]), G.WithName(w.names[i]), G.WithValue(t)))
 	}
-	perLayer := 1
-	if bias {
-		perLayer = 2
-	}
-	layers := len(net.params) / perLayer
+	per := perLayer(model, bias)
+	layers := len(net.params) / per
 	var h *G.Node
 	for l := 0; l < layers; l++ {
-		wl := net.params[l*perLayer]
-		var z *G.Node
-		var err error
-		if l == 0 {
+		p := net.params[l*per : (l+1)*per]
+		in := h
+		if l > 0 && loss != nil && dropout > 0 {
 			// Input dropout lives in x's values (sparse dropout), set per step.
-			z, err = sparseops.Mul(x, wl)
-		} else {
-			in := h
-			if loss != nil && dropout > 0 {
-				mask := nn.NewDropoutMask(dropout, nodes, h.Shape()[1])
-				net.dropouts = append(net.dropouts, mask)
-				if in, err = nn.Dropout(h, mask); err != nil {
-					return nil, err
-				}
+			mask := nn.NewDropoutMask(dropout, nodes, h.Shape()[1])
+			net.dropouts = append(net.dropouts, mask)
+			var err error
+			if in, err = nn.Dropout(h, mask); err != nil {
+				return nil, err
 			}
-			z, err = nn.MatMul(in, wl)
 		}
+		times := func(w *G.Node) (*G.Node, error) {
+			if l == 0 {
+				return sparseops.Mul(x, w)
+			}
+			return nn.MatMul(in, w)
+		}
+		z, err := times(p[0])
 		if err != nil {
 			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
 		}
-		if z, err = sparseops.Mul(adj, z); err != nil {
+		switch model {
+		case "sage":
+			var zn *G.Node
+			if zn, err = times(p[1]); err == nil {
+				if zn, err = sparseops.Mul(adj, zn); err == nil {
+					z, err = G.Add(z, zn)
+				}
+			}
+		default:
+			z, err = sparseops.Mul(adj, z)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("gnn: layer %d aggregation: %w", l, err)
 		}
 		if bias {
-			if z, err = nn.AddBias(z, net.params[l*perLayer+1]); err != nil {
+			if z, err = nn.AddBias(z, p[per-1]); err != nil {
 				return nil, fmt.Errorf("gnn: layer %d bias: %w", l, err)
 			}
 		}

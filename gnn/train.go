@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/sparseops"
@@ -190,14 +189,14 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 		sizes = append(sizes, cfg.Hidden)
 	}
 	sizes = append(sizes, d.NumClasses)
-	r.w = newGCNWeights(r.rng, sizes, !cfg.NoBias)
-	r.adj = sparseops.NewConstant(graph.NormalizeSymmetric(d.Graph))
+	r.w = newWeights(r.rng, cfg.Model, sizes, !cfg.NoBias)
+	r.adj = sparseops.NewConstant(adjacency(cfg.Model, d.Graph))
 	r.xTrain = sparseops.NewConstant(d.Features)
 	r.trainLabels = make([]int, len(d.Train))
 	for i, v := range d.Train {
 		r.trainLabels[i] = d.Labels[v]
 	}
-	ev, err := buildGCN(r.w, sparseops.NewConstant(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
+	ev, err := build(cfg.Model, r.w, sparseops.NewConstant(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +269,7 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 // machine and optimizer. On a rebuild (the auto layer choice) the Adam state
 // carries over, so the run continues as one optimisation.
 func (r *run) compile(nsrLayers []int, lambdas []float64) error {
-	tr, err := buildGCN(r.w, r.xTrain, r.adj, r.d.Graph.NumNodes(), r.cfg.Dropout, !r.cfg.NoBias, &lossSpec{
+	tr, err := build(r.cfg.Model, r.w, r.xTrain, r.adj, r.d.Graph.NumNodes(), r.cfg.Dropout, !r.cfg.NoBias, &lossSpec{
 		rows: r.d.Train, labels: r.trainLabels, classes: r.d.NumClasses,
 		nsrLayers: nsrLayers, nsrLambdas: lambdas, maskZeros: r.cfg.NSR.MaskZeros,
 	})

@@ -1,0 +1,371 @@
+package datasets
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/gnsr/gnsr/sparseops"
+)
+
+// The per-class sizes of the random splits of the gnn-benchmark protocol
+// (Shchur et al., Pitfalls of Graph Neural Network Evaluation, 2018): 20
+// training and 30 validation nodes a class, all other nodes for testing.
+const (
+	BenchmarkTrainPerClass = 20
+	BenchmarkValPerClass   = 30
+)
+
+// maxClasses bounds the number of classes a file may declare.
+const maxClasses = 1 << 16
+
+// amazonFile returns the npz file name of an Amazon dataset.
+func amazonFile(name string) (string, bool) {
+	switch name {
+	case "amazon-computers":
+		return "amazon_electronics_computers.npz", true
+	case "amazon-photo":
+		return "amazon_electronics_photo.npz", true
+	}
+	return "", false
+}
+
+// LoadAmazon reads amazon-computers or amazon-photo from the gnn-benchmark
+// file <root>/<name>/raw/amazon_electronics_{computers,photo}.npz, as
+// PyTorch Geometric's Amazon dataset does:
+//
+//   - the features are the stored binary bag-of-words matrix (attr_*), with
+//     each row's columns sorted and repeated columns summed;
+//   - the edges are the stored entries of the directed adjacency matrix
+//     (adj_*), whatever their values, symmetrised, without self-loops and
+//     duplicates;
+//   - the labels are the labels array and the class names the class_names
+//     array (left nil if the archive stores them as Python objects);
+//   - the files have no split: Split is RandomSplit(labels, classes,
+//     BenchmarkTrainPerClass, BenchmarkValPerClass, 0). A trainer that
+//     follows the protocol draws a new split for each seed with RandomSplit.
+//
+// The archive is read without executing anything: each array's npy header is
+// parsed by a strict grammar, only plain little-endian dtypes are accepted,
+// and each member's declared sizes are checked against its header and the
+// file before any data is allocated. A missing file gives an error wrapping
+// ErrMissing; a malformed or inconsistent one an error wrapping ErrFormat
+// that names the file and the array.
+func LoadAmazon(root, name string) (*NodeDataset, error) {
+	file, ok := amazonFile(name)
+	if !ok {
+		return nil, fmt.Errorf("%w %q: Amazon datasets are amazon-computers and amazon-photo", ErrUnknownDataset, name)
+	}
+	path := filepath.Join(root, name, "raw", file)
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, missingFile(path, name, err)
+		}
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("datasets: %w", err)
+	}
+	z, err := openNPZ(path, f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	ds, err := readBenchmarkNPZ(z)
+	if err != nil {
+		return nil, err
+	}
+	ds.Name = name
+	ds.Files = []string{path}
+	return ds, nil
+}
+
+// readBenchmarkNPZ assembles a dataset from an npz archive in the
+// gnn-benchmark layout.
+func readBenchmarkNPZ(z *npzReader) (*NodeDataset, error) {
+	adj, err := readCSRArrays(z, "adj")
+	if err != nil {
+		return nil, err
+	}
+	if adj.rows != adj.cols {
+		return nil, z.bad("adj_shape", "adjacency matrix is %d×%d, want a square one", adj.rows, adj.cols)
+	}
+	n := adj.rows
+	attr, err := readCSRArrays(z, "attr")
+	if err != nil {
+		return nil, err
+	}
+	if attr.rows != n {
+		return nil, z.bad("attr_shape", "%d feature rows for %d nodes", attr.rows, n)
+	}
+	var names []string
+	if z.has("class_names") {
+		a, err := z.array("class_names")
+		switch {
+		case errors.Is(err, errObjectArray):
+			// Pickled Python strings: never decoded, the names are optional.
+		case err != nil:
+			return nil, err
+		case a.str == nil || len(a.str) > maxClasses:
+			return nil, z.bad("class_names", "want at most %d strings", maxClasses)
+		default:
+			names = a.str
+		}
+	}
+	la, err := numArray(z, "labels", 1)
+	if err != nil {
+		return nil, err
+	}
+	if la.n != n {
+		return nil, z.bad("labels", "%d labels for %d nodes", la.n, n)
+	}
+	maxLabel := int64(maxClasses - 1)
+	if names != nil {
+		maxLabel = int64(len(names)) - 1
+	}
+	labels, err := ints[int]("labels", la, 0, maxLabel)
+	if err != nil {
+		return nil, z.bad("labels", "%w", err)
+	}
+	classes := len(names)
+	for _, l := range labels {
+		classes = max(classes, l+1)
+	}
+	if classes == 0 {
+		return nil, z.bad("labels", "no classes")
+	}
+	feats, err := attr.sorted()
+	if err != nil {
+		return nil, z.bad("attr_indices", "%w", err)
+	}
+	split, err := RandomSplit(labels, classes, BenchmarkTrainPerClass, BenchmarkValPerClass, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, z.file, err)
+	}
+	return &NodeDataset{
+		Features:   feats,
+		Labels:     labels,
+		NumClasses: classes,
+		Edges:      adj.undirectedEdges(),
+		Split:      split,
+		ClassNames: names,
+	}, nil
+}
+
+// numArray reads the numeric array key and checks its number of dimensions.
+func numArray(z *npzReader, key string, ndim int) (*ndarray, error) {
+	a, err := z.array(key)
+	if err != nil {
+		return nil, err
+	}
+	if a.num == nil {
+		return nil, z.bad(key, "want a numeric array, have strings")
+	}
+	if len(a.num.shape) != ndim {
+		return nil, z.bad(key, "shape %v, want %d dimensions", a.num.shape, ndim)
+	}
+	return a.num, nil
+}
+
+// readCSRArrays reads and checks the CSR matrix stored as the arrays
+// <prefix>_shape, _indptr, _indices and _data.
+func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
+	key := func(s string) string { return prefix + "_" + s }
+	sa, err := numArray(z, key("shape"), 1)
+	if err != nil {
+		return nil, err
+	}
+	if sa.n != 2 {
+		return nil, z.bad(key("shape"), "%d entries, want 2", sa.n)
+	}
+	shape, err := ints[int](key("shape"), sa, 0, maxDim)
+	if err != nil {
+		return nil, z.bad(key("shape"), "%w", err)
+	}
+	p := &sparseParts{rows: shape[0], cols: shape[1]}
+	ip, err := numArray(z, key("indptr"), 1)
+	if err != nil {
+		return nil, err
+	}
+	if ip.n != p.rows+1 {
+		return nil, z.bad(key("indptr"), "%d entries for %d rows, want rows+1 = %d", ip.n, p.rows, p.rows+1)
+	}
+	ix, err := numArray(z, key("indices"), 1)
+	if err != nil {
+		return nil, err
+	}
+	dv, err := numArray(z, key("data"), 1)
+	if err != nil {
+		return nil, err
+	}
+	if ix.n != dv.n {
+		return nil, z.bad(key("data"), "%d values for %d indices", dv.n, ix.n)
+	}
+	if p.indptr, err = ints[int](key("indptr"), ip, 0, int64(ix.n)); err != nil {
+		return nil, z.bad(key("indptr"), "%w", err)
+	}
+	if p.indptr[0] != 0 || p.indptr[p.rows] != ix.n {
+		return nil, z.bad(key("indptr"), "runs from %d to %d, want 0 to %d (the number of indices)", p.indptr[0], p.indptr[p.rows], ix.n)
+	}
+	for i := 0; i < p.rows; i++ {
+		if p.indptr[i+1] < p.indptr[i] {
+			return nil, z.bad(key("indptr"), "decreases at row %d (%d > %d)", i, p.indptr[i], p.indptr[i+1])
+		}
+	}
+	if p.cols == 0 && ix.n > 0 {
+		return nil, z.bad(key("indices"), "%d entries in a matrix without columns", ix.n)
+	}
+	if p.indices, err = ints[int32](key("indices"), ix, 0, int64(p.cols)-1); err != nil {
+		return nil, z.bad(key("indices"), "%w", err)
+	}
+	p.data = make([]float32, dv.n)
+	for k := range p.data {
+		v := dv.floatAt(k)
+		if math.IsNaN(v) || math.IsInf(float64(float32(v)), 0) {
+			return nil, z.bad(key("data"), "value %d is %v, want a finite float32", k, v)
+		}
+		p.data[k] = float32(v)
+	}
+	return p, nil
+}
+
+// sorted returns p as a CSR matrix with sorted, unique columns in each row,
+// summing repeated columns as scipy's sum_duplicates does. It consumes p.
+func (p *sparseParts) sorted() (*sparseops.CSR, error) {
+	type entry struct {
+		c int32
+		v float32
+	}
+	var row []entry
+	out := 0
+	start := 0
+	for i := 0; i < p.rows; i++ {
+		a, b := p.indptr[i], p.indptr[i+1]
+		row = row[:0]
+		for k := a; k < b; k++ {
+			row = append(row, entry{p.indices[k], p.data[k]})
+		}
+		// Stable, so that repeats are summed in file order.
+		slices.SortStableFunc(row, func(x, y entry) int { return int(x.c) - int(y.c) })
+		p.indptr[i] = start
+		for _, e := range row {
+			if out > start && p.indices[out-1] == e.c {
+				p.data[out-1] += e.v
+				continue
+			}
+			p.indices[out], p.data[out] = e.c, e.v
+			out++
+		}
+		start = out
+	}
+	p.indptr[p.rows] = out
+	return sparseops.NewCSR(p.rows, p.cols, p.indptr, p.indices[:out:out], p.data[:out:out])
+}
+
+// undirectedEdges returns the stored entries of the square matrix p as
+// undirected edges u < v, without self-loops or duplicates, sorted.
+func (p *sparseParts) undirectedEdges() [][2]int {
+	n := int64(p.rows)
+	// Pairs as single integers u*n+v order as the pairs do; n ≤ maxDim, so
+	// they fit in int64.
+	keys := make([]int64, 0, len(p.indices))
+	for u := 0; u < p.rows; u++ {
+		for k := p.indptr[u]; k < p.indptr[u+1]; k++ {
+			a, b := int64(u), int64(p.indices[k])
+			if a == b {
+				continue
+			}
+			if a > b {
+				a, b = b, a
+			}
+			keys = append(keys, a*n+b)
+		}
+	}
+	return edgesFromKeys(keys, n)
+}
+
+// edgesFromKeys sorts and deduplicates pair keys u*n+v and returns the pairs.
+func edgesFromKeys(keys []int64, n int64) [][2]int {
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	es := make([][2]int, len(keys))
+	for i, k := range keys {
+		es[i] = [2]int{int(k / n), int(k % n)}
+	}
+	return es
+}
+
+// splitStream is the second word of the PCG state of RandomSplit, fixed so
+// that the seed alone picks the split.
+const splitStream = 0x676e7372_73706c74 // "gnsrsplt"
+
+// RandomSplit draws a split by the gnn-benchmark protocol: for each class
+// in turn, trainPerClass of its nodes for training and valPerClass others for
+// validation, chosen uniformly at random, and all remaining labelled nodes
+// for testing. Nodes labelled -1 are in no set. The draw is a Fisher–Yates
+// shuffle of each class's nodes (in increasing id order) driven by a PCG
+// generator (math/rand/v2) seeded with (seed, a fixed constant), so the same
+// seed always gives the same split, on any platform; each set is returned
+// sorted.
+//
+// It returns an error if a label is below -1 or not below numClasses, if a
+// count is negative, or if a class has fewer than trainPerClass+valPerClass
+// nodes.
+func RandomSplit(labels []int, numClasses int, trainPerClass, valPerClass int, seed uint64) (Split, error) {
+	if numClasses < 0 || trainPerClass < 0 || valPerClass < 0 {
+		return Split{}, fmt.Errorf("datasets: RandomSplit of %d classes with %d training and %d validation nodes a class", numClasses, trainPerClass, valPerClass)
+	}
+	byClass := make([][]int, numClasses)
+	for i, l := range labels {
+		if l < -1 || l >= numClasses {
+			return Split{}, fmt.Errorf("datasets: RandomSplit: label %d of node %d is outside [-1, %d)", l, i, numClasses)
+		}
+		if l >= 0 {
+			byClass[l] = append(byClass[l], i)
+		}
+	}
+	need := trainPerClass + valPerClass
+	for c, nodes := range byClass {
+		if len(nodes) < need {
+			return Split{}, fmt.Errorf("datasets: RandomSplit: class %d has %d nodes, fewer than the %d training and %d validation nodes asked for", c, len(nodes), trainPerClass, valPerClass)
+		}
+	}
+	rng := rand.NewPCG(seed, splitStream)
+	var s Split
+	for _, nodes := range byClass {
+		// Our own shuffle on PCG's specified output, so that the split does
+		// not depend on how the standard library maps it to a range.
+		for i := len(nodes) - 1; i > 0; i-- {
+			j := uniform(rng, uint64(i+1))
+			nodes[i], nodes[j] = nodes[j], nodes[i]
+		}
+		s.Train = append(s.Train, nodes[:trainPerClass]...)
+		s.Val = append(s.Val, nodes[trainPerClass:need]...)
+		s.Test = append(s.Test, nodes[need:]...)
+	}
+	slices.Sort(s.Train)
+	slices.Sort(s.Val)
+	slices.Sort(s.Test)
+	return s, nil
+}
+
+// uniform returns a uniform integer in [0, n), n > 0, by Lemire's
+// multiply-and-reject method.
+func uniform(rng *rand.PCG, n uint64) uint64 {
+	hi, lo := bits.Mul64(rng.Uint64(), n)
+	if lo < n {
+		thresh := -n % n
+		for lo < thresh {
+			hi, lo = bits.Mul64(rng.Uint64(), n)
+		}
+	}
+	return hi
+}
