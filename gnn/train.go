@@ -168,7 +168,6 @@ type run struct {
 	tr          *network
 	vm          G.VM
 	opt         *nn.Adam
-	dropped     []float32
 }
 
 // Train trains a model on d with cfg and returns the test accuracy at the
