@@ -27,7 +27,8 @@ var (
 // the source nodes Src to the destination nodes Dst.
 type Block struct {
 	// Dst and Src are the global ids of the destination and source nodes
-	// in local-id order. Dst is a prefix of Src.
+	// in local-id order. Dst is a prefix of Src; both share storage with
+	// the other blocks of their Batch and must not be modified.
 	Dst, Src []int
 
 	// Adj is the len(Dst)×len(Src) row-mean operator of the sampled edges:
@@ -116,7 +117,7 @@ func (s *Sampler) Sample(seeds []int, rng *rand.Rand) (*Batch, error) {
 	s.nextGen()
 	n := s.g.NumNodes()
 	// nodes lists the global ids of the sampled nodes by local id.
-	nodes := make([]int, 0, len(seeds)*4)
+	nodes := make([]int, 0, len(seeds))
 	for k, v := range seeds {
 		if v < 0 || v >= n {
 			return nil, fmt.Errorf("%w: seed %d at position %d is outside [0, %d)", ErrSeedRange, v, k, n)
@@ -171,6 +172,9 @@ func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *
 		indptr[i+1] = indptr[i] + k
 	}
 	nnz := indptr[numDst]
+	// Each sampled edge adds at most one node: growing once avoids the
+	// repeated copies of append, the largest cost after the sampling.
+	nodes = slices.Grow(nodes, nnz)
 	indices := make([]int32, nnz)
 	data := make([]float32, nnz)
 	for i := 0; i < numDst; i++ {
@@ -186,7 +190,10 @@ func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *
 		}
 		// Local ids are not monotone in global ids; sorted columns are
 		// what sparseops builds and give a canonical, cache-friendly row.
-		slices.Sort(row)
+		// Rows of new nodes are already sorted, so check first.
+		if !isSorted(row) {
+			slices.Sort(row)
+		}
 		if k := hi - lo; k > 0 {
 			w := float32(1 / float64(k)) // as graph.NormalizeMean rounds
 			for p := lo; p < hi; p++ {
@@ -228,6 +235,15 @@ func (s *Sampler) floyd(row []int32, nbrs []int32, nodes []int, rng *rand.Rand) 
 		row[p], nodes = s.localID(int(nbrs[t]), nodes)
 	}
 	return nodes
+}
+
+func isSorted(s []int32) bool {
+	for k := 1; k < len(s); k++ {
+		if s[k] < s[k-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // localID returns the local id of global node v, appending v to nodes if it
