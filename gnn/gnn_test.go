@@ -298,3 +298,52 @@ func TestCoraGCN(t *testing.T) {
 		t.Errorf("Cora GCN mean test accuracy %.4f over 3 seeds, want >= 0.795 (published 0.815)", mean)
 	}
 }
+
+// TestMiniBatchSAGE trains GraphSAGE on neighbour-sampled mini-batches with
+// NSR through the memory queue: it must learn, and repeat itself exactly for
+// a seed whatever the thread count.
+func TestMiniBatchSAGE(t *testing.T) {
+	d := communities(t, 8, 300, 3)
+	train := func(procs int) *Result {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		cfg := quickConfig(2)
+		cfg.Model, cfg.BatchSize, cfg.Fanouts = "sage", 8, []int{5, 3}
+		cfg.NSR.Lambdas = []float64{1}
+		res, err := Train(context.Background(), d, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := train(1), train(2)
+	if a.TestAcc < 0.85 {
+		t.Errorf("mini-batch SAGE test accuracy %.3f, want >= 0.85", a.TestAcc)
+	}
+	if a.TestAcc != b.TestAcc || a.Epochs[59].Loss != b.Epochs[59].Loss || a.Epochs[59].NSRLoss != b.Epochs[59].NSRLoss {
+		t.Errorf("1 thread: test %v loss %v; 2 threads: test %v loss %v", a.TestAcc, a.Epochs[59].Loss, b.TestAcc, b.Epochs[59].Loss)
+	}
+	if a.Epochs[59].NSRLoss == 0 {
+		t.Error("no NSR loss in mini-batch training")
+	}
+}
+
+func TestMiniBatchConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"gcn", func(c *Config) { c.BatchSize, c.Fanouts = 8, []int{5, 5} }, "need model sage"},
+		{"fanout count", func(c *Config) { c.Model, c.BatchSize, c.Fanouts = "sage", 8, []int{5} }, "1 fanouts for 2 layers"},
+		{"zero fanout", func(c *Config) { c.Model, c.BatchSize, c.Fanouts = "sage", 8, []int{5, 0} }, "fanouts"},
+		{"fanouts without batch", func(c *Config) { c.Fanouts = []int{5, 5} }, "without a batch size"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tc.edit(&cfg)
+			if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

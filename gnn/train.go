@@ -11,6 +11,7 @@ import (
 
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/sampler"
 	"github.com/gnsr/gnsr/sparseops"
 	G "gorgonia.org/gorgonia"
 )
@@ -32,6 +33,11 @@ type Config struct {
 	NoBias      bool
 	Seed        uint64 // seeds every random draw of the run
 	NSR         NSRConfig
+	// BatchSize > 0 trains on neighbour-sampled mini-batches of that many
+	// training nodes (GraphSAGE only), sampling Fanouts[l] neighbours at the
+	// l-th hop from the batch (-1: all); evaluation stays full batch.
+	BatchSize int
+	Fanouts   []int
 }
 
 // NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
@@ -44,6 +50,7 @@ type NSRConfig struct {
 	Auto      bool      // pick the layer with the largest aggregated intra-class variance after Warmup epochs
 	Warmup    int       // vanilla epochs before the auto choice; 0 means 1
 	MaskZeros bool      // leave zero ReLU responses out of the class means and the penalty
+	Queue     int       // memory-queue length K for mini-batches
 }
 
 // Enabled reports whether c adds any NSR term.
@@ -63,7 +70,7 @@ func (c NSRConfig) Enabled() bool {
 func DefaultConfig() Config {
 	return Config{
 		Model: "gcn", Layers: 2, Hidden: 16, Dropout: 0.5, LR: 0.01, WeightDecay: 5e-4, Epochs: 200,
-		NSR: NSRConfig{Layers: []int{0}, MaskZeros: true},
+		NSR: NSRConfig{Layers: []int{0}, MaskZeros: true, Queue: 5},
 	}
 }
 
@@ -85,8 +92,10 @@ func (c *Config) Validate() error {
 	case c.Epochs < 1:
 		return fmt.Errorf("gnn: epochs = %d, need at least 1", c.Epochs)
 	}
-	_, err := c.nsrLayers()
-	return err
+	if _, err := c.nsrLayers(); err != nil {
+		return err
+	}
+	return c.validateMiniBatch()
 }
 
 // nsrLayers resolves the NSR layer indices to [0, Layers), checking them and
@@ -168,6 +177,9 @@ type run struct {
 	tr          *network
 	vm          G.VM
 	opt         *nn.Adam
+	mb          *miniBatch // nil in full-batch training
+	nsrLayers   []int      // the regularised layers, once known
+	nsrLambdas  []float64
 }
 
 // Train trains a model on d with cfg and returns the test accuracy at the
@@ -209,10 +221,21 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	if !auto {
 		lambdas = cfg.NSR.Lambdas
 	}
-	if err := r.compile(layers, lambdas); err != nil {
+	if cfg.BatchSize > 0 {
+		smp, err := sampler.New(d.Graph, cfg.Fanouts)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: %w", err)
+		}
+		r.mb = &miniBatch{sampler: smp, queues: make(map[int]*nsr.Queue)}
+	}
+	if err := r.setNSR(layers, lambdas); err != nil {
 		return nil, err
 	}
-	defer func() { r.vm.Close() }()
+	defer func() {
+		if r.vm != nil {
+			r.vm.Close()
+		}
+	}()
 	res.NSRLayers, res.NSRLambdas = layers, lambdas
 	times := make([]float64, 0, cfg.Epochs)
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
@@ -249,7 +272,7 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 			// most within classes, measured after a short warm-up.
 			l, why := nsr.ChooseLayer(e.Variance)
 			res.NSRLayers, res.NSRLambdas, res.NSRChoice = []int{l}, cfg.NSR.Lambdas, why
-			if err := r.compile(res.NSRLayers, res.NSRLambdas); err != nil {
+			if err := r.setNSR(res.NSRLayers, res.NSRLambdas); err != nil {
 				return nil, err
 			}
 		}
@@ -264,13 +287,24 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	return res, nil
 }
 
-// compile builds the training network with NSR on the given layers and its
-// machine and optimizer. On a rebuild (the auto layer choice) the Adam state
-// carries over, so the run continues as one optimisation.
-func (r *run) compile(nsrLayers []int, lambdas []float64) error {
+// setNSR sets the regularised layers and their λ. A full-batch run
+// (re)builds its training network here; a mini-batch run builds one per
+// batch anyway.
+func (r *run) setNSR(layers []int, lambdas []float64) error {
+	r.nsrLayers, r.nsrLambdas = layers, lambdas
+	if r.mb != nil {
+		return nil
+	}
+	return r.compile()
+}
+
+// compile builds the full-batch training network with NSR on r.nsrLayers
+// and its machine and optimizer. On a rebuild (the auto layer choice) the
+// Adam state carries over, so the run continues as one optimisation.
+func (r *run) compile() error {
 	tr, err := build(r.cfg.Model, r.w, r.xTrain, r.adj, r.d.Graph.NumNodes(), r.cfg.Dropout, !r.cfg.NoBias, &lossSpec{
 		rows: r.d.Train, labels: r.trainLabels, classes: r.d.NumClasses,
-		nsrLayers: nsrLayers, nsrLambdas: lambdas, maskZeros: r.cfg.NSR.MaskZeros,
+		nsrLayers: r.nsrLayers, nsrLambdas: r.nsrLambdas, maskZeros: r.cfg.NSR.MaskZeros,
 	})
 	if err != nil {
 		return err
@@ -293,6 +327,9 @@ func (r *run) compile(nsrLayers []int, lambdas []float64) error {
 // step runs one training step: dropout draws, forward, loss, backward and
 // the Adam update.
 func (r *run) step(epoch int) (Epoch, error) {
+	if r.mb != nil {
+		return r.miniBatchStep(epoch)
+	}
 	start := time.Now()
 	if r.cfg.Dropout > 0 {
 		r.xTrain.Dropout(r.cfg.Dropout, r.rng.Uint64())
@@ -308,15 +345,24 @@ func (r *run) step(epoch int) (Epoch, error) {
 		e.NSRLoss += scalar(v)
 	}
 	r.vm.Reset()
-	if total := e.Loss + e.NSRLoss; math.IsNaN(total) || math.IsInf(total, 0) {
-		return Epoch{}, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d (seed %d); try a smaller learning rate or lambda",
-			ErrNaNLoss, e.Loss, e.NSRLoss, epoch, r.cfg.Seed)
+	if err := r.checkFinite(epoch, e.Loss, e.NSRLoss); err != nil {
+		return Epoch{}, err
 	}
 	if err := r.opt.Step(); err != nil {
 		return Epoch{}, fmt.Errorf("gnn: epoch %d: %w", epoch, err)
 	}
 	e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
 	return e, nil
+}
+
+// checkFinite returns an error wrapping ErrNaNLoss if the loss of the
+// epoch is not finite.
+func (r *run) checkFinite(epoch int, loss, nsrLoss float64) error {
+	if total := loss + nsrLoss; math.IsNaN(total) || math.IsInf(total, 0) {
+		return fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d (seed %d); try a smaller learning rate or lambda",
+			ErrNaNLoss, loss, nsrLoss, epoch, r.cfg.Seed)
+	}
+	return nil
 }
 
 // accuracy is the fraction of nodes whose largest logit is their label.

@@ -160,6 +160,23 @@ func NewAdam(params []*gorgonia.Node, lr, weightDecay float64) *Adam {
 // Params returns the parameters the optimizer updates.
 func (a *Adam) Params() []*gorgonia.Node { return append([]*gorgonia.Node(nil), a.params...) }
 
+// Rebind makes a update params in place of the nodes it was made with,
+// keeping its moments and step count: for trainers that build a new graph
+// per mini-batch over the same parameter tensors. It returns an error if the
+// count, a shape or a dtype differs.
+func (a *Adam) Rebind(params []*gorgonia.Node) error {
+	if len(params) != len(a.params) {
+		return fmt.Errorf("nn: Adam.Rebind: %d parameters, have %d", len(params), len(a.params))
+	}
+	for i, p := range params {
+		if !p.Shape().Eq(a.params[i].Shape()) || p.Dtype() != a.params[i].Dtype() {
+			return fmt.Errorf("nn: Adam.Rebind: %v is %v%v, was %v%v", p, p.Dtype(), p.Shape(), a.params[i].Dtype(), a.params[i].Shape())
+		}
+	}
+	a.params = append(a.params[:0:0], params...)
+	return nil
+}
+
 // Step updates every parameter's value in place from its gradient
 // (Node.Grad) and then zeroes the gradient, since gorgonia's machines
 // accumulate into it. Step returns an error, having changed nothing, if a

@@ -222,3 +222,24 @@ func TestOptimizerNonFinite(t *testing.T) {
 		}
 	}
 }
+
+func TestAdamRebind(t *testing.T) {
+	g := gorgonia.NewGraph()
+	p := NewParam(g, "p", []int{2, 2}, []float32{1, 2, 3, 4})
+	a := NewAdam([]*gorgonia.Node{p}, 0.1, 0)
+	g2 := gorgonia.NewGraph()
+	same := NewParam(g2, "p", []int{2, 2}, []float32{1, 2, 3, 4})
+	if err := a.Rebind([]*gorgonia.Node{same}); err != nil {
+		t.Fatal(err)
+	}
+	if a.Params()[0] != same {
+		t.Error("Rebind did not take the new node")
+	}
+	other := NewParam(g2, "q", []int{4, 1}, []float32{1, 2, 3, 4})
+	if err := a.Rebind([]*gorgonia.Node{other}); err == nil {
+		t.Error("Rebind accepted a parameter of another shape")
+	}
+	if err := a.Rebind(nil); err == nil {
+		t.Error("Rebind accepted a different parameter count")
+	}
+}

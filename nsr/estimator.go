@@ -184,6 +184,11 @@ func (q *Queue) SetBatch(rows, labels []int) error {
 // it is, which is what evaluation runs on the training graph need.
 func (q *Queue) SetPushing(on bool) { q.pushing = on }
 
+// Release frees q from the Penalty node it serves, keeping its contents, so
+// that a trainer that builds a new graph for every mini-batch can hand the
+// queue to the next graph's Penalty node.
+func (q *Queue) Release() { q.owner = nil }
+
 // Len returns the number of steps in the queue, at most k.
 func (q *Queue) Len() int { return q.held }
 

@@ -258,3 +258,26 @@ func TestToDense(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestSelectRows(t *testing.T) {
+	m, err := FromCOO(3, 4, []int{0, 0, 1, 2}, []int{1, 3, 0, 2}, []float32{1, 2, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rows []int
+		want []float32
+	}{
+		{nil, nil},
+		{[]int{2}, []float32{0, 0, 4, 0}},
+		{[]int{1, 0, 1}, []float32{3, 0, 0, 0, 0, 1, 0, 2, 3, 0, 0, 0}},
+	} {
+		got := m.SelectRows(tc.rows)
+		if err := got.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if d := got.ToDense(); !slices.Equal(d, tc.want) && !(len(d) == 0 && len(tc.want) == 0) {
+			t.Errorf("rows %v: got %v, want %v", tc.rows, d, tc.want)
+		}
+	}
+}

@@ -151,3 +151,19 @@ func (m *CSR) ScaleRows(s []float32) {
 		}
 	}
 }
+
+// SelectRows returns the matrix of the given rows of m, in that order (rows
+// may repeat). It panics if a row is out of range.
+func (m *CSR) SelectRows(rows []int) *CSR {
+	indptr := make([]int, len(rows)+1)
+	for i, r := range rows {
+		indptr[i+1] = indptr[i] + m.Indptr[r+1] - m.Indptr[r]
+	}
+	out := &CSR{Rows: len(rows), Cols: m.Cols, Indptr: indptr,
+		Indices: make([]int32, indptr[len(rows)]), Data: make([]float32, indptr[len(rows)])}
+	for i, r := range rows {
+		copy(out.Indices[indptr[i]:indptr[i+1]], m.Indices[m.Indptr[r]:m.Indptr[r+1]])
+		copy(out.Data[indptr[i]:indptr[i+1]], m.Data[m.Indptr[r]:m.Indptr[r+1]])
+	}
+	return out
+}

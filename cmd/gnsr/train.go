@@ -24,7 +24,6 @@ type trainFlags struct {
 	quiet     bool
 	nsrLambda string
 	nsrLayers string
-	nsrQueue  int
 	cfg       gnn.Config
 }
 
@@ -71,6 +70,8 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl.IntVar(&f.seeds, "seeds", 1, "number of runs, with seeds --seed, --seed+1, ...")
 	fl.Uint64Var(&f.seed, "seed", 0, "first seed")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress display on stderr")
+	fl.IntVar(&f.cfg.BatchSize, "batch-size", 0, "train on neighbour-sampled mini-batches of this many training nodes (sage; 0: full batch)")
+	fl.IntSliceVar(&f.cfg.Fanouts, "fanouts", nil, "with --batch-size: neighbours sampled per node at each hop from the batch, one per layer, e.g. 25,10 (-1: all)")
 	addNSRFlags(cmd, f)
 }
 
@@ -79,7 +80,7 @@ func addNSRFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.nsrLambda, "nsr-lambda", "0", "NSR strength λ: one value, or one per --nsr-layers entry; 0 turns NSR off")
 	fl.StringVar(&f.nsrLayers, "nsr-layers", "0", `layers to regularise: indices of layer outputs (0 = first layer, after ReLU; negative from the end, -1 = logits), or "auto" (the layer with the largest intra-class variance after --nsr-warmup epochs)`)
-	fl.IntVar(&f.nsrQueue, "nsr-queue", 5, "memory-queue length K for mini-batch NSR (full-batch GNN training uses the step's own class means)")
+	fl.IntVar(&f.cfg.NSR.Queue, "nsr-queue", f.cfg.NSR.Queue, "memory-queue length K for mini-batch NSR (full-batch training uses the step's own class means)")
 	fl.BoolVar(&f.cfg.NSR.MaskZeros, "nsr-mask-zeros", f.cfg.NSR.MaskZeros, "leave zero ReLU responses out of the NSR class means and penalty")
 	fl.IntVar(&f.cfg.NSR.Warmup, "nsr-warmup", 1, "vanilla epochs before the auto layer choice")
 }
@@ -99,8 +100,8 @@ func resolveNSR(f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.nsrQueue < 1 {
-		return fmt.Errorf("--nsr-queue = %d, need at least 1", f.nsrQueue)
+	if f.cfg.NSR.Queue < 1 {
+		return fmt.Errorf("--nsr-queue = %d, need at least 1", f.cfg.NSR.Queue)
 	}
 	if f.cfg.NSR.Warmup < 1 || f.cfg.NSR.Warmup >= f.cfg.Epochs {
 		return fmt.Errorf("--nsr-warmup = %d, need 1 <= warmup < --epochs (%d)", f.cfg.NSR.Warmup, f.cfg.Epochs)
