@@ -11,6 +11,13 @@
 // Load and LoadPlanetoid read Cora, CiteSeer and PubMed from the Planetoid
 // files (Python 2 pickles of scipy and numpy objects) and assemble them
 // exactly as the usual Kipf & Welling loader does, public split included.
+// LoadAmazon reads Amazon Computers and Photo from the gnn-benchmark npz
+// files (a strict npy/zip reader: no pickles, sizes checked before
+// allocation), with RandomSplit giving the benchmark's per-seed split (20
+// training and 30 validation nodes a class). LoadWikiCS reads WikiCS's
+// data.json with bounded streaming decoding and picks one of its 20 splits.
+// Stats summarises a dataset for a quick check against its published
+// statistics.
 //
 // # Reading pickles safely
 //

@@ -94,6 +94,12 @@ func (z *npzReader) bad(key, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s: "+format, append([]any{ErrFormat, z.file, key}, args...)...)
 }
 
+// wrap returns an ErrFormat error naming the archive around err, which
+// names the array.
+func (z *npzReader) wrap(err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrFormat, z.file, err)
+}
+
 // array reads and parses the array key (member key.npy).
 func (z *npzReader) array(key string) (*npyArray, error) {
 	f, ok := z.files[key+".npy"]
@@ -194,7 +200,7 @@ func readNPY(r io.Reader, size int64) (*npyArray, error) {
 		return &npyArray{str: strs}, nil
 	}
 	if h.fortran && len(h.shape) > 1 {
-		return nil, fmt.Errorf("Fortran-ordered arrays of %d dimensions are not supported", len(h.shape))
+		return nil, fmt.Errorf("fortran-ordered arrays of %d dimensions are not supported", len(h.shape))
 	}
 	return &npyArray{num: &ndarray{shape: h.shape, dt: h.dt, raw: raw, n: n, ready: true}}, nil
 }
