@@ -190,6 +190,15 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if d.Resplit != nil {
+		split, err := d.Resplit(cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: split for seed %d: %w", cfg.Seed, err)
+		}
+		resplit := *d
+		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
+		d = &resplit
+	}
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ The analysed layer is the first NSR layer (default 0, the hidden layer).`,
 
 func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
 	f.seeds = 1
-	data, err := prepare(f)
+	data, err := prepare(cmd, f)
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,24 @@ leaves no file behind.`,
 	})
 
 	cmd.AddCommand(&cobra.Command{
+		Use:   "info NAME",
+		Short: "Print a dataset's nodes, edges, features, classes, label counts and split sizes",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := root()
+			if err != nil {
+				return err
+			}
+			ds, err := datasets.Load(r, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), datasets.Stats(ds).String())
+			return nil
+		},
+	})
+
+	cmd.AddCommand(&cobra.Command{
 		Use:   "download NAME...",
 		Short: "Download the missing files of datasets, checking their sha256",
 		Args:  cobra.MinimumNArgs(1),

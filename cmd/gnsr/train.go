@@ -24,6 +24,7 @@ type trainFlags struct {
 	quiet     bool
 	nsrLambda string
 	nsrLayers string
+	split     int
 	cfg       gnn.Config
 }
 
@@ -61,7 +62,8 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture, one of %v", gnn.Models))
 	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
-	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer")
+	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS)")
+	fl.IntVar(&f.split, "split", 0, "WikiCS: which of its 20 train/validation splits to use")
 	fl.Float64Var(&f.cfg.Dropout, "dropout", f.cfg.Dropout, "dropout probability on the input and hidden layers")
 	fl.Float64Var(&f.cfg.LR, "lr", f.cfg.LR, "Adam learning rate")
 	fl.Float64Var(&f.cfg.WeightDecay, "weight-decay", f.cfg.WeightDecay, "L2 weight decay (added to the gradients, as torch's Adam)")
@@ -112,7 +114,7 @@ func resolveNSR(f *trainFlags) error {
 
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	start := time.Now()
-	data, err := prepare(f)
+	data, err := prepare(cmd, f)
 	if err != nil {
 		return err
 	}
@@ -139,9 +141,15 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 
 // prepare checks every flag, then loads the dataset: bad flags are reported
 // before any data is read or training starts.
-func prepare(f *trainFlags) (*gnn.Data, error) {
+func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 	if f.dataset == "" {
 		return nil, fmt.Errorf("--dataset is required, one of %v", datasets.Known())
+	}
+	if !cmd.Flags().Changed("hidden") {
+		f.cfg.Hidden = gnn.ProtocolHidden(f.dataset)
+	}
+	if f.split != 0 && f.dataset != "wikics" {
+		return nil, fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
 	}
 	if f.seeds < 1 {
 		return nil, fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
@@ -155,6 +163,13 @@ func prepare(f *trainFlags) (*gnn.Data, error) {
 	root, err := datasets.Root(f.dataDir)
 	if err != nil {
 		return nil, err
+	}
+	if f.dataset == "wikics" {
+		ds, err := datasets.LoadWikiCS(root, f.split)
+		if err != nil {
+			return nil, fmt.Errorf("--split %d: %w", f.split, err)
+		}
+		return gnn.FromDataset(ds)
 	}
 	return gnn.Load(root, f.dataset)
 }

@@ -95,7 +95,7 @@ func runTune(cmd *cobra.Command, f *trainFlags, gridFlag string) error {
 	}
 	f.nsrLambda = "1" // checked like a real run; replaced per grid point
 	start := time.Now()
-	data, err := prepare(f)
+	data, err := prepare(cmd, f)
 	if err != nil {
 		return err
 	}
