@@ -89,8 +89,16 @@ func LoadAmazon(root, name string) (*NodeDataset, error) {
 }
 
 // readBenchmarkNPZ assembles a dataset from an npz archive in the
-// gnn-benchmark layout.
+// gnn-benchmark layout, with the benchmark split of seed 0.
 func readBenchmarkNPZ(z *npzReader) (*NodeDataset, error) {
+	return readBenchmarkNPZWithSplit(z, func(labels []int, classes int) (Split, error) {
+		return RandomSplit(labels, classes, BenchmarkTrainPerClass, BenchmarkValPerClass, 0)
+	})
+}
+
+// readBenchmarkNPZWithSplit is readBenchmarkNPZ with the split drawn by
+// split, so that tests can assemble datasets too small for the benchmark's.
+func readBenchmarkNPZWithSplit(z *npzReader, split func(labels []int, classes int) (Split, error)) (*NodeDataset, error) {
 	adj, err := readCSRArrays(z, "adj")
 	if err != nil {
 		return nil, err
@@ -133,7 +141,7 @@ func readBenchmarkNPZ(z *npzReader) (*NodeDataset, error) {
 	}
 	labels, err := ints[int]("labels", la, 0, maxLabel)
 	if err != nil {
-		return nil, z.bad("labels", "%w", err)
+		return nil, z.wrap(err)
 	}
 	classes := len(names)
 	for _, l := range labels {
@@ -146,7 +154,7 @@ func readBenchmarkNPZ(z *npzReader) (*NodeDataset, error) {
 	if err != nil {
 		return nil, z.bad("attr_indices", "%w", err)
 	}
-	split, err := RandomSplit(labels, classes, BenchmarkTrainPerClass, BenchmarkValPerClass, 0)
+	sp, err := split(labels, classes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, z.file, err)
 	}
@@ -155,7 +163,7 @@ func readBenchmarkNPZ(z *npzReader) (*NodeDataset, error) {
 		Labels:     labels,
 		NumClasses: classes,
 		Edges:      adj.undirectedEdges(),
-		Split:      split,
+		Split:      sp,
 		ClassNames: names,
 	}, nil
 }
@@ -188,7 +196,7 @@ func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
 	}
 	shape, err := ints[int](key("shape"), sa, 0, maxDim)
 	if err != nil {
-		return nil, z.bad(key("shape"), "%w", err)
+		return nil, z.wrap(err)
 	}
 	p := &sparseParts{rows: shape[0], cols: shape[1]}
 	ip, err := numArray(z, key("indptr"), 1)
@@ -210,7 +218,7 @@ func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
 		return nil, z.bad(key("data"), "%d values for %d indices", dv.n, ix.n)
 	}
 	if p.indptr, err = ints[int](key("indptr"), ip, 0, int64(ix.n)); err != nil {
-		return nil, z.bad(key("indptr"), "%w", err)
+		return nil, z.wrap(err)
 	}
 	if p.indptr[0] != 0 || p.indptr[p.rows] != ix.n {
 		return nil, z.bad(key("indptr"), "runs from %d to %d, want 0 to %d (the number of indices)", p.indptr[0], p.indptr[p.rows], ix.n)
@@ -224,7 +232,7 @@ func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
 		return nil, z.bad(key("indices"), "%d entries in a matrix without columns", ix.n)
 	}
 	if p.indices, err = ints[int32](key("indices"), ix, 0, int64(p.cols)-1); err != nil {
-		return nil, z.bad(key("indices"), "%w", err)
+		return nil, z.wrap(err)
 	}
 	p.data = make([]float32, dv.n)
 	for k := range p.data {
@@ -240,28 +248,75 @@ func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
 // sorted returns p as a CSR matrix with sorted, unique columns in each row,
 // summing repeated columns as scipy's sum_duplicates does. It consumes p.
 func (p *sparseParts) sorted() (*sparseops.CSR, error) {
-	type entry struct {
-		c int32
-		v float32
+	nnz := len(p.indices)
+	if p.cols > nnz+p.rows {
+		// The column count is not backed by data: buckets for it could
+		// take any amount of memory.
+		p.sortRows()
+		return p.mergeRepeats()
 	}
-	var row []entry
-	out := 0
-	start := 0
+	// Two stable counting sorts, by column and then by row, as transposing
+	// twice does: linear time, and repeats stay in file order so that their
+	// sum is deterministic.
+	colPtr := make([]int, p.cols+1)
+	for _, c := range p.indices {
+		colPtr[c+1]++
+	}
+	for c := 0; c < p.cols; c++ {
+		colPtr[c+1] += colPtr[c]
+	}
+	rowOf := make([]int32, nnz)
+	valOf := make([]float32, nnz)
+	for i := 0; i < p.rows; i++ {
+		for k := p.indptr[i]; k < p.indptr[i+1]; k++ {
+			c := p.indices[k]
+			rowOf[colPtr[c]], valOf[colPtr[c]] = int32(i), p.data[k]
+			colPtr[c]++
+		}
+	}
+	// colPtr[c] now ends column c; walk the columns back into the rows.
+	next := slices.Clone(p.indptr[:p.rows])
+	for c, k := 0, 0; c < p.cols; c++ {
+		for ; k < colPtr[c]; k++ {
+			i := rowOf[k]
+			p.indices[next[i]], p.data[next[i]] = int32(c), valOf[k]
+			next[i]++
+		}
+	}
+	return p.mergeRepeats()
+}
+
+// sortRows sorts the columns of each row, keeping repeats in file order.
+func (p *sparseParts) sortRows() {
+	// Each entry sorts as column<<32 | position in the row.
+	var keys []uint64
+	var vals []float32
 	for i := 0; i < p.rows; i++ {
 		a, b := p.indptr[i], p.indptr[i+1]
-		row = row[:0]
+		keys, vals = keys[:0], append(vals[:0], p.data[a:b]...)
 		for k := a; k < b; k++ {
-			row = append(row, entry{p.indices[k], p.data[k]})
+			keys = append(keys, uint64(p.indices[k])<<32|uint64(k-a))
 		}
-		// Stable, so that repeats are summed in file order.
-		slices.SortStableFunc(row, func(x, y entry) int { return int(x.c) - int(y.c) })
+		slices.Sort(keys)
+		for j, key := range keys {
+			p.indices[a+j], p.data[a+j] = int32(key>>32), vals[uint32(key)]
+		}
+	}
+}
+
+// mergeRepeats sums repeated columns of rows whose columns are sorted and
+// returns the matrix.
+func (p *sparseParts) mergeRepeats() (*sparseops.CSR, error) {
+	out, start := 0, 0
+	for i := 0; i < p.rows; i++ {
+		a, b := p.indptr[i], p.indptr[i+1]
 		p.indptr[i] = start
-		for _, e := range row {
-			if out > start && p.indices[out-1] == e.c {
-				p.data[out-1] += e.v
+		for k := a; k < b; k++ {
+			if out > start && p.indices[out-1] == p.indices[k] {
+				p.data[out-1] += p.data[k]
 				continue
 			}
-			p.indices[out], p.data[out] = e.c, e.v
+			p.indices[out], p.data[out] = p.indices[k], p.data[k]
 			out++
 		}
 		start = out

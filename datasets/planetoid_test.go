@@ -267,8 +267,9 @@ func TestLoadDispatch(t *testing.T) {
 		want string
 	}{
 		{"nosuch", ErrUnknownDataset, "cora, citeseer, pubmed, amazon-computers"},
-		{"amazon-photo", ErrNotSupported, "amazon-photo"},
-		{"wikics", ErrNotSupported, "not implemented"},
+		{"amazon-photo", ErrMissing, filepath.Join(root, "amazon-photo", "raw", "amazon_electronics_photo.npz")},
+		{"wikics", ErrMissing, filepath.Join(root, "wikics", "raw", "data.json")},
+		{"mnist", ErrNotSupported, "not implemented"},
 		{"cora", ErrMissing, filepath.Join(root, "cora", "raw", "ind.cora.x")},
 	} {
 		_, err := Load(root, tc.name)

@@ -62,6 +62,8 @@ type loaderKind int
 const (
 	notLoadable loaderKind = iota
 	planetoid
+	amazon
+	wikics
 )
 
 type datasetSpec struct {
@@ -129,19 +131,19 @@ var registry = []datasetSpec{
 			"5b89f0036ca22909471f1e6558eb42fa06e0c730a577bde5b058b40638f81dc9",
 			"b101d421688bbaecbd82e8a18f1e282378d6830f3a37666f28ebc47f844341b5",
 		})},
-	{name: "amazon-computers", files: []FileSpec{{
+	{name: "amazon-computers", loader: amazon, files: []FileSpec{{
 		Name:   "amazon_electronics_computers.npz",
 		URL:    "https://github.com/shchur/gnn-benchmark/raw/master/data/npz/amazon_electronics_computers.npz",
 		Size:   31921488,
 		SHA256: "736ba1d9fd85eac2da83a5ad25c463f04b0031a6ca01563f90a7099d9e8ffb2c",
 	}}},
-	{name: "amazon-photo", files: []FileSpec{{
+	{name: "amazon-photo", loader: amazon, files: []FileSpec{{
 		Name:   "amazon_electronics_photo.npz",
 		URL:    "https://github.com/shchur/gnn-benchmark/raw/master/data/npz/amazon_electronics_photo.npz",
 		Size:   17113960,
 		SHA256: "bdb1feb8e6ff42ee44024b04479145029c563fd42fc31bff80af20887ba0439a",
 	}}},
-	{name: "wikics", files: []FileSpec{{
+	{name: "wikics", loader: wikics, files: []FileSpec{{
 		Name: "data.json",
 		URL:  "https://github.com/pmernyei/wiki-cs-dataset/raw/master/dataset/data.json",
 		Size: 82533647,
@@ -180,7 +182,7 @@ func lookup(name string) (*datasetSpec, error) {
 
 // Known returns the names of the datasets the package knows about, in a
 // fixed order. Files and Download accept all of them; Load only those it can
-// read (cora, citeseer and pubmed).
+// read (cora, citeseer, pubmed, amazon-computers, amazon-photo and wikics).
 func Known() []string {
 	names := make([]string, len(registry))
 	for i, d := range registry {
@@ -199,7 +201,10 @@ func Files(name string) ([]FileSpec, error) {
 	return append([]FileSpec(nil), d.files...), nil
 }
 
-// Load reads the named dataset from the data root. It returns an error
+// Load reads the named dataset from the data root: Planetoid datasets with
+// LoadPlanetoid, Amazon ones with LoadAmazon (Split is RandomSplit's for
+// seed 0; draw one a seed with RandomSplit) and wikics with LoadWikiCS's
+// split 0. It returns an error
 // wrapping ErrUnknownDataset for a name Known does not list, and one wrapping
 // ErrNotSupported for a known dataset it cannot read yet.
 func Load(root, name string) (*NodeDataset, error) {
@@ -210,8 +215,12 @@ func Load(root, name string) (*NodeDataset, error) {
 	switch d.loader {
 	case planetoid:
 		return LoadPlanetoid(root, name)
+	case amazon:
+		return LoadAmazon(root, name)
+	case wikics:
+		return LoadWikiCS(root, 0)
 	}
-	return nil, fmt.Errorf("%w: loading %s is not implemented yet (loadable: cora, citeseer, pubmed)", ErrNotSupported, name)
+	return nil, fmt.Errorf("%w: loading %s is not implemented yet (loadable: cora, citeseer, pubmed, amazon-computers, amazon-photo, wikics)", ErrNotSupported, name)
 }
 
 // missingFile returns the error for a dataset file that could not be

@@ -1,0 +1,41 @@
+// Package vision trains the MLP-k image classifiers of the NSR paper (Fu et
+// al., NeurIPS 2022) on mini-batches, with Neuron Steadiness Regularization
+// through the memory-queue estimator of package nsr.
+//
+// Train runs the published MNIST protocol by default (DefaultConfig): MLP-4,
+// 10,000 training images held out for validation, plain SGD with learning
+// rate 0.01, batch 100, Xavier-normal weights and zero biases, inputs
+// scaled to [0, 1], and the test accuracy reported at the epoch of best
+// validation accuracy (the latest on ties, as ../shared/peers/mlp_torch.py).
+// SGD with (Nesterov) momentum, Adam, weight decay and a step learning-rate
+// schedule are options. NSR applies to any layer output, each with its λ,
+// the logits (layer -1) by default.
+//
+// # Graphs
+//
+// A run builds two gorgonia graphs over the same parameter tensors: a
+// training graph with a fixed batch size, run by one TapeMachine for every
+// step, and an evaluation graph with a larger batch and no loss. Each step
+// copies the batch's pixels into the training graph's input tensor and its
+// classes into the label slice that nn.SoftmaxCrossEntropyLabels and the NSR
+// queues read, so nothing is rebuilt between steps. An epoch takes
+// ⌊train/batch⌋ steps: the last partial batch is dropped, where the peer
+// keeps it (with the protocol's 50,000 images and batch 100 there is none).
+//
+// The dense layers are the package's own ops: x·W + b and ReLU with their
+// gradients, on an AVX2/FMA float32 matrix kernel (a plain Go one on other
+// machines, and for float64, which the gradient checks use). The matrix
+// products are a mini-batch step's cost, and this kernel is several times
+// faster than nn.MatMul's portable loops; the first layer also skips the
+// gradient with respect to the input images. The training machine is made
+// without BindDualValues, so an optimizer reads each gradient op's output
+// directly instead of a copy added into a dual value.
+//
+// # Reproducibility
+//
+// The validation split, the initialisation and the shuffling come from
+// three math/rand/v2 PCG streams seeded with Config.Seed, so changing one
+// setting leaves the others' draws alone. Every matrix product sums each
+// element in an order fixed by the shapes alone, so a run gives the same
+// numbers for any GOMAXPROCS.
+package vision

@@ -1,0 +1,11 @@
+//go:build !purego
+
+package vision
+
+import "golang.org/x/sys/cpu"
+
+// hasFMA reports whether gemm4x16 may run: it needs AVX2 and FMA3.
+var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func gemm4x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool)

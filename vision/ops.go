@@ -1,0 +1,402 @@
+package vision
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The ops of this file are a fused dense layer x·W + b and a ReLU, with
+// their gradients. They exist because a mini-batch MLP step is dominated by
+// its three matrix products per layer: these run on an AVX2/FMA kernel
+// (float32) and skip the input gradient of the first layer, which nothing
+// reads. Each op keeps its output buffer between runs, so a TapeMachine run
+// allocates nothing large; a graph using them must not be run by two
+// machines at once. float64 takes a plain Go path, for gradient checks.
+
+// linear returns x·w + b for x (n×k), w (k×m) and b (1×m). With noGradX, no
+// gradient is made for x (the network input).
+func linear(x, w, b *G.Node, noGradX bool) (*G.Node, error) {
+	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
+	if xs.Dims() != 2 || ws.Dims() != 2 || bs.Dims() != 2 || xs[1] != ws[0] || bs[0] != 1 || bs[1] != ws[1] {
+		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", xs, ws, bs)
+	}
+	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
+		return nil, fmt.Errorf("vision: linear: dtypes %v, %v, %v differ", x.Dtype(), w.Dtype(), b.Dtype())
+	}
+	out, err := G.ApplyOp(&linearOp{noGradX: noGradX, dt: x.Dtype()}, x, w, b)
+	if err != nil {
+		return nil, fmt.Errorf("vision: linear: %w", err)
+	}
+	return out, nil
+}
+
+// buffer returns *p, reallocated if it does not have the shape.
+func buffer(p **tensor.Dense, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if *p == nil || !(*p).Shape().Eq(tensor.Shape(shape)) || (*p).Dtype() != dt {
+		*p = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return *p
+}
+
+func denseOf(v G.Value, dims int) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("vision: want *tensor.Dense, got %T", v)
+	}
+	if d.RequiresIterator() {
+		d = d.Materialize().(*tensor.Dense)
+	}
+	if d.Dims() != dims {
+		return nil, fmt.Errorf("vision: value of shape %v, want %d dimensions", d.Shape(), dims)
+	}
+	return d, nil
+}
+
+func opHash(op fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, op.String())
+	return h.Sum32()
+}
+
+// linearOp is (x, w, b) ↦ x·w + b.
+type linearOp struct {
+	noGradX bool
+	dt      tensor.Dtype
+	out     *tensor.Dense
+}
+
+func (op *linearOp) Arity() int { return 3 }
+func (op *linearOp) Type() hm.Type {
+	m := G.TensorType{Dims: 2, Of: op.dt}
+	return hm.NewFnType(m, m, m, m)
+}
+func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	x, ok1 := in[0].(tensor.Shape)
+	w, ok2 := in[1].(tensor.Shape)
+	if !ok1 || !ok2 || len(x) != 2 || len(w) != 2 {
+		return nil, fmt.Errorf("vision: linear: bad input shapes %v, %v", in[0], in[1])
+	}
+	return tensor.Shape{x[0], w[1]}, nil
+}
+func (op *linearOp) ReturnsPtr() bool      { return false }
+func (op *linearOp) CallsExtern() bool     { return false }
+func (op *linearOp) OverwritesInput() int  { return -1 }
+func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearOp) Hashcode() uint32      { return opHash(op) }
+func (op *linearOp) String() string        { return fmt.Sprintf("vision.Linear{%p}", op) }
+
+func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != 3 {
+		return nil, fmt.Errorf("vision: linear: %d inputs, want 3", len(in))
+	}
+	x, err := denseOf(in[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	w, err := denseOf(in[1], 2)
+	if err != nil {
+		return nil, err
+	}
+	b, err := denseOf(in[2], 2)
+	if err != nil {
+		return nil, err
+	}
+	n, k, m := x.Shape()[0], x.Shape()[1], w.Shape()[1]
+	if w.Shape()[0] != k || b.Shape().TotalSize() != m {
+		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", x.Shape(), w.Shape(), b.Shape())
+	}
+	out := buffer(&op.out, op.dt, n, m)
+	switch xd := x.Data().(type) {
+	case []float32:
+		o := out.Data().([]float32)
+		broadcastRows(o, b.Data().([]float32), n)
+		gemm(o, xd, w.Data().([]float32), n, k, m, true)
+	case []float64:
+		o := out.Data().([]float64)
+		broadcastRows(o, b.Data().([]float64), n)
+		gemmScalar(o, xd, w.Data().([]float64), 0, n, 0, m, k, m, true)
+	default:
+		return nil, fmt.Errorf("vision: linear: dtype %v", x.Dtype())
+	}
+	return out, nil
+}
+
+func broadcastRows[T float32 | float64](dst, row []T, n int) {
+	for i := 0; i < n; i++ {
+		copy(dst[i*len(row):(i+1)*len(row)], row)
+	}
+}
+
+func (op *linearOp) DiffWRT(int) []bool { return []bool{!op.noGradX, true, true} }
+
+func (op *linearOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	var dx *G.Node
+	var err error
+	if !op.noGradX {
+		if dx, err = G.ApplyOp(&linearGradOp{kind: gradX, dt: op.dt}, grad, in[1]); err != nil {
+			return nil, fmt.Errorf("vision: linear gradient: %w", err)
+		}
+	}
+	dw, err := G.ApplyOp(&linearGradOp{kind: gradW, dt: op.dt}, in[0], grad)
+	if err != nil {
+		return nil, fmt.Errorf("vision: linear gradient: %w", err)
+	}
+	db, err := G.ApplyOp(&linearGradOp{kind: gradB, dt: op.dt}, grad)
+	if err != nil {
+		return nil, fmt.Errorf("vision: linear gradient: %w", err)
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// Gradients computed by linearGradOp.
+const (
+	gradX = iota // (g, w) ↦ g·wᵀ
+	gradW        // (x, g) ↦ xᵀ·g
+	gradB        // (g) ↦ column sums of g
+)
+
+// linearGradOp computes one gradient of linearOp. The transposes it needs
+// go to scratch buffers kept with the op.
+type linearGradOp struct {
+	kind    int
+	dt      tensor.Dtype
+	out     *tensor.Dense
+	scratch any
+}
+
+func (op *linearGradOp) Arity() int {
+	if op.kind == gradB {
+		return 1
+	}
+	return 2
+}
+func (op *linearGradOp) Type() hm.Type {
+	m := G.TensorType{Dims: 2, Of: op.dt}
+	if op.kind == gradB {
+		return hm.NewFnType(m, m)
+	}
+	return hm.NewFnType(m, m, m)
+}
+func (op *linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	a, ok := in[0].(tensor.Shape)
+	if !ok || len(a) != 2 {
+		return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[0])
+	}
+	switch op.kind {
+	case gradB:
+		return tensor.Shape{1, a[1]}, nil
+	case gradX:
+		b, ok := in[1].(tensor.Shape)
+		if !ok || len(b) != 2 {
+			return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[1])
+		}
+		return tensor.Shape{a[0], b[0]}, nil
+	}
+	b, ok := in[1].(tensor.Shape)
+	if !ok || len(b) != 2 {
+		return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[1])
+	}
+	return tensor.Shape{a[1], b[1]}, nil
+}
+func (op *linearGradOp) ReturnsPtr() bool      { return false }
+func (op *linearGradOp) CallsExtern() bool     { return false }
+func (op *linearGradOp) OverwritesInput() int  { return -1 }
+func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *linearGradOp) Hashcode() uint32      { return opHash(op) }
+func (op *linearGradOp) String() string {
+	return fmt.Sprintf("vision.LinearGrad%d{%p}", op.kind, op)
+}
+
+func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != op.Arity() {
+		return nil, fmt.Errorf("vision: %v: %d inputs, want %d", op, len(in), op.Arity())
+	}
+	a, err := denseOf(in[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	var b *tensor.Dense
+	if op.kind != gradB {
+		if b, err = denseOf(in[1], 2); err != nil {
+			return nil, err
+		}
+	}
+	switch a.Dtype() {
+	case tensor.Float32:
+		return linearGrad[float32](op, a, b)
+	case tensor.Float64:
+		return linearGrad[float64](op, a, b)
+	}
+	return nil, fmt.Errorf("vision: %v: dtype %v", op, a.Dtype())
+}
+
+func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Value, error) {
+	ad := a.Data().([]T)
+	r, c := a.Shape()[0], a.Shape()[1]
+	if op.kind == gradB {
+		out := buffer(&op.out, op.dt, 1, c)
+		o := out.Data().([]T)
+		clear(o)
+		for i := 0; i < r; i++ {
+			for j, v := range ad[i*c : (i+1)*c] {
+				o[j] += v
+			}
+		}
+		return out, nil
+	}
+	bd := b.Data().([]T)
+	br, bc := b.Shape()[0], b.Shape()[1]
+	scratch, _ := op.scratch.([]T)
+	mul := func(o, x, y []T, n, k, m int) {
+		if xs, ok := any(x).([]float32); ok {
+			gemm(any(o).([]float32), xs, any(y).([]float32), n, k, m, false)
+			return
+		}
+		gemmScalar(o, x, y, 0, n, 0, m, k, m, false)
+	}
+	switch op.kind {
+	case gradX: // g (r×c) · wᵀ, w is br×bc with bc = c
+		if bc != c {
+			return nil, fmt.Errorf("vision: %v: shapes %v, %v", op, a.Shape(), b.Shape())
+		}
+		if len(scratch) != br*bc {
+			scratch = make([]T, br*bc)
+		}
+		transpose(scratch, bd, br, bc) // c×br
+		out := buffer(&op.out, op.dt, r, br)
+		mul(out.Data().([]T), ad, scratch, r, c, br)
+		op.scratch = scratch
+		return out, nil
+	default: // gradW: xᵀ (c×r) · g (r×bc)
+		if br != r {
+			return nil, fmt.Errorf("vision: %v: shapes %v, %v", op, a.Shape(), b.Shape())
+		}
+		if xs, ok := any(ad).([]float32); ok {
+			out := buffer(&op.out, op.dt, c, bc)
+			gemmTA(out.Data().([]float32), xs, any(bd).([]float32), c, r, bc, false)
+			return out, nil
+		}
+		if len(scratch) != r*c {
+			scratch = make([]T, r*c)
+		}
+		transpose(scratch, ad, r, c) // c×r
+		out := buffer(&op.out, op.dt, c, bc)
+		mul(out.Data().([]T), scratch, bd, c, r, bc)
+		op.scratch = scratch
+		return out, nil
+	}
+}
+
+// relu returns max(x, 0) elementwise for a matrix x.
+func relu(x *G.Node) (*G.Node, error) {
+	out, err := G.ApplyOp(&reluOp{dt: x.Dtype()}, x)
+	if err != nil {
+		return nil, fmt.Errorf("vision: relu: %w", err)
+	}
+	return out, nil
+}
+
+// reluOp is x ↦ max(x, 0); with grad set, (y, g) ↦ g where y > 0, else 0,
+// its gradient from its own output.
+type reluOp struct {
+	grad bool
+	dt   tensor.Dtype
+	out  *tensor.Dense
+}
+
+func (op *reluOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op *reluOp) Type() hm.Type {
+	m := G.TensorType{Dims: 2, Of: op.dt}
+	if op.grad {
+		return hm.NewFnType(m, m, m)
+	}
+	return hm.NewFnType(m, m)
+}
+func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("vision: relu: bad input shape %v", in[0])
+	}
+	return s.Clone(), nil
+}
+func (op *reluOp) ReturnsPtr() bool      { return false }
+func (op *reluOp) CallsExtern() bool     { return false }
+func (op *reluOp) OverwritesInput() int  { return -1 }
+func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *reluOp) Hashcode() uint32      { return opHash(op) }
+func (op *reluOp) String() string {
+	if op.grad {
+		return fmt.Sprintf("vision.ReLUGrad{%p}", op)
+	}
+	return fmt.Sprintf("vision.ReLU{%p}", op)
+}
+
+func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
+	if len(in) != op.Arity() {
+		return nil, fmt.Errorf("vision: %v: %d inputs, want %d", op, len(in), op.Arity())
+	}
+	x, err := denseOf(in[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	s := x.Shape()
+	out := buffer(&op.out, op.dt, s[0], s[1])
+	var g *tensor.Dense
+	if op.grad {
+		if g, err = denseOf(in[1], 2); err != nil {
+			return nil, err
+		}
+		if !g.Shape().Eq(s) {
+			return nil, fmt.Errorf("vision: %v: shapes %v and %v", op, s, g.Shape())
+		}
+	}
+	switch xd := x.Data().(type) {
+	case []float32:
+		reluApply(out.Data().([]float32), xd, g)
+	case []float64:
+		reluApply(out.Data().([]float64), xd, g)
+	default:
+		return nil, fmt.Errorf("vision: %v: dtype %v", op, x.Dtype())
+	}
+	return out, nil
+}
+
+func reluApply[T float32 | float64](dst, x []T, g *tensor.Dense) {
+	if g == nil {
+		for i, v := range x {
+			dst[i] = max(v, 0)
+		}
+		return
+	}
+	gd := g.Data().([]T)
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = gd[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+func (op *reluOp) DiffWRT(int) []bool { return []bool{!op.grad} }
+
+func (op *reluOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+	if op.grad {
+		return nil, fmt.Errorf("vision: %v is not differentiable", op)
+	}
+	dx, err := G.ApplyOp(&reluOp{grad: true, dt: op.dt}, out, grad)
+	if err != nil {
+		return nil, fmt.Errorf("vision: relu gradient: %w", err)
+	}
+	return G.Nodes{dx}, nil
+}

@@ -1,0 +1,506 @@
+package vision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/nn"
+	"github.com/gnsr/gnsr/nsr"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrNaNLoss is wrapped by the error Train returns when the loss stops being
+// a finite number.
+var ErrNaNLoss = errors.New("vision: loss is not finite")
+
+// Config holds the architecture and optimisation settings of one run.
+// DefaultConfig gives the NSR paper's MNIST protocol.
+type Config struct {
+	Arch      string // one of Archs
+	Batch     int    // training batch size; the last partial batch of an epoch is dropped
+	EvalBatch int    // batch size of the evaluation graph; 0 means 1000
+	Epochs    int
+	ValSize   int // training images held out for validation, at least 1
+
+	Optimizer   string  // "sgd" or "adam"
+	LR          float64 // learning rate
+	Momentum    float64 // SGD momentum (0: plain SGD)
+	Nesterov    bool    // SGD with Nesterov momentum
+	WeightDecay float64 // L2 penalty added to every gradient (torch semantics)
+	LRStep      int     // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
+	LRGamma     float64
+
+	Seed uint64 // seeds the split, the initialisation and the shuffling
+	NSR  NSRConfig
+}
+
+// NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
+// the output of the l-th linear layer (after its ReLU for hidden layers);
+// negative indices count from the end, so -1 is the logits, as in
+// nsr.ParseLayers. NSR is off when Lambdas is empty or all zero.
+type NSRConfig struct {
+	Layers    []int
+	Lambdas   []float64 // one λ per entry of Layers
+	K         int       // steps in the memory queue; 0 means 5
+	MaskZeros bool      // leave zero ReLU responses out on hidden layers
+}
+
+// Enabled reports whether c adds any NSR term.
+func (c NSRConfig) Enabled() bool {
+	for _, l := range c.Lambdas {
+		if l != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultConfig returns the published MNIST protocol: MLP-4, batch 100,
+// plain SGD with learning rate 0.01, 100 epochs, 10,000 training images
+// held out for validation; NSR off, and when turned on, on the logits with a
+// 5-step queue.
+func DefaultConfig() Config {
+	return Config{
+		Arch: "mlp4", Batch: 100, EvalBatch: 1000, Epochs: 100, ValSize: 10000,
+		Optimizer: "sgd", LR: 0.01, LRGamma: 0.1,
+		NSR: NSRConfig{Layers: []int{-1}, K: 5, MaskZeros: true},
+	}
+}
+
+// Validate reports the first setting of c that is out of range.
+func (c *Config) Validate() error {
+	_, err := c.resolve()
+	return err
+}
+
+// resolve checks c and returns the NSR layers as indices in [0, layers).
+func (c *Config) resolve() ([]int, error) {
+	hidden, err := HiddenSizes(c.Arch)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.Batch < 1:
+		return nil, fmt.Errorf("vision: batch = %d, need at least 1", c.Batch)
+	case c.EvalBatch < 0:
+		return nil, fmt.Errorf("vision: eval batch = %d, need at least 1 (or 0 for the default)", c.EvalBatch)
+	case c.Epochs < 1:
+		return nil, fmt.Errorf("vision: epochs = %d, need at least 1", c.Epochs)
+	case c.ValSize < 1:
+		return nil, fmt.Errorf("vision: validation size = %d, need at least 1", c.ValSize)
+	case c.Optimizer != "sgd" && c.Optimizer != "adam":
+		return nil, fmt.Errorf("vision: optimizer %q, want sgd or adam", c.Optimizer)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return nil, fmt.Errorf("vision: learning rate = %v, need > 0", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return nil, fmt.Errorf("vision: momentum = %v, need 0 <= momentum < 1", c.Momentum)
+	case c.Nesterov && (c.Optimizer != "sgd" || c.Momentum == 0):
+		return nil, fmt.Errorf("vision: Nesterov needs sgd with momentum")
+	case c.Optimizer == "adam" && c.Momentum != 0:
+		return nil, fmt.Errorf("vision: momentum is an sgd setting")
+	case !(c.WeightDecay >= 0):
+		return nil, fmt.Errorf("vision: weight decay = %v, need >= 0", c.WeightDecay)
+	case c.LRStep < 0 || (c.LRStep > 0 && !(c.LRGamma > 0)):
+		return nil, fmt.Errorf("vision: LR step %d with gamma %v, need step >= 0 and gamma > 0", c.LRStep, c.LRGamma)
+	case c.NSR.K < 0:
+		return nil, fmt.Errorf("vision: NSR queue length %d, need at least 1 (or 0 for 5)", c.NSR.K)
+	}
+	for _, l := range c.NSR.Lambdas {
+		if !(l >= 0) || math.IsInf(l, 0) {
+			return nil, fmt.Errorf("vision: NSR lambda = %v, need a finite value >= 0", l)
+		}
+	}
+	if !c.NSR.Enabled() {
+		return nil, nil
+	}
+	if len(c.NSR.Lambdas) != len(c.NSR.Layers) {
+		return nil, fmt.Errorf("vision: %d NSR lambdas for %d NSR layers", len(c.NSR.Lambdas), len(c.NSR.Layers))
+	}
+	layers := len(hidden) + 1
+	out := make([]int, len(c.NSR.Layers))
+	for i, l := range c.NSR.Layers {
+		if l < -layers || l >= layers {
+			return nil, fmt.Errorf("vision: NSR layer %d out of range for %s's %d layers (use 0..%d or -%d..-1)", l, c.Arch, layers, layers-1, layers)
+		}
+		if l < 0 {
+			l += layers
+		}
+		if slices.Contains(out[:i], l) {
+			return nil, fmt.Errorf("vision: NSR layer %d listed twice", l)
+		}
+		out[i] = l
+	}
+	return out, nil
+}
+
+// Epoch is what Train reports after each epoch.
+type Epoch struct {
+	Epoch   int     // 1-based
+	Loss    float64 // mean training cross-entropy over the epoch's steps
+	NSRLoss float64 // mean Σ λ_l·P_l over the steps (0 without NSR)
+	LR      float64 // learning rate of the epoch
+	TrainMs float64 // wall time of the training steps (batch copy, forward, backward, update); no evaluation
+	ValAcc  float64
+	TestAcc float64
+}
+
+// Result is the outcome of one training run.
+type Result struct {
+	Seed          uint64
+	BestEpoch     int     // epoch of the best validation accuracy (the latest on ties, as the peer)
+	ValAcc        float64 // best validation accuracy
+	TestAcc       float64 // test accuracy at BestEpoch
+	EpochMsMedian float64
+	NSRLayers     []int // resolved to [0, layers)
+	NSRLambdas    []float64
+	Epochs        []Epoch
+	// Variance is, per layer, the aggregated intra-class variance Σ_n σ_n
+	// of the final model's layer output on the training images (zero ReLU
+	// responses masked on hidden layers when NSR.MaskZeros is set).
+	Variance []float64
+}
+
+// Train trains an MLP on the training images of data, holding out
+// cfg.ValSize of them (a seeded random permutation's first ValSize, as the
+// peer), and reports the test accuracy at the epoch of best validation
+// accuracy. Pixels are scaled to [0, 1]. onEpoch, if not nil, is called after
+// every epoch. Train stops with an error wrapping ErrNaNLoss at the first
+// step whose loss is not finite, and with ctx.Err() when ctx is done.
+//
+// Runs are reproducible: the same data, cfg and Seed give the same numbers
+// on a machine, for any GOMAXPROCS.
+func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch func(Epoch)) (*Result, error) {
+	layers, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImages("training", &data.Train); err != nil {
+		return nil, err
+	}
+	if err := checkImages("test", &data.Test); err != nil {
+		return nil, err
+	}
+	tr, te := &data.Train, &data.Test
+	dim := tr.C * tr.H * tr.W
+	if te.C*te.H*te.W != dim || te.NumClasses != tr.NumClasses {
+		return nil, fmt.Errorf("vision: test images %d×%d×%d with %d classes do not match the training ones (%d×%d×%d, %d classes)",
+			te.C, te.H, te.W, te.NumClasses, tr.C, tr.H, tr.W, tr.NumClasses)
+	}
+	if cfg.ValSize+cfg.Batch > tr.N {
+		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.Batch)
+	}
+	evalBatch := cfg.EvalBatch
+	if evalBatch == 0 {
+		evalBatch = 1000
+	}
+	k := cfg.NSR.K
+	if k == 0 {
+		k = 5
+	}
+	// Separate streams, so that changing one setting (the validation size,
+	// say) does not change the other draws.
+	splitRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0001))
+	initRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002))
+	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003))
+
+	perm := splitRNG.Perm(tr.N)
+	val, train := perm[:cfg.ValSize], perm[cfg.ValSize:]
+
+	hidden, _ := HiddenSizes(cfg.Arch)
+	sizes := append(append([]int{dim}, hidden...), tr.NumClasses)
+	w := newWeights(initRNG, sizes, tensor.Float32)
+
+	var spec *nsrSpec
+	res := &Result{Seed: cfg.Seed, ValAcc: -1}
+	if cfg.NSR.Enabled() {
+		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: k, maskZeros: cfg.NSR.MaskZeros}
+		res.NSRLayers, res.NSRLambdas = layers, slices.Clone(cfg.NSR.Lambdas)
+	}
+	net, err := build(w, cfg.Batch, true, spec)
+	if err != nil {
+		return nil, err
+	}
+	// No BindDualValues: Node.Grad then returns the gradient nodes' values
+	// themselves, which the ops overwrite every run, instead of a dual value
+	// that the machine would add them into (a pass over every parameter).
+	vm := G.NewTapeMachine(net.g)
+	defer vm.Close()
+	ev, err := build(w, evalBatch, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	evm := G.NewTapeMachine(ev.g)
+	defer evm.Close()
+
+	var opt interface{ Step() error }
+	var setLR func(float64)
+	switch cfg.Optimizer {
+	case "sgd":
+		s := nn.NewSGD(net.params, cfg.LR)
+		s.Momentum, s.Nesterov, s.WeightDecay = cfg.Momentum, cfg.Nesterov, cfg.WeightDecay
+		opt, setLR = s, func(lr float64) { s.LR = lr }
+	default:
+		a := nn.NewAdam(net.params, cfg.LR, cfg.WeightDecay)
+		opt, setLR = a, func(lr float64) { a.LR = lr }
+	}
+
+	scale := pixelScale()
+	xbuf := net.x.Data().([]float32)
+	steps := len(train) / cfg.Batch
+	times := make([]float64, 0, cfg.Epochs)
+	lr := cfg.LR
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
+			lr *= cfg.LRGamma
+			setLR(lr)
+		}
+		e := Epoch{Epoch: epoch, LR: lr}
+		start := time.Now()
+		order := shuffleRNG.Perm(len(train))
+		for s := 0; s < steps; s++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			for r, o := range order[s*cfg.Batch : (s+1)*cfg.Batch] {
+				i := train[o]
+				fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
+				net.labels[r] = int(tr.Labels[i])
+			}
+			if err := net.setBatch(); err != nil {
+				return nil, err
+			}
+			if err := vm.RunAll(); err != nil {
+				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
+			}
+			ce := scalar(net.ce)
+			var pen float64
+			for _, v := range net.nsr {
+				pen += scalar(v)
+			}
+			vm.Reset()
+			if t := ce + pen; math.IsNaN(t) || math.IsInf(t, 0) {
+				return nil, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d step %d (seed %d); try a smaller learning rate or lambda",
+					ErrNaNLoss, ce, pen, epoch, s+1, cfg.Seed)
+			}
+			if err := opt.Step(); err != nil {
+				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
+			}
+			e.Loss += ce
+			e.NSRLoss += pen
+		}
+		e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
+		e.Loss /= float64(steps)
+		e.NSRLoss /= float64(steps)
+		times = append(times, e.TrainMs)
+
+		if e.ValAcc, err = accuracy(ev, evm, tr, val, &scale); err != nil {
+			return nil, err
+		}
+		if e.TestAcc, err = accuracy(ev, evm, te, nil, &scale); err != nil {
+			return nil, err
+		}
+		if e.ValAcc >= res.ValAcc {
+			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
+		}
+		res.Epochs = append(res.Epochs, e)
+		if onEpoch != nil {
+			onEpoch(e)
+		}
+	}
+	res.EpochMsMedian = median(times)
+	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func checkImages(what string, im *datasets.Images) error {
+	if im.N < 1 || im.C < 1 || im.H < 1 || im.W < 1 || len(im.Pixels) != im.N*im.C*im.H*im.W || len(im.Labels) != im.N {
+		return fmt.Errorf("vision: %s images: %d×%d×%d×%d with %d pixels and %d labels", what, im.N, im.C, im.H, im.W, len(im.Pixels), len(im.Labels))
+	}
+	if im.NumClasses < 2 {
+		return fmt.Errorf("vision: %s images: %d classes, need at least 2", what, im.NumClasses)
+	}
+	for i, y := range im.Labels {
+		if int(y) >= im.NumClasses {
+			return fmt.Errorf("vision: %s image %d has label %d, outside [0, %d)", what, i, y, im.NumClasses)
+		}
+	}
+	return nil
+}
+
+// pixelScale maps a byte to [0, 1], as the peer's x / 255 in float32.
+func pixelScale() [256]float32 {
+	var s [256]float32
+	for i := range s {
+		s[i] = float32(i) / 255
+	}
+	return s
+}
+
+func fillRow(dst []float32, px []uint8, scale *[256]float32) {
+	px = px[:len(dst)]
+	for j, p := range px {
+		dst[j] = scale[p]
+	}
+}
+
+// forEachBatch runs the evaluation network on the images idx of im (all,
+// in order, if idx is nil) in batches, calling fn with each batch's first
+// position and size. A last partial batch is padded with zero rows, whose
+// outputs fn ignores.
+func forEachBatch(ev *network, evm G.VM, im *datasets.Images, idx []int, scale *[256]float32, fn func(pos, n int) error) error {
+	n := im.N
+	if idx != nil {
+		n = len(idx)
+	}
+	x := ev.x.Data().([]float32)
+	b, dim := ev.x.Shape()[0], ev.x.Shape()[1]
+	for pos := 0; pos < n; pos += b {
+		m := min(b, n-pos)
+		for r := 0; r < m; r++ {
+			i := pos + r
+			if idx != nil {
+				i = idx[i]
+			}
+			fillRow(x[r*dim:(r+1)*dim], im.Image(i), scale)
+		}
+		clear(x[m*dim:])
+		if err := evm.RunAll(); err != nil {
+			return fmt.Errorf("vision: evaluation: %w", err)
+		}
+		err := fn(pos, m)
+		evm.Reset()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// accuracy is the fraction of the images whose largest logit (the first on
+// ties, as torch's argmax) is their label.
+func accuracy(ev *network, evm G.VM, im *datasets.Images, idx []int, scale *[256]float32) (float64, error) {
+	correct, total := 0, 0
+	err := forEachBatch(ev, evm, im, idx, scale, func(pos, n int) error {
+		logits := ev.values[len(ev.values)-1].Data().([]float32)
+		c := im.NumClasses
+		for r := 0; r < n; r++ {
+			i := pos + r
+			if idx != nil {
+				i = idx[i]
+			}
+			if argmax(logits[r*c:(r+1)*c]) == int(im.Labels[i]) {
+				correct++
+			}
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(correct) / float64(total), nil
+}
+
+func argmax(row []float32) int {
+	best := 0
+	for c, v := range row {
+		if v > row[best] {
+			best = c
+		}
+	}
+	return best
+}
+
+// variances returns the aggregated intra-class variance of every layer's
+// output over the images idx, accumulated batch by batch (class sums and
+// squares in float64, so the layer outputs are never held in full).
+func variances(ev *network, evm G.VM, im *datasets.Images, idx []int, scale *[256]float32, mask bool) ([]float64, error) {
+	layers := len(ev.outputs)
+	c := im.NumClasses
+	type acc struct{ sum, sq, cnt []float64 }
+	accs := make([]acc, layers)
+	for l, o := range ev.outputs {
+		d := o.Shape()[1]
+		accs[l] = acc{make([]float64, c*d), make([]float64, c*d), make([]float64, c*d)}
+	}
+	err := forEachBatch(ev, evm, im, idx, scale, func(pos, n int) error {
+		for l, v := range ev.values {
+			h := v.Data().([]float32)
+			d := len(h) / ev.x.Shape()[0]
+			m := mask && l+1 < layers
+			a := accs[l]
+			for r := 0; r < n; r++ {
+				y := int(im.Labels[idx[pos+r]])
+				for j, x := range h[r*d : (r+1)*d] {
+					if m && math.Abs(float64(x)) <= nsr.ZeroThreshold {
+						continue
+					}
+					a.sum[y*d+j] += float64(x)
+					a.sq[y*d+j] += float64(x) * float64(x)
+					a.cnt[y*d+j]++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, layers)
+	for l, a := range accs {
+		d := len(a.sum) / c
+		// σ_n = Σ over classes of Σ (h − μ_c)² / Σ counts, per neuron n.
+		for j := 0; j < d; j++ {
+			var dev, cnt float64
+			for y := 0; y < c; y++ {
+				k := y*d + j
+				if a.cnt[k] > 0 {
+					dev += a.sq[k] - a.sum[k]*a.sum[k]/a.cnt[k]
+					cnt += a.cnt[k]
+				}
+			}
+			if cnt > 0 {
+				out[l] += max(dev, 0) / cnt
+			}
+		}
+	}
+	return out, nil
+}
+
+func scalar(v G.Value) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case []float32:
+		return float64(x[0])
+	case []float64:
+		return x[0]
+	}
+	return math.NaN()
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
