@@ -40,6 +40,9 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"dropout", []string{"--dataset", "cora", "--dropout", "1.5"}, []string{"dropout"}},
 		{"seeds", []string{"--dataset", "cora", "--seeds", "0"}, []string{"--seeds"}},
 		{"unknown model", []string{"--dataset", "cora", "--model", "gat"}, []string{"unknown model", "gcn"}},
+		{"graph flag on images", []string{"--dataset", "mnist", "--hidden", "8"}, []string{"--hidden does not apply"}},
+		{"unknown image model", []string{"--dataset", "mnist", "--model", "mlp5"}, []string{"--model", "mlp4"}},
+		{"image NSR layer", []string{"--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"}, []string{"--nsr-layers", "out of range"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := gnsr(t, append([]string{"train", "--data-dir", empty}, tc.args...)...)
@@ -147,5 +150,30 @@ func TestDataVerifyDetectsModifiedFile(t *testing.T) {
 	}
 	if n := strings.Count(out, "MODIFIED"); n != 1 {
 		t.Errorf("%d files reported modified, want 1:\n%s", n, out)
+	}
+}
+
+// TestTrainMNIST runs the image path of gnsr train for one epoch of MLP-3
+// with NSR on the logits and checks the JSON summary.
+func TestTrainMNIST(t *testing.T) {
+	root := os.Getenv("GNSR_DATA")
+	if root == "" {
+		t.Skip("GNSR_DATA is not set: set it to the datasets root (.ci/run uses ../shared/datasets)")
+	}
+	out, err := gnsr(t, "train", "--data-dir", root, "--dataset", "mnist", "--model", "mlp3", "--epochs", "1",
+		"--lr", "0.05", "--momentum", "0.9", "--nsr-lambda", "0.02475", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum["model"] != "mlp3" || sum["nsr_layers"] != "1" || sum["nsr_lambda"] != 0.02475 {
+		t.Errorf("summary: %s", lines[len(lines)-1])
+	}
+	if acc := sum["test_acc_mean"].(float64); acc < 0.9 {
+		t.Errorf("MLP-3 after one epoch: test accuracy %v, want >= 0.9", acc)
 	}
 }

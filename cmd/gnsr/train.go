@@ -12,6 +12,7 @@ import (
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +31,7 @@ type trainFlags struct {
 
 func newTrainCmd() *cobra.Command {
 	f := &trainFlags{cfg: gnn.DefaultConfig()}
+	v := &visionFlags{}
 	cmd := &cobra.Command{
 		Use:   "train --dataset NAME [flags]",
 		Short: "Train a model on a dataset and report test accuracy",
@@ -43,13 +45,19 @@ from --seed; the same seed and flags give the same numbers, whatever the
 thread count (GOMAXPROCS).`,
 		Example: `  gnsr train --dataset pubmed
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
+  gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
+  gnsr train --dataset mnist --model mlp4 --nsr-lambda 7.4865 --nsr-layers -1 --seeds 3
   GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if imageDatasets[f.dataset] {
+				return runVision(cmd, f, v)
+			}
 			return runTrain(cmd, f)
 		},
 	}
 	addRunFlags(cmd, f)
+	addVisionFlags(cmd, v)
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
 	return cmd
 }
@@ -60,7 +68,7 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture, one of %v", gnn.Models))
+	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v", gnn.Models, vision.Archs()))
 	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
 	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS)")
 	fl.IntVar(&f.split, "split", 0, "WikiCS: which of its 20 train/validation splits to use")

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/vision"
+	"github.com/spf13/cobra"
+)
+
+// imageDatasets are the datasets gnsr train sends to the vision trainer.
+var imageDatasets = map[string]bool{"mnist": true}
+
+// visionFlags are the flags only image models use.
+type visionFlags struct {
+	optimizer string
+	momentum  float64
+	nesterov  bool
+	valSize   int
+	lrStep    int
+	lrGamma   float64
+}
+
+func addVisionFlags(cmd *cobra.Command, v *visionFlags) {
+	fl := cmd.Flags()
+	d := vision.DefaultConfig()
+	fl.StringVar(&v.optimizer, "optimizer", "", `image models: "sgd" or "adam" (default sgd, the published MNIST protocol; graphs always use Adam)`)
+	fl.Float64Var(&v.momentum, "momentum", 0, "image models: SGD momentum")
+	fl.BoolVar(&v.nesterov, "nesterov", false, "image models: Nesterov momentum")
+	fl.IntVar(&v.valSize, "val-size", d.ValSize, "image models: training images held out for validation")
+	fl.IntVar(&v.lrStep, "lr-step", 0, "image models: multiply the learning rate by --lr-gamma every this many epochs (0: constant)")
+	fl.Float64Var(&v.lrGamma, "lr-gamma", d.LRGamma, "image models: learning-rate decay factor of --lr-step")
+}
+
+// visionConfig maps the shared flags onto the vision trainer's settings,
+// taking the published MNIST protocol's values for flags the user did not
+// set: MLP-4, 100 epochs, batch 100, plain SGD at 0.01 without weight decay,
+// NSR on the logits.
+func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Config, error) {
+	c := vision.DefaultConfig()
+	set := cmd.Flags().Changed
+	if set("model") {
+		c.Arch = f.cfg.Model
+	}
+	if set("epochs") {
+		c.Epochs = f.cfg.Epochs
+	}
+	if set("lr") {
+		c.LR = f.cfg.LR
+	}
+	if set("weight-decay") {
+		c.WeightDecay = f.cfg.WeightDecay
+	}
+	if set("batch-size") {
+		c.Batch = f.cfg.BatchSize
+	}
+	if v.optimizer != "" {
+		c.Optimizer = v.optimizer
+	}
+	c.Momentum, c.Nesterov, c.ValSize, c.LRStep, c.LRGamma = v.momentum, v.nesterov, v.valSize, v.lrStep, v.lrGamma
+	for _, name := range []string{"hidden", "layers", "dropout", "fanouts", "split", "no-bias", "nsr-warmup"} {
+		if set(name) {
+			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
+		}
+	}
+	sizes, err := vision.HiddenSizes(c.Arch)
+	if err != nil {
+		return c, fmt.Errorf("--model: %w (image models: %v)", err, vision.Archs())
+	}
+	layersFlag := f.nsrLayers
+	if !set("nsr-layers") {
+		layersFlag = "-1" // the logits, as the published MLP runs
+	}
+	layers, auto, err := nsr.ParseLayers(layersFlag, len(sizes)+1)
+	if err != nil {
+		return c, err
+	}
+	if auto {
+		return c, fmt.Errorf("--nsr-layers auto is for graph models; give the layer of an image model")
+	}
+	lambdas, err := nsr.ParseLambdas(f.nsrLambda, len(layers))
+	if err != nil {
+		return c, err
+	}
+	c.NSR.Layers, c.NSR.Lambdas, c.NSR.K, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
+	if !(gnn.NSRConfig{Lambdas: lambdas}).Enabled() {
+		c.NSR.Layers, c.NSR.Lambdas = nil, nil
+	}
+	if f.seeds < 1 {
+		return c, fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	}
+	return c, c.Validate()
+}
+
+// runVision trains an image model once per seed and reports as runTrain
+// does, with the same JSON fields.
+func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
+	cfg, err := visionConfig(cmd, f, v)
+	if err != nil {
+		return err
+	}
+	root, err := datasets.Root(f.dataDir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	data, err := datasets.LoadMNIST(root)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*cfg.Epochs)
+	defer prog.finish()
+	var results []*gnn.Result
+	for s := 0; s < f.seeds; s++ {
+		cfg.Seed = f.seed + uint64(s)
+		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
+		res, err := vision.Train(cmd.Context(), data, cfg, func(e vision.Epoch) {
+			prog.step(gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, ValAcc: e.ValAcc})
+		})
+		if err != nil {
+			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
+		}
+		// The report is shared with the graph models, so the result is
+		// carried in their type.
+		r := &gnn.Result{Seed: res.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc,
+			EpochMsMedian: res.EpochMsMedian, NSRLayers: res.NSRLayers, NSRLambdas: res.NSRLambdas}
+		for _, e := range res.Epochs {
+			r.Epochs = append(r.Epochs, gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, NSRLoss: e.NSRLoss, TrainMs: e.TrainMs, ValAcc: e.ValAcc, TestAcc: e.TestAcc})
+		}
+		results = append(results, r)
+		if f.jsonOut {
+			if err := writeJSON(out, seedRecord(f, r)); err != nil {
+				return err
+			}
+		}
+	}
+	prog.finish()
+	f.cfg.Model, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
+	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
+	sum := summarize(f, results, time.Since(start))
+	if f.jsonOut {
+		return writeJSON(out, sum)
+	}
+	printHuman(out, f, results, sum)
+	return nil
+}
