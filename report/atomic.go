@@ -30,6 +30,10 @@ func writeAtomic(path string, write func(*os.File) error) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
+	// CreateTemp makes the file private (0600); results are for everyone.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
 	if err = write(f); err != nil {
 		return fmt.Errorf("report: writing %s: %w", path, err)
 	}

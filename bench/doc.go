@@ -1,0 +1,22 @@
+// Package bench runs gnsr's paper-style benchmark tables reproducibly and
+// resumably, and renders them from their raw results alone.
+//
+// Every training run is one Record, keyed by (table, implementation, model,
+// dataset, variant, NSR layer, λ, seed), appended as one JSON line to
+// <dir>/<table>.jsonl and synced before the next run starts. A Store opened
+// on an existing file reads it back, drops a last line cut short by a killed
+// run (rewriting the file atomically without it) and lets the drivers skip
+// every run already recorded, so a bench killed at any point resumes where it
+// stopped and never leaves a corrupted file.
+//
+// The drivers (GNN for the vanilla-against-NSR table, Peers for the
+// comparison with the PyTorch peer) take the training as a Runner function,
+// so tests run them with fake trainers in milliseconds; NewGNSR gives the
+// real one. The markdown tables and the chart are computed from the records
+// only (GNNMarkdown, PeersMarkdown, WriteGNNReport, WritePeersReport):
+// regenerating them never retrains anything.
+//
+// λ is chosen on validation accuracy only (ChooseLambda), on the first
+// TuneSeeds seeds; the chosen λ is then run on all seeds, reusing the tuning
+// runs of those first seeds, since a run is fully determined by its key.
+package bench

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
+)
+
+// GNSR trains gnsr's graph networks for the bench under the evaluation
+// protocol: gnn.DefaultConfig with the hidden width of ProtocolHidden, the
+// public split on Planetoid, a datasets.RandomSplit per seed on Amazon and
+// the file's split seed mod 20 on WikiCS. It keeps every dataset it loads,
+// so create one per bench. The zero GNSR reads from the working directory
+// with the protocol's epochs. It is not safe for concurrent use.
+type GNSR struct {
+	root   string
+	epochs int
+	data   map[string]*gnn.Data
+	wikics map[int]datasets.Split
+}
+
+// NewGNSR returns a GNSR reading datasets from root. epochs > 0 replaces
+// the protocol's 200 epochs (for quick checks; records say how many ran).
+func NewGNSR(root string, epochs int) *GNSR {
+	return &GNSR{root: root, epochs: epochs, data: map[string]*gnn.Data{}, wikics: map[int]datasets.Split{}}
+}
+
+// Load reads a dataset ahead of the runs, so that a missing file is
+// reported before the bench starts rather than hours into it.
+func (g *GNSR) Load(dataset string) error {
+	_, err := g.load(dataset)
+	return err
+}
+
+func (g *GNSR) load(dataset string) (*gnn.Data, error) {
+	if d, ok := g.data[dataset]; ok {
+		return d, nil
+	}
+	if g.data == nil {
+		g.data, g.wikics = map[string]*gnn.Data{}, map[int]datasets.Split{}
+	}
+	d, err := gnn.Load(g.root, dataset)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	g.data[dataset] = d
+	return d, nil
+}
+
+// split returns the data of dataset with the split of seed.
+func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
+	d, err := g.load(dataset)
+	if err != nil {
+		return nil, err
+	}
+	var s datasets.Split
+	switch {
+	case strings.HasPrefix(dataset, "amazon"):
+		// The gnn-benchmark protocol draws a split per seed; a shallow copy
+		// shares the graph and features, which training only reads.
+		s, err = datasets.RandomSplit(d.Labels, d.NumClasses, datasets.BenchmarkTrainPerClass, datasets.BenchmarkValPerClass, seed)
+	case dataset == "wikics":
+		k := int(seed % datasets.WikiCSSplits)
+		var ok bool
+		if s, ok = g.wikics[k]; !ok {
+			var ds *datasets.NodeDataset
+			if ds, err = datasets.LoadWikiCS(g.root, k); err == nil {
+				s = ds.Split
+				g.wikics[k] = s
+			}
+		}
+	default:
+		return d, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: %s split of seed %d: %w", dataset, seed, err)
+	}
+	c := *d
+	c.Train, c.Val, c.Test = s.Train, s.Val, s.Test
+	return &c, nil
+}
+
+// Config returns the protocol's configuration of c with seed.
+func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
+	cfg := gnn.DefaultConfig()
+	cfg.Model, cfg.Hidden, cfg.Seed = c.Model, ProtocolHidden(c.Dataset), seed
+	if g.epochs > 0 {
+		cfg.Epochs = g.epochs
+	}
+	if c.Variant == NSR {
+		cfg.NSR.Lambdas, cfg.NSR.Layers = []float64{c.Lambda}, []int{c.Layer}
+	}
+	return cfg
+}
+
+// Run is a Runner: it trains c with seed. A loss that stops being finite
+// is a result (λ too large), recorded with Error set.
+func (g *GNSR) Run(ctx context.Context, c Cell, seed uint64) (Record, error) {
+	d, err := g.split(c.Dataset, seed)
+	if err != nil {
+		return Record{}, err
+	}
+	cfg := g.Config(c, seed)
+	r := Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
+	start := time.Now()
+	res, err := gnn.Train(ctx, d, cfg, nil)
+	r.WallS = time.Since(start).Seconds()
+	switch {
+	case errors.Is(err, gnn.ErrNaNLoss):
+		r.Error = err.Error()
+		return r, nil
+	case err != nil:
+		return Record{}, fmt.Errorf("bench: %w", err)
+	}
+	r.ValAcc, r.TestAcc, r.BestEpoch, r.EpochMs = res.ValAcc, res.TestAcc, res.BestEpoch, res.EpochMsMedian
+	return r, nil
+}

@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// Variants of a run.
+const (
+	Vanilla = "vanilla" // no NSR
+	NSR     = "nsr"     // NSR with Key.Lambda on layer Key.Layer
+)
+
+// Implementations that produce records.
+const (
+	ImplGNSR  = "gnsr"
+	ImplTorch = "torch" // the PyTorch peer
+)
+
+// BLAS names the dense linear algebra backend gnsr runs on, for the records.
+const BLAS = "gonum pure Go"
+
+// Key identifies one training run of a table. Two runs with the same key
+// give the same numbers (on the same machine and commit), so a key that is
+// already recorded is never run again.
+type Key struct {
+	Table   string  `json:"table"`
+	Impl    string  `json:"impl"`
+	Model   string  `json:"model"`
+	Dataset string  `json:"dataset"`
+	Variant string  `json:"variant"`
+	Layer   int     `json:"nsr_layer"` // the regularised layer; 0 for vanilla runs
+	Lambda  float64 `json:"lambda"`    // 0 for vanilla runs
+	Seed    uint64  `json:"seed"`
+}
+
+// Plan is the table's plan at the time a record was written. It travels
+// with every record so that the tables can be rendered from the records
+// alone: which seeds count, which λ were candidates, on how many seeds λ
+// was chosen.
+type Plan struct {
+	Models    []string  `json:"models"`
+	Datasets  []string  `json:"datasets"`
+	Seeds     int       `json:"seeds"`
+	TuneSeeds int       `json:"tune_seeds,omitempty"`
+	Grid      []float64 `json:"lambda_grid,omitempty"`
+	Layer     int       `json:"nsr_layer"`
+}
+
+// Meta says where and when a record was produced.
+type Meta struct {
+	Time       time.Time `json:"time"`
+	Commit     string    `json:"commit"` // "unknown" outside a git checkout
+	Dirty      bool      `json:"dirty,omitempty"`
+	GoVersion  string    `json:"go_version"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	BLAS       string    `json:"blas"`
+	OS         string    `json:"goos"`
+	Arch       string    `json:"goarch"`
+	CPU        string    `json:"cpu"` // model name from /proc/cpuinfo; "" if unreadable
+	NumCPU     int       `json:"nproc"`
+	Peer       string    `json:"peer,omitempty"` // the peer's version and threads, for peer records
+}
+
+// Record is one finished training run: its key, the measurements, the
+// configuration that matters for reading them, the plan and the metadata.
+type Record struct {
+	Key
+	ValAcc      float64 `json:"val_acc"`
+	TestAcc     float64 `json:"test_acc"`
+	BestEpoch   int     `json:"best_epoch,omitempty"`
+	EpochMs     float64 `json:"epoch_ms_median"` // median training step of the run
+	WallS       float64 `json:"wall_s"`          // the whole run, evaluation included
+	Hidden      int     `json:"hidden,omitempty"`
+	Epochs      int     `json:"epochs,omitempty"`
+	LR          float64 `json:"lr,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Dropout     float64 `json:"dropout,omitempty"`
+	// Error says why a run failed as a result (a diverging loss); its
+	// accuracies are then meaningless and the run is left out of the tables.
+	Error string `json:"error,omitempty"`
+	Plan  Plan   `json:"plan"`
+	Meta  Meta   `json:"meta"`
+}
+
+// CollectMeta describes this process and machine, with the git commit of
+// the checkout holding dir (or of the binary's build, else "unknown"). Time
+// is left zero: the drivers stamp each record as it is written.
+func CollectMeta(ctx context.Context, dir string) Meta {
+	m := Meta{
+		Commit: "unknown", GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), BLAS: BLAS,
+		OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel("/proc/cpuinfo"), NumCPU: runtime.NumCPU(),
+	}
+	if out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+		// --no-optional-locks: asking must not write the index, since others
+		// may be working in the same checkout.
+		st, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
+		m.Dirty = err == nil && len(strings.TrimSpace(string(st))) > 0
+	} else if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				m.Commit = s.Value
+			case "vcs.modified":
+				m.Dirty = s.Value == "true"
+			}
+		}
+	}
+	return m
+}
+
+// cpuModel returns the first "model name" of a /proc/cpuinfo file, or "".
+func cpuModel(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,506 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gnsr/gnsr/bench"
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// The bench's defaults: the GNN table of the issue, sized for the 2-core
+// machine (see the plan the command prints before it starts).
+const (
+	benchDefaultGrid   = "0.3,3,30,100"
+	benchDefaultBudget = 45 * time.Minute
+)
+
+// benchDatasets returns the GNN table's datasets, in the order they run:
+// cheapest first, so that a bench stopped early leaves whole rows.
+func benchDatasets() []string {
+	return []string{"cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "wikics"}
+}
+
+type benchFlags struct {
+	out       string
+	dataDir   string
+	models    []string
+	datasets  []string
+	seeds     int
+	quiet     bool
+	dryRun    bool
+	budget    time.Duration
+	tuneSeeds int
+	grid      string
+	layer     int
+	peers     string
+	python    string
+	threads   int
+}
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench gnn|peers|report",
+		Short: "Run the paper-style benchmark tables reproducibly, resuming where a run stopped",
+		Long: `Run the benchmark tables into a results directory (--out, default bench/results
+at the repository root). Every training run is appended as one JSON line to
+<out>/<table>.jsonl and synced before the next starts, with the commit, Go
+version, GOMAXPROCS, BLAS backend, machine and time. Rerunning a command skips
+every run already recorded, so a bench killed at any point (Ctrl-C, a crash, a
+reboot) resumes where it stopped; a last line cut short by the kill is dropped.
+
+The markdown tables and the chart are made from the JSONL files alone, at the
+end of each command and by 'gnsr bench report'.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newBenchGNNCmd(), newBenchPeersCmd(), newBenchReportCmd())
+	return cmd
+}
+
+func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.out, "out", "", "results directory (default bench/results at the repository root)")
+	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
+	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
+	fl.StringSliceVar(&f.datasets, "datasets", nil, "datasets of the table (default cora, citeseer, pubmed, amazon-photo, amazon-computers, and wikics when its file is there)")
+	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop")
+	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
+}
+
+func newBenchGNNCmd() *cobra.Command {
+	f := &benchFlags{}
+	cmd := &cobra.Command{
+		Use:   "gnn [flags]",
+		Short: "Vanilla against NSR (λ chosen on validation) for each model and dataset",
+		Long: `For each dataset and model: vanilla training on --seeds seeds; NSR on
+--nsr-layer with each λ of --lambda-grid on the first --tune-seeds seeds; the λ
+with the best mean validation accuracy (the smaller on ties; a λ whose loss
+diverged is out); then that λ on all seeds. The protocol is the project's:
+public Planetoid splits, per-seed gnn-benchmark splits on Amazon, hidden 16 on
+Planetoid and 64 otherwise, Adam 0.01 with weight decay 5e-4, 200 epochs.
+
+Writes <out>/gnn.jsonl (the runs), and from it gnn.md and gnn.png.`,
+		Example: `  gnsr bench gnn --dry-run                       # the plan and its estimated cost
+  GNSR_DATA=../shared/datasets gnsr bench gnn    # the whole table; rerun to resume
+  gnsr bench gnn --datasets cora --seeds 2 --tune-seeds 1 --out /tmp/b`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGNN(cmd, f) },
+	}
+	addBenchFlags(cmd, f)
+	fl := cmd.Flags()
+	fl.IntVar(&f.tuneSeeds, "tune-seeds", 3, "seeds 0..K-1 on which λ is chosen")
+	fl.StringVar(&f.grid, "lambda-grid", benchDefaultGrid, "comma-separated candidate λ values (each > 0)")
+	fl.IntVar(&f.layer, "nsr-layer", 0, "layer NSR regularises (0: the hidden layer, after ReLU)")
+	return cmd
+}
+
+func newBenchPeersCmd() *cobra.Command {
+	f := &benchFlags{}
+	cmd := &cobra.Command{
+		Use:   "peers [flags]",
+		Short: "gnsr against the PyTorch peer on each cell of the GNN table",
+		Long: `For each dataset and model: vanilla, and NSR with the λ the GNN table chose
+(read from <out>/gnn.jsonl; run 'gnsr bench gnn' first), run by gnsr and by the
+PyTorch peer (<peers>/gnn_torch.py) on --seeds seeds, one after the other in
+this invocation so that the epoch times compare. Skipped, with a message, when
+--python cannot import torch.
+
+Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
+		Example: `  GNSR_DATA=../shared/datasets gnsr bench peers --seeds 5`,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runBenchPeers(cmd, f) },
+	}
+	addBenchFlags(cmd, f)
+	fl := cmd.Flags()
+	fl.StringVar(&f.peers, "peers", "../shared/peers", "folder of the peer scripts (relative paths from the repository root)")
+	fl.StringVar(&f.python, "python", "/usr/bin/python3", "Python interpreter with torch")
+	fl.IntVar(&f.threads, "peer-threads", 1, "torch threads of the peer (its own default is 1)")
+	return cmd
+}
+
+func newBenchReportCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report [--out DIR]",
+		Short: "Regenerate the tables and the chart from the JSONL results alone",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := benchOut(out)
+			if err != nil {
+				return err
+			}
+			return writeBenchReports(cmd.OutOrStdout(), cmd.ErrOrStderr(), dir)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "results directory (default bench/results at the repository root)")
+	return cmd
+}
+
+// repoRoot returns the directory of the gnsr module holding the working
+// directory, or "" outside it.
+func repoRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && bytes.Contains(b, []byte("module github.com/gnsr/gnsr\n")) {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// fromRoot resolves a relative default path against the repository root,
+// so the command behaves the same from any directory of the checkout.
+func fromRoot(p string) string {
+	if root := repoRoot(); root != "" && !filepath.IsAbs(p) {
+		return filepath.Join(root, p)
+	}
+	return p
+}
+
+func benchOut(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if repoRoot() == "" {
+		return "", errors.New("bench: not inside the gnsr repository: give the results directory with --out")
+	}
+	return fromRoot(filepath.Join("bench", "results")), nil
+}
+
+// resolve checks the shared flags and returns the data root, the results
+// directory and the datasets.
+func (f *benchFlags) resolve() (root, out string, err error) {
+	if f.seeds < 1 {
+		return "", "", fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	}
+	for _, m := range f.models {
+		if m != "gcn" && m != "sage" {
+			return "", "", fmt.Errorf("--models: unknown model %q (gcn, sage)", m)
+		}
+	}
+	if root, err = datasets.Root(f.dataDir); err != nil {
+		return "", "", err
+	}
+	if out, err = benchOut(f.out); err != nil {
+		return "", "", err
+	}
+	if len(f.datasets) == 0 {
+		for _, d := range benchDatasets() {
+			// WikiCS joins the table only where its (large) file was fetched.
+			if d == "wikics" {
+				if _, err := os.Stat(filepath.Join(root, "wikics", "raw", "data.json")); err != nil {
+					continue
+				}
+			}
+			f.datasets = append(f.datasets, d)
+		}
+	}
+	return root, out, nil
+}
+
+func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
+	root, out, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	grid, err := parseGrid(f.grid)
+	if err != nil { // parseGrid names tune's flag
+		return errors.New(strings.Replace(err.Error(), "--nsr-lambda-grid", "--lambda-grid", 1))
+	}
+	plan := bench.GNNPlan{Models: f.models, Datasets: f.datasets, Seeds: f.seeds, TuneSeeds: f.tuneSeeds, Grid: grid, Layer: f.layer}
+	if err := plan.Validate(); err != nil {
+		return err
+	}
+	if f.layer < -2 || f.layer > 1 {
+		return fmt.Errorf("--nsr-layer = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", f.layer)
+	}
+	stdout := cmd.OutOrStdout()
+	if f.dryRun {
+		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TableGNN))
+		if err != nil {
+			return err
+		}
+		printPlan(stdout, "gnn", plan.Todo(recs), len(recs), bench.NewCosts(nil), f.budget)
+		return nil
+	}
+	g := bench.NewGNSR(root, 0)
+	for _, d := range f.datasets {
+		if err := g.Load(d); err != nil { // a missing file now, not an hour in
+			return err
+		}
+	}
+	s, err := openStore(cmd, out, bench.TableGNN)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	costs := bench.NewCosts(nil)
+	for _, r := range s.Records() {
+		costs.Observe(r)
+	}
+	printPlan(stdout, "gnn", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
+	prog := newBenchProgress(cmd.ErrOrStderr(), f.quiet)
+	runErr := bench.RunGNN(cmd.Context(), s, plan, g.Run, bench.Options{
+		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
+	})
+	prog.finish()
+	// The tables show whatever is recorded, also after an interruption.
+	if err := writeBenchReports(stdout, cmd.ErrOrStderr(), out); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return interrupted(cmd, runErr, "gnn")
+}
+
+func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
+	root, out, err := f.resolve()
+	if err != nil {
+		return err
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	peer := &bench.TorchPeer{Python: f.python, Dir: fromRoot(f.peers), Root: root, Threads: f.threads}
+	if err := peer.Check(cmd.Context()); err != nil {
+		fmt.Fprintf(stderr, "skipping the peer table: %v\n", err)
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(peer.Dir, "gnn_torch.py")); err != nil {
+		return fmt.Errorf("--peers: %w", err)
+	}
+	gnnRecs, _, err := bench.ReadRecords(bench.Path(out, bench.TableGNN))
+	if err != nil {
+		return err
+	}
+	var ds []string
+	for _, d := range f.datasets {
+		if d == "wikics" {
+			fmt.Fprintln(stderr, "wikics: the peer does not read it; left out of the peer table")
+			continue
+		}
+		ds = append(ds, d)
+	}
+	cells, skipped := bench.PeerCells(gnnRecs, f.models, ds)
+	for _, s := range skipped {
+		fmt.Fprintln(stderr, s)
+	}
+	// The MLP-4 row (mlp4 on mnist, NSR on the logits) plugs in here once
+	// vision/ has a trainer: append its cells, and let the runner below
+	// dispatch mlp models to it. TorchPeer already runs mlp_torch.py.
+	plan := bench.PeersPlan{Models: f.models, Datasets: ds, Seeds: f.seeds, Cells: cells}
+	if f.dryRun {
+		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TablePeers))
+		if err != nil {
+			return err
+		}
+		printPlan(stdout, "peers", plan.Todo(recs), len(recs), bench.NewCosts(nil), f.budget)
+		return nil
+	}
+	g := bench.NewGNSR(root, 0)
+	for _, d := range ds {
+		if err := g.Load(d); err != nil {
+			return err
+		}
+	}
+	s, err := openStore(cmd, out, bench.TablePeers)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	costs := bench.NewCosts(nil)
+	for _, r := range s.Records() {
+		costs.Observe(r)
+	}
+	printPlan(stdout, "peers", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
+	prog := newBenchProgress(stderr, f.quiet)
+	runErr := bench.RunPeers(cmd.Context(), s, plan, g.Run, peer.Run, bench.Options{
+		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
+	})
+	prog.finish()
+	if err := writeBenchReports(stdout, stderr, out); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return interrupted(cmd, runErr, "peers")
+}
+
+// openStore opens a table's store, saying so when a cut-short line from a
+// killed run was dropped.
+func openStore(cmd *cobra.Command, out, table string) (*bench.Store, error) {
+	s, err := bench.Open(out, table)
+	if err != nil {
+		return nil, err
+	}
+	if n := s.Dropped(); n > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: dropped a last line of %d bytes cut short by a killed run\n", s.Path(), n)
+	}
+	return s, nil
+}
+
+// interrupted turns a cancelled bench into an error that says how to
+// resume.
+func interrupted(cmd *cobra.Command, err error, table string) error {
+	if err != nil && cmd.Context().Err() != nil {
+		return fmt.Errorf("interrupted; what finished is recorded: rerun the same 'gnsr bench %s' to resume: %w", table, err)
+	}
+	return err
+}
+
+// writeBenchReports regenerates the reports of every table that has records.
+func writeBenchReports(stdout, stderr io.Writer, out string) error {
+	wrote := false
+	for _, t := range []struct {
+		table string
+		write func(string, []bench.Record) error
+		files []string
+	}{
+		{bench.TableGNN, bench.WriteGNNReport, []string{"gnn.md", "gnn.png"}},
+		{bench.TablePeers, bench.WritePeersReport, []string{"peers.md"}},
+	} {
+		path := bench.Path(out, t.table)
+		recs, dropped, err := bench.ReadRecords(path)
+		if err != nil {
+			return err
+		}
+		if dropped > 0 {
+			fmt.Fprintf(stderr, "%s: ignoring a last line of %d bytes cut short by a killed run\n", path, dropped)
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		if err := t.write(out, recs); err != nil {
+			return err
+		}
+		for _, f := range t.files {
+			if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+				fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(out, f))
+			}
+		}
+		wrote = true
+	}
+	if !wrote {
+		fmt.Fprintf(stderr, "no results in %s yet\n", out)
+	}
+	return nil
+}
+
+// printPlan prints what is left to run, its estimated cost by model and
+// dataset, and how that compares with the budget.
+func printPlan(w io.Writer, table string, todo []bench.Job, recorded int, costs *bench.Costs, budget time.Duration) {
+	lines := costs.Breakdown(todo)
+	total := costs.Total(todo)
+	fmt.Fprintf(w, "plan (%s): %d runs to do, %d already recorded; estimated %s\n", table, len(todo), recorded, bench.FormatDuration(total))
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "  %-6s %-6s %-17s %5s %9s %9s\n", "impl", "model", "dataset", "runs", "s/run", "total")
+	}
+	for _, l := range lines {
+		src := "prior"
+		if l.Measured {
+			src = "measured"
+		}
+		fmt.Fprintf(w, "  %-6s %-6s %-17s %5d %9.1f %9s  (%s)\n", l.Impl, l.Model, l.Dataset, l.Runs, l.PerRun.Seconds(), bench.FormatDuration(l.Total), src)
+	}
+	if budget > 0 && total > budget {
+		slices.SortFunc(lines, func(a, b bench.CostLine) int { return int(b.Total - a.Total) })
+		var top []string
+		for _, l := range lines[:min(3, len(lines))] {
+			top = append(top, fmt.Sprintf("%s %s %s", l.Model, l.Dataset, bench.FormatDuration(l.Total)))
+		}
+		fmt.Fprintf(w, "  over the %s budget by %s; the largest parts: %s. Narrow --datasets or --seeds to fit, or run the rest later: it resumes.\n",
+			bench.FormatDuration(budget), bench.FormatDuration(total-budget), strings.Join(top, ", "))
+	}
+}
+
+// benchProgress shows the bench's progress on stderr: a bar when stderr is
+// a terminal, else one line per finished run, so logs stay readable.
+type benchProgress struct {
+	w     io.Writer
+	quiet bool
+	bar   *progressbar.ProgressBar
+	tty   bool
+}
+
+func newBenchProgress(w io.Writer, quiet bool) *benchProgress {
+	f, ok := w.(*os.File)
+	return &benchProgress{w: w, quiet: quiet, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+// describe names a run: "gnsr gcn cora nsr λ=3 seed 1".
+func describe(impl string, c bench.Cell, seed uint64) string {
+	what := fmt.Sprintf("%s %s %s %s", impl, c.Model, c.Dataset, c.Variant)
+	if c.Variant == bench.NSR {
+		what += fmt.Sprintf(" λ=%g", c.Lambda)
+	}
+	return what + fmt.Sprintf(" seed %d", seed)
+}
+
+// start shows on the bar which run is going, as an Amazon run takes a
+// minute or more.
+func (p *benchProgress) start(j bench.Job, done, total int) {
+	if p.quiet || !p.tty {
+		return
+	}
+	p.ensureBar(total)
+	p.bar.ChangeMax(total)
+	what := describe(j.Impl, j.Cell, j.Seed)
+	if j.Impl != bench.ImplGNSR {
+		what = fmt.Sprintf("%s %s %s %s, all seeds", j.Impl, j.Cell.Model, j.Cell.Dataset, j.Cell.Variant)
+	}
+	p.bar.Describe("running " + what)
+	_ = p.bar.Set(done)
+}
+
+func (p *benchProgress) ensureBar(total int) {
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+}
+
+func (p *benchProgress) run(e bench.Progress) {
+	if p.quiet {
+		return
+	}
+	r := e.Record
+	what := describe(r.Impl, bench.Cell{Model: r.Model, Dataset: r.Dataset, Variant: r.Variant, Layer: r.Layer, Lambda: r.Lambda}, r.Seed)
+	result := fmt.Sprintf("test %.2f%% val %.2f%%, %.1f ms/epoch, %.1fs", 100*r.TestAcc, 100*r.ValAcc, r.EpochMs, r.WallS)
+	if r.Error != "" {
+		result = "diverged"
+	}
+	if !p.tty {
+		fmt.Fprintf(p.w, "[%d/%d] %s: %s; ETA %s\n", e.Done, e.Total, what, result, bench.FormatDuration(e.ETA))
+		return
+	}
+	p.ensureBar(e.Total)
+	p.bar.ChangeMax(e.Total)
+	// The bar's own prediction assumes equal runs; the ETA here weighs each
+	// remaining run by its measured cost.
+	p.bar.Describe(fmt.Sprintf("%s: %s | ETA %s", what, result, bench.FormatDuration(e.ETA)))
+	_ = p.bar.Set(e.Done)
+}
+
+func (p *benchProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}
