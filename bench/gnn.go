@@ -86,7 +86,7 @@ func (p GNNPlan) Validate() error {
 }
 
 func (p GNNPlan) record() Plan {
-	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, TuneSeeds: p.TuneSeeds, Grid: p.Grid, Layer: p.Layer}
+	return Plan(p)
 }
 
 // Job is one run of a plan still to do. Until λ is chosen, the final NSR
