@@ -2,6 +2,7 @@ package gnn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/gnsr/gnsr/graph"
@@ -30,23 +31,44 @@ func (w *weights) add(name string, rows, cols int, init []float32) {
 	w.tensors = append(w.tensors, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(init)))
 }
 
-// newWeights draws the weights of a model with the given layer sizes:
-// Glorot-uniform matrices (as Kipf & Welling) and zero biases. Each layer
+// newWeights draws the weights of a model with the given layer sizes: for
+// GCN Glorot-uniform matrices (as Kipf & Welling), for GraphSAGE U(±1/√in)
+// with biases alike (torch.nn.Linear's default, as the reference run); GCN
+// biases start at zero. Each layer
 // has W (the GCN weight, or GraphSAGE's root weight), for "sage" also Wn
 // (the neighbour weight), then b if bias is set.
 func newWeights(rng *rand.Rand, model string, sizes []int, bias bool) *weights {
 	w := &weights{}
 	for l := 0; l+1 < len(sizes); l++ {
 		in, out := sizes[l], sizes[l+1]
-		w.add(fmt.Sprintf("W%d", l), in, out, nn.GlorotUniform(rng, in, out))
 		if model == "sage" {
-			w.add(fmt.Sprintf("Wn%d", l), in, out, nn.GlorotUniform(rng, in, out))
+			// torch.nn.Linear's default, U(±1/√in), as the reference
+			// GraphSAGE: Glorot's larger weights, on the raw bag-of-words
+			// of the Amazon graphs, blow the first steps up and leave most
+			// ReLUs dead (Photo: 71 % instead of 90 %).
+			w.add(fmt.Sprintf("W%d", l), in, out, uniform(rng, in*out, 1/math.Sqrt(float64(in))))
+			w.add(fmt.Sprintf("Wn%d", l), in, out, uniform(rng, in*out, 1/math.Sqrt(float64(in))))
+		} else {
+			w.add(fmt.Sprintf("W%d", l), in, out, nn.GlorotUniform(rng, in, out))
 		}
 		if bias {
-			w.add(fmt.Sprintf("b%d", l), 1, out, make([]float32, out))
+			b := make([]float32, out)
+			if model == "sage" {
+				b = uniform(rng, out, 1/math.Sqrt(float64(in))) // torch.nn.Linear's bias
+			}
+			w.add(fmt.Sprintf("b%d", l), 1, out, b)
 		}
 	}
 	return w
+}
+
+// uniform returns n draws from U(-bound, bound).
+func uniform(rng *rand.Rand, n int, bound float64) []float32 {
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = float32((2*rng.Float64() - 1) * bound)
+	}
+	return out
 }
 
 // perLayer returns how many parameter tensors each layer of model has.
