@@ -97,6 +97,9 @@ func BarPlot(path string, c Chart, categories []string, groups ...Bars) error {
 		p.Legend.Add(g.Name, b)
 	}
 	p.NominalX(categories...)
+	// Room for the outer bars of the first and last groups, whose width is
+	// in points, not in data units.
+	p.X.Min, p.X.Max = -0.75, float64(len(categories))-0.25
 	return save(p, path)
 }
 
