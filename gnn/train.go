@@ -169,6 +169,7 @@ type Result struct {
 type run struct {
 	d           *Data
 	cfg         Config
+	pcg         *rand.PCG // rng's source, kept for checkpoints
 	rng         *rand.Rand
 	w           *weights
 	xTrain      *sparseops.Constant
@@ -182,11 +183,52 @@ type run struct {
 	nsrLambdas  []float64
 }
 
+// Options are the optional parts of a training run.
+type Options struct {
+	OnEpoch func(Epoch) // called after every epoch, if not nil
+	// Checkpoint, if not "", is the file TrainWith writes checkpoints to:
+	// every CheckpointEvery epochs (if > 0), after the last epoch, and when
+	// ctx is done.
+	Checkpoint      string
+	CheckpointEvery int
+	// Resume, if not nil, is a checkpoint of this run (same Config, same
+	// data) to continue from.
+	Resume *Checkpoint
+	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
+}
+
+// InterruptedError is the error TrainWith returns when its context is done:
+// the run stopped between epochs after Epoch epochs. It wraps the
+// context's error.
+type InterruptedError struct {
+	Seed       uint64
+	Epoch      int    // epochs done
+	Checkpoint string // the checkpoint written at the stop, "" if none
+	Resumable  error  // nil if the checkpoint can be resumed, else why not
+	Err        error  // ctx.Err()
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("gnn: interrupted after epoch %d of seed %d: %v", e.Epoch, e.Seed, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
 // Train trains a model on d with cfg and returns the test accuracy at the
 // epoch of best validation accuracy. onEpoch, if not nil, is called after
 // every epoch. Train stops with an error wrapping ErrNaNLoss at the first
-// epoch whose loss is not finite, and with ctx.Err() when ctx is done.
+// epoch whose loss is not finite, and with an *InterruptedError wrapping
+// ctx.Err() when ctx is done.
 func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Result, error) {
+	return TrainWith(ctx, d, cfg, Options{OnEpoch: onEpoch})
+}
+
+// TrainWith is Train with checkpoints and resumption. A run resumed from a
+// checkpoint ends with the same weights, losses and accuracies, bit for bit,
+// as the run that was never interrupted. Resuming from a checkpoint of
+// another Config, other data (see DataFingerprint) or another architecture,
+// or from one that is not Resumable, is an error wrapping ErrCheckpoint.
+func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -202,20 +244,24 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
+	var fingerprint [32]byte
+	ck := opts.Resume
+	if ck != nil || opts.Checkpoint != "" {
+		fingerprint = DataFingerprint(d)
+	}
+	if ck != nil {
+		if err := ck.Resumable(); err != nil {
+			return nil, err
+		}
+		if diff := configDiff(ck.Config, cfg); diff != "" {
+			return nil, fmt.Errorf("%w: made with another configuration: %s", ErrCheckpoint, diff)
+		}
+		if ck.Fingerprint != fingerprint {
+			return nil, fmt.Errorf("%w: made with other data (fingerprint %x, the data's is %x)", ErrCheckpoint, ck.Fingerprint[:8], fingerprint[:8])
+		}
+	}
 	layers, _ := cfg.nsrLayers()
-	r := &run{d: d, cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15))}
-	sizes := []int{d.Features.Cols}
-	for l := 1; l < cfg.Layers; l++ {
-		sizes = append(sizes, cfg.Hidden)
-	}
-	sizes = append(sizes, d.NumClasses)
-	r.w = newWeights(r.rng, cfg.Model, sizes, !cfg.NoBias)
-	r.adj = sparseops.NewConstant(adjacency(cfg.Model, d.Graph))
-	r.xTrain = sparseops.NewConstant(d.Features)
-	r.trainLabels = make([]int, len(d.Train))
-	for i, v := range d.Train {
-		r.trainLabels[i] = d.Labels[v]
-	}
+	r := newRun(d, cfg)
 	ev, err := build(cfg.Model, r.w, sparseops.NewConstant(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
 	if err != nil {
 		return nil, err
@@ -237,6 +283,25 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 		}
 		r.mb = &miniBatch{sampler: smp, queues: make(map[int]*nsr.Queue)}
 	}
+	first := 1
+	if ck != nil {
+		// The auto choice, if made, is part of the state: the network is
+		// compiled with it before the optimizer state goes in.
+		layers, lambdas = ck.NSRLayers, ck.NSRLambdas
+		res.NSRChoice = ck.NSRChoice
+		res.BestEpoch, res.ValAcc, res.TestAcc = ck.BestEpoch, ck.ValAcc, ck.TestAcc
+		res.Epochs = slices.Clone(ck.Epochs)
+		if ck.EpochsDone == 0 {
+			res.ValAcc = -1
+		}
+		first = ck.EpochsDone + 1
+		if err := r.w.restore(ck.Weights); err != nil {
+			return nil, err
+		}
+		if err := r.pcg.UnmarshalBinary(ck.RNG); err != nil {
+			return nil, fmt.Errorf("%w: random state: %w", ErrCheckpoint, err)
+		}
+	}
 	if err := r.setNSR(layers, lambdas); err != nil {
 		return nil, err
 	}
@@ -245,11 +310,32 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 			r.vm.Close()
 		}
 	}()
+	if ck != nil {
+		if err := r.restoreOptimizer(ck.Adam); err != nil {
+			return nil, err
+		}
+	}
 	res.NSRLayers, res.NSRLambdas = layers, lambdas
 	times := make([]float64, 0, cfg.Epochs)
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	for _, e := range res.Epochs {
+		times = append(times, e.TrainMs)
+	}
+	save := func(done int) error {
+		if opts.Checkpoint == "" {
+			return nil
+		}
+		return WriteCheckpoint(opts.Checkpoint, r.checkpoint(res, done, fingerprint, opts.Meta))
+	}
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			ie := &InterruptedError{Seed: cfg.Seed, Epoch: epoch - 1, Err: err}
+			if opts.Checkpoint != "" {
+				if err := save(epoch - 1); err != nil {
+					return nil, err
+				}
+				ie.Checkpoint, ie.Resumable = opts.Checkpoint, r.resumable()
+			}
+			return nil, ie
 		}
 		e, err := r.step(epoch)
 		if err != nil {
@@ -273,8 +359,8 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
 		}
 		res.Epochs = append(res.Epochs, e)
-		if onEpoch != nil {
-			onEpoch(e)
+		if opts.OnEpoch != nil {
+			opts.OnEpoch(e)
 		}
 		if auto && epoch == warmup {
 			// The paper's criterion: regularise the layer whose neurons vary
@@ -282,6 +368,12 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 			l, why := nsr.ChooseLayer(e.Variance)
 			res.NSRLayers, res.NSRLambdas, res.NSRChoice = []int{l}, cfg.NSR.Lambdas, why
 			if err := r.setNSR(res.NSRLayers, res.NSRLambdas); err != nil {
+				return nil, err
+			}
+		}
+		// After the auto choice, so that a resumed run compiles with it.
+		if epoch == cfg.Epochs || (opts.CheckpointEvery > 0 && epoch%opts.CheckpointEvery == 0) {
+			if err := save(epoch); err != nil {
 				return nil, err
 			}
 		}
@@ -294,6 +386,27 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 	}
 	res.EpochMsMedian = median(times)
 	return res, nil
+}
+
+// newRun draws the initial weights of a run and prepares its constant
+// inputs. It consumes the rng as a fresh run does, also when the weights
+// are then replaced by a checkpoint's.
+func newRun(d *Data, cfg Config) *run {
+	pcg := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
+	r := &run{d: d, cfg: cfg, pcg: pcg, rng: rand.New(pcg)}
+	sizes := []int{d.Features.Cols}
+	for l := 1; l < cfg.Layers; l++ {
+		sizes = append(sizes, cfg.Hidden)
+	}
+	sizes = append(sizes, d.NumClasses)
+	r.w = newWeights(r.rng, cfg.Model, sizes, !cfg.NoBias)
+	r.adj = sparseops.NewConstant(adjacency(cfg.Model, d.Graph))
+	r.xTrain = sparseops.NewConstant(d.Features)
+	r.trainLabels = make([]int, len(d.Train))
+	for i, v := range d.Train {
+		r.trainLabels[i] = d.Labels[v]
+	}
+	return r
 }
 
 // setNSR sets the regularised layers and their λ. A full-batch run

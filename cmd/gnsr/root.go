@@ -43,6 +43,6 @@ out as <root>/<dataset>/raw/<files>.`,
 		pprof.StopCPUProfile()
 		return profFile.Close()
 	}
-	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd())
+	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd())
 	return root
 }

@@ -27,11 +27,17 @@ type trainFlags struct {
 	nsrLayers string
 	split     int
 	cfg       gnn.Config
+	// gnsr train only: the run directory (--out, or --resume's), whether
+	// the run resumes, and the checkpoint interval.
+	outDir    string
+	resume    bool
+	ckptEvery int
 }
 
 func newTrainCmd() *cobra.Command {
 	f := &trainFlags{cfg: gnn.DefaultConfig()}
 	v := &visionFlags{}
+	var resumeDir string
 	cmd := &cobra.Command{
 		Use:   "train --dataset NAME [flags]",
 		Short: "Train a model on a dataset and report test accuracy",
@@ -47,10 +53,20 @@ thread count (GOMAXPROCS).`,
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
   gnsr train --dataset mnist --model mlp4 --nsr-lambda 7.4865 --nsr-layers -1 --seeds 3
-  GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300`,
+  GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300
+  gnsr train --dataset pubmed --seeds 10 --epochs 2000 --out runs/pubmed --checkpoint-every 50
+  gnsr train --resume runs/pubmed      # after a crash or Ctrl-C: continue, same numbers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if resumeDir != "" {
+				if err := adoptRun(cmd, f, resumeDir); err != nil {
+					return err
+				}
+			}
 			if imageDatasets[f.dataset] {
+				if f.outDir != "" {
+					return fmt.Errorf("--out and --resume apply to graph datasets; %s trains without checkpoints", f.dataset)
+				}
 				return runVision(cmd, f, v)
 			}
 			return runTrain(cmd, f)
@@ -59,6 +75,9 @@ thread count (GOMAXPROCS).`,
 	addRunFlags(cmd, f)
 	addVisionFlags(cmd, v)
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
+	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json; a Ctrl-C or SIGTERM checkpoints there before exiting")
+	cmd.Flags().IntVar(&f.ckptEvery, "checkpoint-every", 10, "with --out: checkpoint every N epochs (0: only at the end of a seed and on interruption)")
+	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory (written by --out) from its checkpoints; finished seeds are kept")
 	return cmd
 }
 
@@ -122,9 +141,20 @@ func resolveNSR(f *trainFlags) error {
 
 func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	start := time.Now()
-	data, err := prepare(cmd, f)
+	var data *gnn.Data
+	var err error
+	if f.resume {
+		data, err = loadData(f.dataDir, f.dataset, f.split)
+	} else {
+		data, err = prepare(cmd, f)
+	}
 	if err != nil {
 		return err
+	}
+	if f.outDir != "" && !f.resume {
+		if err := newRunDir(f); err != nil {
+			return err
+		}
 	}
 	stdout := cmd.OutOrStdout()
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*f.cfg.Epochs)
@@ -140,6 +170,11 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	}
 	prog.finish()
 	sum := summarize(f, results, time.Since(start))
+	if f.outDir != "" {
+		if err := writeResults(f, results, &sum, nil); err != nil {
+			return err
+		}
+	}
 	if f.jsonOut {
 		return writeJSON(stdout, sum)
 	}
@@ -150,36 +185,50 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 // prepare checks every flag, then loads the dataset: bad flags are reported
 // before any data is read or training starts.
 func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
+	if err := resolveFlags(cmd, f); err != nil {
+		return nil, err
+	}
+	return loadData(f.dataDir, f.dataset, f.split)
+}
+
+// resolveFlags checks the flags that describe a run and resolves them into f.
+func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if f.dataset == "" {
-		return nil, fmt.Errorf("--dataset is required, one of %v", datasets.Known())
+		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
 	}
 	if !cmd.Flags().Changed("hidden") {
 		f.cfg.Hidden = gnn.ProtocolHidden(f.dataset)
 	}
 	if f.split != 0 && f.dataset != "wikics" {
-		return nil, fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
+		return fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
 	}
 	if f.seeds < 1 {
-		return nil, fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	if err := resolveNSR(f); err != nil {
-		return nil, err
+		return err
 	}
 	if err := f.cfg.Validate(); err != nil {
-		return nil, flagError(err)
+		return flagError(err)
 	}
-	root, err := datasets.Root(f.dataDir)
+	return nil
+}
+
+// loadData loads a dataset (with WikiCS's split) from the data root dir
+// (or the default root) under the evaluation protocol.
+func loadData(dir, dataset string, split int) (*gnn.Data, error) {
+	root, err := datasets.Root(dir)
 	if err != nil {
 		return nil, err
 	}
-	if f.dataset == "wikics" {
-		ds, err := datasets.LoadWikiCS(root, f.split)
+	if dataset == "wikics" {
+		ds, err := datasets.LoadWikiCS(root, split)
 		if err != nil {
-			return nil, fmt.Errorf("--split %d: %w", f.split, err)
+			return nil, fmt.Errorf("--split %d: %w", split, err)
 		}
 		return gnn.FromDataset(ds)
 	}
-	return gnn.Load(root, f.dataset)
+	return gnn.Load(root, dataset)
 }
 
 // trainSeeds trains cfg once per seed of f, showing progress, and calls
@@ -189,11 +238,24 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
 		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, cfg.Seed))
-		res, err := gnn.Train(cmd.Context(), data, cfg, prog.step)
+		opts, err := seedOptions(f, cfg)
 		if err != nil {
+			return nil, err
+		}
+		opts.OnEpoch = prog.step
+		res, err := gnn.TrainWith(cmd.Context(), data, cfg, opts)
+		if err != nil {
+			if f.outDir != "" {
+				return nil, interruptedRun(f, results, cfg.Seed, err)
+			}
 			return nil, fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}
 		results = append(results, res)
+		if f.outDir != "" {
+			if err := writeResults(f, results, nil, nil); err != nil {
+				return nil, err
+			}
+		}
 		if done != nil {
 			if err := done(res); err != nil {
 				return nil, err

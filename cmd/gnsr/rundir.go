@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/report"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// A run directory (gnsr train --out DIR) holds run.json, the settings of
+// the run; seed-N.ckpt, the latest checkpoint of seed N; and results.json,
+// the results so far.
+const (
+	manifestFile = "run.json"
+	resultsFile  = "results.json"
+)
+
+// runManifest is run.json: what --resume needs to continue the run.
+type runManifest struct {
+	Dataset         string     `json:"dataset"`
+	Split           int        `json:"split"`
+	DataDir         string     `json:"data_dir,omitempty"`
+	Seeds           int        `json:"seeds"`
+	Seed            uint64     `json:"seed"`
+	CheckpointEvery int        `json:"checkpoint_every"`
+	Config          gnn.Config `json:"config"`
+}
+
+func manifestOf(f *trainFlags) runManifest {
+	return runManifest{Dataset: f.dataset, Split: f.split, DataDir: f.dataDir, Seeds: f.seeds, Seed: f.seed,
+		CheckpointEvery: f.ckptEvery, Config: f.cfg}
+}
+
+// newRunDir creates the run directory of f and writes its run.json,
+// refusing a directory that already holds a run.
+func newRunDir(f *trainFlags) error {
+	if f.ckptEvery < 0 {
+		return fmt.Errorf("--checkpoint-every = %d, need >= 0", f.ckptEvery)
+	}
+	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	path := filepath.Join(f.outDir, manifestFile)
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("--out %s already holds a run (%s): continue it with --resume %s, or choose another directory", f.outDir, manifestFile, f.outDir)
+	}
+	b, err := json.MarshalIndent(manifestOf(f), "", "  ")
+	if err != nil {
+		return err
+	}
+	return report.WriteFileAtomic(path, append(b, '\n'))
+}
+
+// resumeFlags may be given with --resume: they do not change the numbers.
+var resumeFlags = []string{"resume", "data-dir", "quiet", "json", "checkpoint-every", "cpuprofile"}
+
+// adoptRun sets f to continue the run in dir. Flags that describe the run
+// may be repeated but must describe the same run.
+func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
+	if cmd.Flags().Changed("out") {
+		return errors.New("--resume DIR continues the run in DIR; drop --out")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if err != nil {
+		return fmt.Errorf("--resume %s: not a run directory of gnsr train --out: %w", dir, err)
+	}
+	var m runManifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("--resume: %s: %w", filepath.Join(dir, manifestFile), err)
+	}
+	var given []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if !slices.Contains(resumeFlags, fl.Name) {
+			given = append(given, "--"+fl.Name)
+		}
+	})
+	if len(given) > 0 {
+		err := resolveFlags(cmd, f)
+		now, then := manifestOf(f), m
+		now.DataDir, now.CheckpointEvery, then.DataDir, then.CheckpointEvery = "", 0, "", 0
+		a, _ := json.Marshal(now)
+		b, _ := json.Marshal(then)
+		if err != nil || !bytes.Equal(a, b) {
+			return fmt.Errorf("--resume %s: flags %v describe another run than %s; give --resume alone (with --data-dir, -q, --json if needed)",
+				dir, given, filepath.Join(dir, manifestFile))
+		}
+	}
+	f.dataset, f.split, f.seeds, f.seed, f.cfg = m.Dataset, m.Split, m.Seeds, m.Seed, m.Config
+	if !cmd.Flags().Changed("data-dir") {
+		f.dataDir = m.DataDir
+	}
+	if !cmd.Flags().Changed("checkpoint-every") {
+		f.ckptEvery = m.CheckpointEvery
+	}
+	f.outDir, f.resume = dir, true
+	return f.cfg.Validate()
+}
+
+// seedOptions returns the training options for one seed: with a run
+// directory, its checkpoint, resumed from when --resume finds one.
+func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
+	if f.outDir == "" {
+		return gnn.Options{}, nil
+	}
+	opts := gnn.Options{
+		Checkpoint:      filepath.Join(f.outDir, fmt.Sprintf("seed-%d.ckpt", cfg.Seed)),
+		CheckpointEvery: f.ckptEvery,
+		Meta:            map[string]string{"dataset": f.dataset, "split": strconv.Itoa(f.split)},
+	}
+	if !f.resume {
+		return opts, nil
+	}
+	ck, err := gnn.ReadCheckpoint(opts.Checkpoint)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return opts, nil // the seed had not started
+	case err != nil:
+		return opts, fmt.Errorf("--resume: %w", err)
+	}
+	opts.Resume = ck
+	return opts, nil
+}
+
+// interruptedJSON says where an interrupted run stopped.
+type interruptedJSON struct {
+	Seed       uint64    `json:"seed"`
+	EpochsDone int       `json:"epochs_done"`
+	Checkpoint string    `json:"checkpoint"`
+	Partial    *seedJSON `json:"partial,omitempty"` // the seed's results so far
+}
+
+// resultsJSON is results.json.
+type resultsJSON struct {
+	Complete    bool             `json:"complete"`
+	Seeds       []seedJSON       `json:"seeds"`
+	Interrupted *interruptedJSON `json:"interrupted,omitempty"`
+	Summary     *summaryJSON     `json:"summary,omitempty"`
+}
+
+// writeResults writes results.json: the finished seeds, and the summary if
+// the run is complete or where it stopped if it was interrupted.
+func writeResults(f *trainFlags, rs []*gnn.Result, sum *summaryJSON, stop *interruptedJSON) error {
+	out := resultsJSON{Complete: sum != nil, Seeds: []seedJSON{}, Interrupted: stop, Summary: sum}
+	for _, r := range rs {
+		out.Seeds = append(out.Seeds, seedRecord(f, r))
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return report.WriteFileAtomic(filepath.Join(f.outDir, resultsFile), append(b, '\n'))
+}
+
+// interruptedRun writes the partial results of a run stopped by err and
+// returns the one-line message to exit with.
+func interruptedRun(f *trainFlags, rs []*gnn.Result, seed uint64, err error) error {
+	var ie *gnn.InterruptedError
+	if !errors.As(err, &ie) || ie.Checkpoint == "" {
+		return fmt.Errorf("%s, seed %d: %w", f.dataset, seed, err)
+	}
+	stop := &interruptedJSON{Seed: ie.Seed, EpochsDone: ie.Epoch, Checkpoint: ie.Checkpoint}
+	if ck, err := gnn.ReadCheckpoint(ie.Checkpoint); err == nil {
+		rec := seedRecord(f, ck.Result())
+		stop.Partial = &rec
+	}
+	if err := writeResults(f, rs, nil, stop); err != nil {
+		return fmt.Errorf("interrupted at epoch %d of seed %d; checkpoint in %s, but writing the results failed: %w", ie.Epoch, ie.Seed, f.outDir, err)
+	}
+	if ie.Resumable != nil {
+		return fmt.Errorf("interrupted at epoch %d of seed %d; checkpoint in %s, which cannot be resumed: %w", ie.Epoch, ie.Seed, f.outDir, ie.Resumable)
+	}
+	return fmt.Errorf("interrupted at epoch %d of seed %d; checkpoint in %s (resume with --resume %s)", ie.Epoch, ie.Seed, f.outDir, f.outDir)
+}
