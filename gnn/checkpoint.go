@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gnsr/gnsr/internal/stats"
 	"hash"
 	"io"
 	"math"
@@ -738,6 +739,6 @@ func (c *Checkpoint) Result() *Result {
 	for i, e := range c.Epochs {
 		times[i] = e.TrainMs
 	}
-	r.EpochMsMedian = median(times)
+	r.EpochMsMedian = stats.Median(times)
 	return r
 }

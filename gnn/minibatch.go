@@ -166,9 +166,9 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		// Weight the batch means by batch size, so that the epoch's loss is
 		// the mean over training nodes as in full-batch training.
 		w := float64(len(seeds))
-		e.Loss += w * scalar(net.ce)
+		e.Loss += w * nn.Scalar(net.ce)
 		for _, v := range net.nsr {
-			e.NSRLoss += w * scalar(v)
+			e.NSRLoss += w * nn.Scalar(v)
 		}
 		seen += len(seeds)
 		if err := r.checkFinite(epoch, e.Loss, e.NSRLoss); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gnsr/gnsr/internal/stats"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -384,7 +385,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	for _, v := range ev.values {
 		res.Outputs = append(res.Outputs, slices.Clone(v.Data().([]float32)))
 	}
-	res.EpochMsMedian = median(times)
+	res.EpochMsMedian = stats.Median(times)
 	return res, nil
 }
 
@@ -462,9 +463,9 @@ func (r *run) step(epoch int) (Epoch, error) {
 	if err := r.vm.RunAll(); err != nil {
 		return Epoch{}, fmt.Errorf("gnn: epoch %d: forward/backward: %w", epoch, err)
 	}
-	e := Epoch{Epoch: epoch, Loss: scalar(r.tr.ce)}
+	e := Epoch{Epoch: epoch, Loss: nn.Scalar(r.tr.ce)}
 	for _, v := range r.tr.nsr {
-		e.NSRLoss += scalar(v)
+		e.NSRLoss += nn.Scalar(v)
 	}
 	r.vm.Reset()
 	if err := r.checkFinite(epoch, e.Loss, e.NSRLoss); err != nil {
@@ -503,33 +504,4 @@ func accuracy(logits []float32, classes int, labels, nodes []int) float64 {
 		}
 	}
 	return float64(correct) / float64(len(nodes))
-}
-
-func scalar(v G.Value) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	switch x := v.Data().(type) {
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	case []float32:
-		return float64(x[0])
-	case []float64:
-		return x[0]
-	}
-	return math.NaN()
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

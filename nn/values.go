@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -84,4 +85,18 @@ func reusable(prealloc gorgonia.Value, shape tensor.Shape, dt tensor.Dtype, inpu
 		}
 	}
 	return p, true
+}
+
+// Scalar returns the value of a float scalar gorgonia value (*F32, *F64 or
+// a one-element tensor), or NaN if v is nil or not one: for reading a loss
+// after a run, where NaN then stops training as any non-finite loss does.
+func Scalar(v gorgonia.Value) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	x, err := scalarOf(v)
+	if err != nil {
+		return math.NaN()
+	}
+	return x
 }

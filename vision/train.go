@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gnsr/gnsr/internal/stats"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -279,10 +280,10 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 			if err := vm.RunAll(); err != nil {
 				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
 			}
-			ce := scalar(net.ce)
+			ce := nn.Scalar(net.ce)
 			var pen float64
 			for _, v := range net.nsr {
-				pen += scalar(v)
+				pen += nn.Scalar(v)
 			}
 			vm.Reset()
 			if t := ce + pen; math.IsNaN(t) || math.IsInf(t, 0) {
@@ -314,7 +315,7 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 			onEpoch(e)
 		}
 	}
-	res.EpochMsMedian = median(times)
+	res.EpochMsMedian = stats.Median(times)
 	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
 		return nil, err
 	}
@@ -474,33 +475,4 @@ func variances(ev *network, evm G.VM, im *datasets.Images, idx []int, scale *[25
 		}
 	}
 	return out, nil
-}
-
-func scalar(v G.Value) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	switch x := v.Data().(type) {
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	case []float32:
-		return float64(x[0])
-	case []float64:
-		return x[0]
-	}
-	return math.NaN()
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

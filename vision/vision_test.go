@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"github.com/gnsr/gnsr/nn"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -169,7 +170,7 @@ func TestGradient(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer vm.Reset()
-		return scalar(cost)
+		return nn.Scalar(cost)
 	}
 	batch()
 	run() // an earlier step in the queue

@@ -3,9 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/gnsr/gnsr/internal/stats"
 	"io"
-	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -328,12 +327,11 @@ func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON 
 		val = append(val, r.ValAcc)
 		ms = append(ms, r.EpochMsMedian)
 	}
-	tm, ts := meanStd(test)
-	vm, _ := meanStd(val)
-	slices.Sort(ms)
+	tm, ts := stats.MeanStd(test)
+	vm, _ := stats.MeanStd(val)
 	s := summaryJSON{
 		Summary: true, Dataset: f.dataset, Model: f.cfg.Model, Seeds: len(rs),
-		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: ms[len(ms)/2],
+		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: stats.Median(ms),
 		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden,
 		NSRLambdas: nonNil(f.cfg.NSR.Lambdas), NSRLayers: nsrLayersString(f),
 	}
@@ -341,22 +339,6 @@ func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON 
 		s.NSRLambda = f.cfg.NSR.Lambdas[0]
 	}
 	return s
-}
-
-// meanStd returns the mean and the sample standard deviation (n-1), as
-// Python's statistics.stdev, which the peers report.
-func meanStd(xs []float64) (mean, std float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, 0
-	}
-	for _, x := range xs {
-		std += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(std / float64(len(xs)-1))
 }
 
 // nsrLayersString is the --nsr-layers setting as resolved: "" without NSR,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/gnsr/gnsr/internal/stats"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,9 +122,9 @@ func runTune(cmd *cobra.Command, f *trainFlags, gridFlag string) error {
 		for _, r := range rs {
 			val, test, ms = append(val, r.ValAcc), append(test, r.TestAcc), append(ms, r.EpochMsMedian)
 		}
-		row.ValAccMean, _ = meanStd(val)
-		row.TestAccMean, row.TestAccStd = meanStd(test)
-		row.EpochMsMedian = median(ms)
+		row.ValAccMean, _ = stats.MeanStd(val)
+		row.TestAccMean, row.TestAccStd = stats.MeanStd(test)
+		row.EpochMsMedian = stats.Median(ms)
 		rows = append(rows, row)
 		if f.jsonOut {
 			if err := writeJSON(out, row); err != nil {
@@ -162,13 +163,4 @@ func runTune(cmd *cobra.Command, f *trainFlags, gridFlag string) error {
 	fmt.Fprintf(out, "vanilla %.2f ± %.2f %%, NSR (λ %g) %.2f ± %.2f %%: %+.2f points; NSR step time %.2fx vanilla's\n",
 		100*v.TestAccMean, 100*v.TestAccStd, n.Lambda, 100*n.TestAccMean, 100*n.TestAccStd, 100*sum.Gain, sum.NSROverheadRatio)
 	return nil
-}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
