@@ -55,14 +55,7 @@ type NSRConfig struct {
 }
 
 // Enabled reports whether c adds any NSR term.
-func (c NSRConfig) Enabled() bool {
-	for _, l := range c.Lambdas {
-		if l != 0 {
-			return true
-		}
-	}
-	return false
-}
+func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 
 // DefaultConfig returns the evaluation protocol's settings: a 2-layer GCN
 // with 16 hidden units, dropout 0.5, Adam with learning rate 0.01 and weight

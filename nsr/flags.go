@@ -83,3 +83,14 @@ func ParseLambdas(s string, nLayers int) ([]float64, error) {
 	}
 	return nil, fmt.Errorf("nsr: --nsr-lambda: %d values for %d layers (give one value for all, or one per layer)", len(vals), nLayers)
 }
+
+// Active reports whether any of the per-layer λ values adds a penalty, that
+// is, whether NSR is on at all.
+func Active(lambdas []float64) bool {
+	for _, l := range lambdas {
+		if l != 0 {
+			return true
+		}
+	}
+	return false
+}

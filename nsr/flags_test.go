@@ -74,3 +74,14 @@ func TestParseLambdas(t *testing.T) {
 		}
 	}
 }
+
+func TestActive(t *testing.T) {
+	for _, tc := range []struct {
+		lambdas []float64
+		want    bool
+	}{{nil, false}, {[]float64{0}, false}, {[]float64{0, 0.5}, true}, {[]float64{7.4865}, true}} {
+		if got := nsr.Active(tc.lambdas); got != tc.want {
+			t.Errorf("Active(%v) = %v, want %v", tc.lambdas, got, tc.want)
+		}
+	}
+}

@@ -54,14 +54,7 @@ type NSRConfig struct {
 }
 
 // Enabled reports whether c adds any NSR term.
-func (c NSRConfig) Enabled() bool {
-	for _, l := range c.Lambdas {
-		if l != 0 {
-			return true
-		}
-	}
-	return false
-}
+func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 
 // DefaultConfig returns the published MNIST protocol: MLP-4, batch 100,
 // plain SGD with learning rate 0.01, 100 epochs, 10,000 training images
