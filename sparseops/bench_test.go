@@ -68,3 +68,43 @@ func BenchmarkSpMMPubMedAdjacency16(b *testing.B) {
 func BenchmarkSpMMPubMedAdjacency3(b *testing.B) {
 	benchmarkSpMM(b, pubmedNodes, pubmedNodes, pubmedAdjNNZ, 3)
 }
+
+// Amazon Computers: 13752 nodes, 767 binary features (3.68M non-zeros) and a
+// hidden size of 64. The transposed product is the weight gradient Xᵀ·G.
+const (
+	computersNodes    = 13752
+	computersFeatures = 767
+	computersFeatNNZ  = 4200000 // about 3.68M after merging duplicates
+)
+
+func BenchmarkSpMMComputersFeatures64(b *testing.B) {
+	benchmarkSpMM(b, computersNodes, computersFeatures, computersFeatNNZ, 64)
+}
+
+func BenchmarkSpMMComputersFeaturesT64(b *testing.B) {
+	benchmarkSpMM(b, computersFeatures, computersNodes, computersFeatNNZ, 64)
+}
+
+func benchmarkSpMMBlocked(b *testing.B, rows, cols, nnz, k int) {
+	m := randomCSR(rows, cols, nnz, 1)
+	c := NewConstant(m)
+	x := randomDense32(cols*k, 2)
+	dst := make([]float32, rows*k)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mul(c, false, dst, x, k, false)
+	}
+	b.ReportMetric(2*float64(m.NNZ())*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkSpMMBlockedComputersFeatures64(b *testing.B) {
+	benchmarkSpMMBlocked(b, computersNodes, computersFeatures, computersFeatNNZ, 64)
+}
+
+func BenchmarkSpMMBlockedComputersFeaturesT64(b *testing.B) {
+	benchmarkSpMMBlocked(b, computersFeatures, computersNodes, computersFeatNNZ, 64)
+}
+
+func BenchmarkSpMMBlockedPubMedFeaturesT16(b *testing.B) {
+	benchmarkSpMMBlocked(b, pubmedFeatures, pubmedNodes, pubmedFeatNNZ, 16)
+}

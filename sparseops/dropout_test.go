@@ -151,17 +151,25 @@ func TestConstantDropout(t *testing.T) {
 		cst := NewConstant(m)
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 		cst.Dropout(p, 42)
-		one := slices.Clone(cst.Matrix().Data)
+		one := cst.Values()
 		runtime.GOMAXPROCS(3)
 		cst.Dropout(p, 42)
-		if !slices.Equal(one, cst.Matrix().Data) {
+		if !slices.Equal(one, cst.Values()) {
 			t.Errorf("p=%v: different entries dropped with 1 and 3 threads", p)
 		}
-		if !cst.Matrix().Transpose().Equal(cst.at) {
+		dropped := m.Clone()
+		dropped.Data = one
+		wantT := dropped.Transpose()
+		gotT := cst.at.Clone()
+		gotT.Data = cst.values(1)
+		if !wantT.Equal(gotT) {
 			t.Errorf("p=%v: the cached transpose does not match the matrix", p)
 		}
+		if !slices.Equal(cst.Matrix().Data, m.Data) {
+			t.Errorf("p=%v: Dropout changed Matrix()", p)
+		}
 		kept := 0
-		for k, x := range cst.Matrix().Data {
+		for k, x := range one {
 			switch {
 			case x == 0:
 			case math.Abs(float64(x)-float64(m.Data[k])/(1-p)) > 1e-5*float64(x):
@@ -175,11 +183,11 @@ func TestConstantDropout(t *testing.T) {
 			t.Errorf("p=%v: kept %d of %v entries", p, kept, n)
 		}
 		cst.Dropout(p, 43)
-		if slices.Equal(one, cst.Matrix().Data) {
+		if slices.Equal(one, cst.Values()) {
 			t.Errorf("p=%v: seeds 42 and 43 dropped the same entries", p)
 		}
 		cst.Dropout(0, 0)
-		if !slices.Equal(cst.Matrix().Data, m.Data) || !cst.at.Equal(m.Transpose()) {
+		if !slices.Equal(cst.Values(), m.Data) || !cst.at.Equal(m.Transpose()) {
 			t.Errorf("p=%v: Dropout(0) did not restore the values", p)
 		}
 	}
@@ -192,5 +200,59 @@ func BenchmarkConstantDropoutPubMed(b *testing.B) {
 	for b.Loop() {
 		seed++
 		c.Dropout(0.5, seed)
+	}
+}
+
+// TestConstantDropoutProducts checks that products with a dropped-out
+// Constant, which skip dropped entries, equal products with the matrix whose
+// dropped values are zero: both directions, float64 and float32, blocked
+// and not, with and without accumulation.
+func TestConstantDropoutProducts(t *testing.T) {
+	tests := []struct {
+		name            string
+		rows, cols, nnz int
+		k               int
+	}{
+		{"blocked float32", 600, 700, 60000, 64},
+		{"odd k", 300, 200, 6000, 13},
+		{"narrow", 50, 40, 300, 8},
+	}
+	for _, test := range tests {
+		m := randomCSR(test.rows, test.cols, test.nnz, 5)
+		c := NewConstant(m)
+		for step, p := range []float64{0.5, 0.2, 0, 0.9} {
+			c.Dropout(p, uint64(step))
+			dropped := m.Clone()
+			dropped.Data = c.Values()
+			for _, trans := range []bool{false, true} {
+				a := dropped
+				if trans {
+					a = dropped.Transpose()
+				}
+				x := randomDense64(a.Cols*test.k, uint64(step))
+				want, mag := refMul(a, x, test.k)
+				got := make([]float64, a.Rows*test.k)
+				mul(c, trans, got, x, test.k, false)
+				for i := range got {
+					if d := math.Abs(got[i] - want[i]); !(d <= 1e-12*mag[i]) {
+						t.Fatalf("%s p=%v trans=%v float64: element %d = %v, want %v", test.name, p, trans, i, got[i], want[i])
+					}
+				}
+				x32 := make([]float32, len(x))
+				for i, v := range x {
+					x32[i] = float32(v)
+				}
+				got32 := make([]float32, a.Rows*test.k)
+				for i := range got32 {
+					got32[i] = 1
+				}
+				mul(c, trans, got32, x32, test.k, true)
+				for i := range got32 {
+					if d := math.Abs(float64(got32[i]) - 1 - want[i]); !(d <= 1e-5*(mag[i]+1)) {
+						t.Fatalf("%s p=%v trans=%v float32: element %d = %v, want %v", test.name, p, trans, i, got32[i]-1, want[i])
+					}
+				}
+			}
+		}
 	}
 }

@@ -21,16 +21,44 @@ var ErrShape = errors.New("sparseops: shape mismatch")
 
 // Constant is a sparse matrix that is constant during a training step, for
 // use as the left operand of Mul: a normalised adjacency matrix or a sparse
-// feature matrix. It caches the transpose that gradients need.
+// feature matrix. It caches the transpose that gradients need, and can
+// apply dropout to its entries (Dropout) for one step at a time.
 //
-// A Constant must not be changed (SetData) while a graph that uses it runs.
+// A Constant must not be changed (SetData, Dropout) while a graph that uses
+// it runs.
 type Constant struct {
 	a, at *CSR
 	// src[q] is the entry of a that sits at position q of at.
 	src []int32
-	// base and baseT hold the values before dropout, in a's and at's order,
-	// so that Dropout reads both sequentially.
-	base, baseT []float32
+	// sorted records that every row of a and at has increasing columns, so
+	// that products can be cache-blocked.
+	sorted bool
+
+	// dropped holds, after a Dropout with p > 0, the entries kept in a
+	// (index 0) and in at (index 1), each row's moved to the front of its
+	// range: products then skip dropped entries instead of multiplying by
+	// zero. nil when no dropout is active.
+	dropped *[2]keptEntries
+
+	// blocks caches column blocks for cache-blocked float32 products of all
+	// entries, by matrix (0: a, 1: at) and block width (those of the kept
+	// entries are in dropped). The mutex guards both because one Constant
+	// may serve several graphs.
+	mu     sync.Mutex
+	blocks [2]map[int]*colBlocks
+}
+
+// keptEntries are the entries of a matrix that survive dropout: those of
+// row i are positions [indptr[i], hi[i]) of indices and data, in the row's
+// order, with values scaled by 1/(1-p).
+type keptEntries struct {
+	hi      []int
+	indices []int32
+	data    []float32
+	// blocks are column blocks of the kept entries by block width: those
+	// that products asked for, which every Dropout then refreshes while it
+	// compacts, instead of searching each row again.
+	blocks map[int]*colBlocks
 }
 
 // NewConstant returns a Constant holding a copy of a, so that SetData never
@@ -45,23 +73,55 @@ func NewConstant(a *CSR) *Constant {
 	for k, q := range perm {
 		src[q] = int32(k)
 	}
-	return &Constant{a: a, at: at, src: src, base: slices.Clone(a.Data), baseT: slices.Clone(at.Data)}
+	return &Constant{a: a, at: at, src: src, sorted: sortedRows(a) && sortedRows(at)}
 }
 
-// Matrix returns the matrix held by c. The caller must not modify it; use
-// SetData to change its values.
+// Matrix returns the matrix held by c, with the values given to NewConstant
+// or the last SetData: dropout does not change it (see Values). The caller
+// must not modify it; use SetData to change its values.
 func (c *Constant) Matrix() *CSR { return c.a }
+
+// Values returns the values that products use now, in the order of
+// Matrix().Data: after Dropout with p > 0 the kept values scaled by 1/(1-p)
+// and zeros for dropped ones, else Matrix().Data. It returns a new slice.
+func (c *Constant) Values() []float32 { return c.values(0) }
+
+// values returns the current values of a (t = 0) or at (t = 1) in the order
+// of their Data.
+func (c *Constant) values(t int) []float32 {
+	m := c.a
+	if t == 1 {
+		m = c.at
+	}
+	if c.dropped == nil {
+		return slices.Clone(m.Data)
+	}
+	out := make([]float32, len(m.Data))
+	d := &c.dropped[t]
+	for i := 0; i < m.Rows; i++ {
+		// The kept entries are a subsequence of the row: match them up.
+		p := m.Indptr[i]
+		for q := m.Indptr[i]; q < d.hi[i]; q++ {
+			for m.Indices[p] != d.indices[q] {
+				p++
+			}
+			out[p] = d.data[q]
+			p++
+		}
+	}
+	return out
+}
 
 // SetData replaces the values of c's matrix, and of its cached transpose,
 // with vals, keeping the sparsity pattern: vals[k] becomes the value of
-// entry k (Matrix().Data[k]). vals is copied. It returns an error wrapping
-// ErrShape if len(vals) differs from the number of entries.
+// entry k (Matrix().Data[k]). vals is copied. Any dropout is undone. It
+// returns an error wrapping ErrShape if len(vals) differs from the number
+// of entries.
 func (c *Constant) SetData(vals []float32) error {
 	if len(vals) != len(c.a.Data) {
 		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(c.a.Data))
 	}
 	copy(c.a.Data, vals)
-	copy(c.base, vals)
 	// Gathering into the transpose is a plain copy per position, so it can
 	// be split over goroutines without affecting the result.
 	dst, src := c.at.Data, c.src
@@ -71,44 +131,151 @@ func (c *Constant) SetData(vals []float32) error {
 			d[q] = vals[s[q]]
 		}
 	})
-	copy(c.baseT, c.at.Data)
+	c.setDropped(nil)
 	return nil
 }
 
-// Dropout sets every value of c to its value from NewConstant or the last
-// SetData scaled by 1/(1-p), or to zero with probability p: dropout on the
-// stored entries, keeping the sparsity pattern, as for the input features of
-// a GCN. Whether entry k is kept is a hash of seed and k (a counter-based
-// generator), so the matrix and its cached transpose are written in their
-// own order, in parallel, and the result depends only on seed and p: not
-// on the thread count. p = 0 restores the values. Dropout panics if p is
-// not in [0, 1).
+// setDropped makes d the kept entries (nil: all entries).
+func (c *Constant) setDropped(d *[2]keptEntries) {
+	c.mu.Lock()
+	c.dropped = d
+	c.mu.Unlock()
+}
+
+// Dropout makes products with c use each entry's value (from NewConstant or
+// the last SetData) scaled by 1/(1-p), or drop the entry with probability p:
+// dropout on the stored entries, as for the input features of a GCN. Which
+// entries are kept is a hash of seed and the entry's position (a
+// counter-based generator), so the matrix and its cached transpose are
+// filtered in their own order, in parallel, and the result depends only on
+// seed and p: not on the thread count. Dropped entries are left out of
+// products rather than multiplied by zero, which halves their cost at
+// p = 0.5. p = 0 restores all entries. Dropout panics if p is not in [0, 1).
 func (c *Constant) Dropout(p float64, seed uint64) {
 	if !(p >= 0 && p < 1) {
 		panic("sparseops: Dropout: p outside [0, 1)")
 	}
 	if p == 0 {
-		copy(c.a.Data, c.base)
-		copy(c.at.Data, c.baseT)
+		c.setDropped(nil)
 		return
+	}
+	d := c.dropped
+	if d == nil {
+		// Reuse the buffers of the previous step's dropout, if any.
+		d = new([2]keptEntries)
 	}
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	// Both passes hash the entry index rather than share a mask: reading a
-	// mask through src would be a random gather, slower than the hash.
-	dst, base := c.a.Data, c.base
-	parallelFor(len(dst), 1<<15, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			dst[k] = keepOrDrop(base[k], scale, int64(entropy(seed, uint64(k))>>32)-t)
+	keepEntries(&d[0], c.a, nil, scale, seed, t)
+	keepEntries(&d[1], c.at, c.src, scale, seed, t)
+	c.setDropped(d)
+}
+
+// keepEntries fills d with the entries of m that dropout keeps, their values
+// scaled: entry q is kept if the high half of entropy(seed, id) is below
+// thresh, where id is src[q], or q if src is nil. Rows run in parallel, each
+// compacted to the front of its range without branching on the draw (kept
+// or not, an entry is written at the next free position, which advances
+// only if it is kept). The column blocks in d.blocks are recomputed for the
+// kept entries on the way; m's rows must have sorted columns if there are
+// any.
+func keepEntries(d *keptEntries, m *CSR, src []int32, scale float32, seed uint64, thresh int64) {
+	if len(d.hi) != m.Rows {
+		d.hi = make([]int, m.Rows)
+		d.indices = make([]int32, len(m.Indices))
+		d.data = make([]float32, len(m.Data))
+	}
+	// One block width is updated in the loop (products of one Constant use
+	// one k in practice); any others are searched for afterwards.
+	var cb *colBlocks
+	for _, b := range d.blocks {
+		if cb == nil || b.width < cb.width {
+			cb = b
+		}
+	}
+	width, nb := m.Cols+1, 1
+	if cb != nil {
+		width, nb = cb.width, len(cb.starts)-1
+		cb.starts[0], cb.starts[nb] = m.Indptr[:m.Rows], d.hi
+	}
+	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
+	parallelFor(m.Rows, rowsPer, func(r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			w, q, next := m.Indptr[i], 1, width
+			for p := m.Indptr[i]; p < m.Indptr[i+1]; p++ {
+				col := int(m.Indices[p])
+				for q < nb && col >= next {
+					cb.starts[q][i] = w
+					q, next = q+1, next+width
+				}
+				id := uint64(p)
+				if src != nil {
+					id = uint64(src[p])
+				}
+				d.indices[w] = m.Indices[p]
+				d.data[w] = m.Data[p] * scale
+				w += int(uint64(int64(entropy(seed, id)>>32)-thresh) >> 63)
+			}
+			for ; q < nb; q++ {
+				cb.starts[q][i] = w
+			}
+			d.hi[i] = w
 		}
 	})
-	dstT, baseT, src := c.at.Data, c.baseT, c.src
-	parallelFor(len(dstT), 1<<15, func(lo, hi int) {
-		for q := lo; q < hi; q++ {
-			dstT[q] = keepOrDrop(baseT[q], scale, int64(entropy(seed, uint64(src[q]))>>32)-t)
+	kept := operand{rows: m.Rows, cols: m.Cols, lo: m.Indptr[:m.Rows], hi: d.hi, indices: d.indices, data: d.data, indptr: m.Indptr}
+	for w, b := range d.blocks {
+		if b != cb {
+			d.blocks[w] = newColBlocks(kept, w)
 		}
-	})
+	}
+}
+
+// operand returns the current entries of a (trans false) or of its
+// transpose: all of them, or those kept by Dropout.
+func (c *Constant) operand(trans bool) operand {
+	m, t := c.a, 0
+	if trans {
+		m, t = c.at, 1
+	}
+	o := csrOperand(m)
+	if c.dropped != nil {
+		d := &c.dropped[t]
+		o.hi, o.indices, o.data = d.hi, d.indices, d.data
+	}
+	return o
+}
+
+// mul sets dst = A·x (or adds it, with acc), A = c.a or its transpose with
+// the current entries, for x of k columns; float32 products are
+// cache-blocked when that pays (see blockWidth).
+func mul[T float32 | float64](c *Constant, trans bool, dst, x []T, k int, acc bool) {
+	a := c.operand(trans)
+	d32, ok := any(dst).([]float32)
+	width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k)
+	if !ok || width == 0 || !c.sorted {
+		spmmOperand(a, dst, x, k, acc)
+		return
+	}
+	t := 0
+	if trans {
+		t = 1
+	}
+	c.mu.Lock()
+	blocks := &c.blocks[t]
+	if c.dropped != nil {
+		blocks = &c.dropped[t].blocks
+	}
+	cb := (*blocks)[width]
+	if cb == nil {
+		cb = newColBlocks(a, width)
+		if *blocks == nil {
+			*blocks = map[int]*colBlocks{}
+		}
+		(*blocks)[width] = cb
+	}
+	c.mu.Unlock()
+	spmmBlocked(a, cb, d32, any(x).([]float32), k, acc)
 }
 
 // entropy returns 64 random-looking bits for the pair (seed, k): the
@@ -235,11 +402,11 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	switch x := t.Data().(type) {
 	case []float32:
 		out := make([]float32, a.Rows*k)
-		spmm(a, out, x, k, false)
+		mul(op.c, op.trans, out, x, k, false)
 		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
 	case []float64:
 		out := make([]float64, a.Rows*k)
-		spmm(a, out, x, k, false)
+		mul(op.c, op.trans, out, x, k, false)
 		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
 	}
 	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, t.Dtype())
@@ -314,12 +481,12 @@ func (op *mulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, ou
 	switch x := g.Data().(type) {
 	case []float32:
 		if y, ok := d.Data().([]float32); ok {
-			spmm(at, y, x, gs[1], true)
+			mul(op.c, !op.trans, y, x, gs[1], true)
 			return nil
 		}
 	case []float64:
 		if y, ok := d.Data().([]float64); ok {
-			spmm(at, y, x, gs[1], true)
+			mul(op.c, !op.trans, y, x, gs[1], true)
 			return nil
 		}
 	}

@@ -15,7 +15,7 @@ const minParallelWork = 1 << 16
 // an m.Rows×k row-major matrix. Work is split over row blocks run by up to
 // GOMAXPROCS goroutines; every output row is computed by one goroutine with
 // a fixed summation order, so the result is bit-identical for any number of
-// threads. On amd64 with AVX2 and FMA, strips of 8 and 16 columns use an
+// threads. On amd64 with AVX2 and FMA, strips of 8 to 64 columns use an
 // assembly kernel with fused multiply-adds, so float32 results may differ in
 // the last bits from other machines. It panics if k < 0,
 // len(b) != m.Cols·k or len(dst) != m.Rows·k. m must be valid (see
@@ -27,12 +27,36 @@ func (m *CSR) MulDense32(dst, b []float32, k int) { spmm(m, dst, b, k, false) }
 // It panics under the same conditions as MulDense32.
 func (m *CSR) MulDense64(dst, b []float64, k int) { spmm(m, dst, b, k, false) }
 
+// operand is the sparse left operand of a product: the entries of row i are
+// positions [lo[i], hi[i]) of indices and data. For a CSR matrix lo and hi
+// are its row pointers; after dropout (see Constant) rows keep only their
+// first entries, the ones not dropped.
+type operand struct {
+	rows, cols int
+	lo, hi     []int
+	indices    []int32
+	data       []float32
+	// indptr are the row pointers of the full pattern, which split rows
+	// among goroutines so that the split does not depend on dropout.
+	indptr []int
+}
+
+// csrOperand returns m as an operand.
+func csrOperand(m *CSR) operand {
+	return operand{rows: m.Rows, cols: m.Cols, lo: m.Indptr[:m.Rows], hi: m.Indptr[1:], indices: m.Indices, data: m.Data, indptr: m.Indptr}
+}
+
 // spmm computes dst = m·b, or dst += m·b if acc is set.
 func spmm[T float32 | float64](m *CSR, dst, b []T, k int, acc bool) {
-	if k < 0 || len(b) != m.Cols*k || len(dst) != m.Rows*k {
+	spmmOperand(csrOperand(m), dst, b, k, acc)
+}
+
+// spmmOperand computes dst = a·b, or dst += a·b if acc is set.
+func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
+	if k < 0 || len(b) != a.cols*k || len(dst) != a.rows*k {
 		panic("sparseops: MulDense: dimension mismatch")
 	}
-	if len(m.Data) == 0 {
+	if len(a.data) == 0 {
 		// Also covers Cols = 0, where b is empty and the kernels would
 		// slice past its end.
 		if !acc {
@@ -40,18 +64,18 @@ func spmm[T float32 | float64](m *CSR, dst, b []T, k int, acc bool) {
 		}
 		return
 	}
-	work := len(m.Data) * k
-	workers := min(runtime.GOMAXPROCS(0), m.Rows, work/minParallelWork)
+	work := a.indptr[a.rows] * k
+	workers := min(runtime.GOMAXPROCS(0), a.rows, work/minParallelWork)
 	if workers <= 1 {
-		spmmRows(m, dst, b, k, 0, m.Rows, acc)
+		spmmRows(a, dst, b, k, 0, a.rows, acc)
 		return
 	}
-	bounds := rowBlocks(m.Indptr, workers)
+	bounds := rowBlocks(a.indptr, workers)
 	var wg sync.WaitGroup
 	for w := 1; w < workers; w++ {
-		wg.Go(func() { spmmRows(m, dst, b, k, bounds[w], bounds[w+1], acc) })
+		wg.Go(func() { spmmRows(a, dst, b, k, bounds[w], bounds[w+1], acc) })
 	}
-	spmmRows(m, dst, b, k, bounds[0], bounds[1], acc)
+	spmmRows(a, dst, b, k, bounds[0], bounds[1], acc)
 	wg.Wait()
 }
 
@@ -78,25 +102,24 @@ func rowBlocks(indptr []int, n int) []int {
 // whose sums stay in registers over the whole row: fewer loads and stores
 // than an axpy into dst per entry. Within every output element the
 // summation order is the CSR order of the row, whatever the thread count.
-func spmmRows[T float32 | float64](m *CSR, dst, b []T, k, r0, r1 int, acc bool) {
+func spmmRows[T float32 | float64](a operand, dst, b []T, k, r0, r1 int, acc bool) {
 	j0 := 0
-	if d, ok := any(dst).([]float32); ok {
-		j0 = spmmRowsSIMD(m, d, any(b).([]float32), k, r0, r1, acc)
+	if d, ok := any(dst).([]float32); ok && r0 < r1 {
+		j0 = stripsSIMD(a.lo[r0:r1], a.hi[r0:r1], a, d, any(b).([]float32), k, r0, acc)
 	}
-	spmmRowsGo(m, dst, b, k, r0, r1, j0, acc)
+	spmmRowsGo(a, dst, b, k, r0, r1, j0, acc)
 }
 
 // spmmRowsGo is the portable kernel: it computes columns [j0, k) of rows
 // [r0, r1) of dst = m·b (or dst += m·b).
-func spmmRowsGo[T float32 | float64](m *CSR, dst, b []T, k, r0, r1, j0 int, acc bool) {
+func spmmRowsGo[T float32 | float64](a operand, dst, b []T, k, r0, r1, j0 int, acc bool) {
 	if j0 >= k {
 		return
 	}
-	indptr := m.Indptr[r0 : r1+1]
 	for i := 0; i < r1-r0; i++ {
-		lo, hi := indptr[i], indptr[i+1]
-		idx := m.Indices[lo:hi]
-		val := m.Data[lo:hi]
+		lo, hi := a.lo[r0+i], a.hi[r0+i]
+		idx := a.indices[lo:hi]
+		val := a.data[lo:hi]
 		out := dst[(r0+i)*k : (r0+i)*k+k]
 		j := j0
 		for ; j+4 <= k; j += 4 {

@@ -34,36 +34,69 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax, edx uint32)
 
 // stripRows16 sets (or, with acc, adds to) dst[i·k : i·k+16] the sum over
-// the entries p of row i of data[p]·b[indices[p]·k : indices[p]·k+16], for
-// rows i in [0, rows), where indptr points at the first row's offset.
+// the entries p in [lo[i], hi[i]) of data[p]·b[indices[p]·k : indices[p]·k+16],
+// for rows i in [0, rows). With lo = indptr and hi = indptr[1:] that is a
+// strip of rows of the product; other bounds select a block of columns.
 //
 //go:noescape
-func stripRows16(indptr *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
+func stripRows16(lo, hi *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
+
+// stripRows64 is stripRows16 for a strip of 64 columns, with one FMA chain
+// per column (eight independent ones already hide the FMA latency).
+//
+//go:noescape
+func stripRows64(lo, hi *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
+
+// stripRows32 is stripRows16 for a strip of 32 columns.
+//
+//go:noescape
+func stripRows32(lo, hi *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
 
 // stripRows8 is stripRows16 for a strip of 8 columns.
 //
 //go:noescape
-func stripRows8(indptr *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
+func stripRows8(lo, hi *int, indices *int32, data *float32, b *float32, dst *float32, rows, k int, acc bool)
 
-// spmmRowsSIMD computes the leading columns of rows [r0, r1) of dst = m·b
-// (or dst += m·b) in strips of 16 and 8 with AVX2, and returns how many
-// columns it did. Each row's entries are summed with fused multiply-adds in
-// two interleaved chains (even and odd entries) that are added at the end:
-// a different rounding from the portable kernel, but one that depends only
-// on the row, never on the thread count.
-func spmmRowsSIMD(m *CSR, dst, b []float32, k, r0, r1 int, acc bool) int {
-	if !useSIMD || k < 8 || len(m.Data) == 0 || r0 >= r1 {
+// simdWidth returns how many leading columns of a k-column product the
+// assembly kernels compute: a multiple of 8, 0 without AVX2 and FMA.
+func simdWidth(k int) int {
+	if !useSIMD {
 		return 0
 	}
-	indptr := &m.Indptr[r0]
-	indices := unsafe.SliceData(m.Indices)
-	data := unsafe.SliceData(m.Data)
+	return k &^ 7
+}
+
+// stripsSIMD computes the leading simdWidth(k) columns of rows r0+i of
+// dst = a·b (or dst += a·b), for i < len(lo), summing only the entries in
+// [lo[i], hi[i]) of a, in strips of 64, 32, 16 and 8 columns. Each row's entries
+// are summed with fused multiply-adds: in CSR order for 64-wide strips,
+// else in two interleaved chains (even and odd entries) added at the end.
+// Either is a different rounding from the portable kernel, but one that
+// depends only on k and the row, never on the thread count.
+func stripsSIMD(lo, hi []int, a operand, dst, b []float32, k, r0 int, acc bool) int {
+	rows := len(lo)
+	if simdWidth(k) == 0 || rows == 0 || len(a.data) == 0 {
+		return 0
+	}
+	_ = hi[rows-1]
+	l, h := &lo[0], &hi[0]
+	indices := unsafe.SliceData(a.indices)
+	data := unsafe.SliceData(a.data)
+	out := dst[r0*k : (r0+rows)*k]
 	j := 0
+	// Wide strips first: each strip is one pass over the rows' entries.
+	for ; j+64 <= k; j += 64 {
+		stripRows64(l, h, indices, data, &b[j], &out[j], rows, k, acc)
+	}
+	if j+32 <= k {
+		stripRows32(l, h, indices, data, &b[j], &out[j], rows, k, acc)
+		j += 32
+	}
 	for ; j+16 <= k; j += 16 {
-		stripRows16(indptr, indices, data, &b[j], &dst[r0*k+j], r1-r0, k, acc)
+		stripRows16(l, h, indices, data, &b[j], &out[j], rows, k, acc)
 	}
 	if j+8 <= k {
-		stripRows8(indptr, indices, data, &b[j], &dst[r0*k+j], r1-r0, k, acc)
+		stripRows8(l, h, indices, data, &b[j], &out[j], rows, k, acc)
 		j += 8
 	}
 	return j

@@ -2,5 +2,8 @@
 
 package sparseops
 
-// spmmRowsSIMD does nothing where there is no assembly kernel.
-func spmmRowsSIMD(m *CSR, dst, b []float32, k, r0, r1 int, acc bool) int { return 0 }
+// simdWidth is 0: there is no assembly kernel.
+func simdWidth(k int) int { return 0 }
+
+// stripsSIMD does nothing where there is no assembly kernel.
+func stripsSIMD(lo, hi []int, a operand, dst, b []float32, k, r0 int, acc bool) int { return 0 }

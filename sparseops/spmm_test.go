@@ -53,7 +53,7 @@ var spmmCases = []spmmCase{
 	{3000, 100, 3000}, // many short rows
 }
 
-var spmmKs = []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 40, 64}
+var spmmKs = []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 40, 48, 63, 64, 65, 96, 120, 136}
 
 func TestMulDense64(t *testing.T) {
 	for ci, test := range spmmCases {
@@ -106,7 +106,7 @@ func TestMulDense32(t *testing.T) {
 			// float64 only and for the last k mod 8 columns.
 			if m.NNZ() > 0 { // spmm handles empty matrices itself
 				clear(dst)
-				spmmRowsGo(m, dst, b, k, 0, m.Rows, 0, false)
+				spmmRowsGo(csrOperand(m), dst, b, k, 0, m.Rows, 0, false)
 				check("portable", dst)
 			}
 		}
@@ -193,7 +193,7 @@ func TestMulDenseDeterministic(t *testing.T) {
 		rs[i] = float32(i%7) + 0.25
 	}
 	m.ScaleRows(rs)
-	for _, k := range []int{3, 16, 29} {
+	for _, k := range []int{3, 16, 29, 64, 100} {
 		b32 := randomDense32(m.Cols*k, 5)
 		b64 := randomDense64(m.Cols*k, 5)
 		var want32 []float32

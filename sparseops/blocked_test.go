@@ -1,0 +1,127 @@
+package sparseops
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"testing"
+)
+
+// TestMulBlocked checks the cache-blocked product against a float64
+// reference, with and without accumulation, for widths that split rows into
+// several blocks, including empty blocks and rows.
+func TestMulBlocked(t *testing.T) {
+	if simdWidth(64) != 64 {
+		t.Skip("no assembly kernel: products are never blocked here")
+	}
+	tests := []struct {
+		rows, cols, nnz, k, width int
+	}{
+		{50, 300, 6000, 64, 96},
+		{50, 300, 6000, 8, 40},
+		{33, 1000, 500, 16, 64}, // many empty (row, block) pairs
+		{7, 100, 700, 24, 8},
+		{1, 97, 97, 40, 16},
+		{200, 50, 0, 32, 8}, // no entries at all
+	}
+	for _, test := range tests {
+		m := randomCSR(test.rows, test.cols, max(test.nnz, 1), uint64(test.k))
+		if test.nnz == 0 {
+			m = &CSR{Rows: test.rows, Cols: test.cols, Indptr: make([]int, test.rows+1)}
+		}
+		cb := newColBlocks(csrOperand(m), test.width)
+		if cb == nil {
+			t.Fatalf("%d×%d: no blocks for a matrix with sorted rows", test.rows, test.cols)
+		}
+		b := randomDense32(m.Cols*test.k, 3)
+		b64 := make([]float64, len(b))
+		for i, v := range b {
+			b64[i] = float64(v)
+		}
+		ref, mag := refMul(m, b64, test.k)
+		for _, acc := range []bool{false, true} {
+			dst := make([]float32, m.Rows*test.k)
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+			if acc {
+				for i := range dst {
+					dst[i] = 1
+				}
+			}
+			spmmBlocked(csrOperand(m), cb, dst, b, test.k, acc)
+			for i := range dst {
+				want := ref[i]
+				if acc {
+					want++
+				}
+				if d := math.Abs(float64(dst[i]) - want); !(d <= 1e-5*(mag[i]+1)) {
+					t.Fatalf("%+v acc=%v: element %d = %v, want %v", test, acc, i, dst[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestMulBlockedDeterministic checks that blocked products are bit-identical
+// for any number of threads.
+func TestMulBlockedDeterministic(t *testing.T) {
+	if simdWidth(64) != 64 {
+		t.Skip("no assembly kernel: products are never blocked here")
+	}
+	m := randomCSR(3000, 700, 300000, 9)
+	const k = 64
+	width := blockWidth(m.Rows, m.Cols, m.NNZ(), k)
+	if width == 0 {
+		t.Fatalf("blockWidth(%d×%d, nnz %d, k %d) = 0: want a blocked product", m.Rows, m.Cols, m.NNZ(), k)
+	}
+	cb := newColBlocks(csrOperand(m), width)
+	b := randomDense32(m.Cols*k, 4)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first []float32
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		dst := make([]float32, m.Rows*k)
+		spmmBlocked(csrOperand(m), cb, dst, b, k, false)
+		if first == nil {
+			first = dst
+		} else if !slices.Equal(first, dst) {
+			t.Fatalf("GOMAXPROCS=%d: product differs from GOMAXPROCS=1", procs)
+		}
+	}
+}
+
+// TestBlockWidth checks when products are blocked: feature-like matrices
+// whose dense operand exceeds L1, not sparse adjacency matrices.
+func TestBlockWidth(t *testing.T) {
+	if simdWidth(64) != 64 {
+		t.Skip("no assembly kernel: products are never blocked here")
+	}
+	tests := []struct {
+		name               string
+		rows, cols, nnz, k int
+		blocked            bool
+	}{
+		{"features, k=64", 1000, 767, 250000, 64, true},
+		{"features, k=16", 2000, 500, 100000, 16, true},
+		{"b fits L1", 1000, 90, 50000, 64, false},
+		{"adjacency", 5000, 5000, 25000, 16, false},
+		{"k not a multiple of 8", 1000, 767, 250000, 10, false},
+	}
+	for _, test := range tests {
+		m := randomCSR(test.rows, test.cols, test.nnz, 1)
+		if got := blockWidth(m.Rows, m.Cols, m.NNZ(), test.k) > 0; got != test.blocked {
+			t.Errorf("%s: blocked = %v, want %v", test.name, got, test.blocked)
+		}
+	}
+}
+
+// TestSortedRows checks the test that decides whether a Constant's products
+// may be blocked.
+func TestSortedRows(t *testing.T) {
+	sorted := &CSR{Rows: 2, Cols: 20, Indptr: []int{0, 2, 3}, Indices: []int32{3, 15, 0}, Data: []float32{1, 2, 3}}
+	unsorted := &CSR{Rows: 2, Cols: 20, Indptr: []int{0, 2, 3}, Indices: []int32{15, 3, 0}, Data: []float32{1, 2, 3}}
+	if !sortedRows(sorted) || sortedRows(unsorted) {
+		t.Fatalf("sortedRows = %v, %v; want true, false", sortedRows(sorted), sortedRows(unsorted))
+	}
+}
