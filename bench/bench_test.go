@@ -385,7 +385,7 @@ func TestGNNMarkdown(t *testing.T) {
 			"| gcn | cora | 81.00 ± 1.41 | 84.00 ± 1.41 | +3.00 | +3.70 | 3 | 0 | 3.1 | 3.5 |",
 			"λ chosen from {0.3, 3}", "seed 0 (the smaller λ on ties",
 			"over seeds 0–1", "hidden units: cora 16", "learning rate 0.01, weight decay 0.0005", "200 epochs",
-			"Test CPU, 2 CPUs, linux/amd64, GOMAXPROCS 2, go1.26, BLAS: gonum pure Go", "0123456789ab",
+			"Test CPU, 2 CPUs, linux/amd64, GOMAXPROCS 2, go1.26, BLAS: " + BLAS, "0123456789ab",
 			"| gcn | cora | 79.00 | 78.00 | **80.00** |",
 		}, []string{"(n="}},
 		{"unfinished", mdRecords(1), []string{

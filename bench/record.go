@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/internal/blasbackend"
 )
 
 // Variants of a run.
@@ -23,8 +25,9 @@ const (
 	ImplTorch = "torch" // the PyTorch peer
 )
 
-// BLAS names the dense linear algebra backend gnsr runs on, for the records.
-const BLAS = "gonum pure Go"
+// BLAS names the dense linear algebra backend gnsr runs on, for the records:
+// "gonum pure Go", or "openblas" in a build with -tags openblas.
+const BLAS = blasbackend.Backend
 
 // Key identifies one training run of a table. Two runs with the same key
 // give the same numbers (on the same machine and commit), so a key that is

@@ -24,7 +24,9 @@
 //
 // The dense layers are the package's own ops: x·W + b and ReLU with their
 // gradients, on an AVX2/FMA float32 matrix kernel (a plain Go one on other
-// machines, and for float64, which the gradient checks use). The matrix
+// machines, and for float64, which the gradient checks use); built with
+// -tags openblas (cgo), the float32 products call OpenBLAS's cblas_sgemm
+// instead, see package internal/blasbackend. The matrix
 // products are a mini-batch step's cost, and this kernel is several times
 // faster than nn.MatMul's portable loops; the first layer also skips the
 // gradient with respect to the input images. The training machine is made
@@ -37,5 +39,8 @@
 // three math/rand/v2 PCG streams seeded with Config.Seed, so changing one
 // setting leaves the others' draws alone. Every matrix product sums each
 // element in an order fixed by the shapes alone, so a run gives the same
-// numbers for any GOMAXPROCS.
+// numbers for any GOMAXPROCS. With -tags openblas the products are
+// OpenBLAS's: deterministic for a fixed number of OpenBLAS threads (gnsr
+// sets it to GOMAXPROCS), but they may differ in the last bits from the
+// pure-Go build, and runs drift apart from its runs over the epochs.
 package vision

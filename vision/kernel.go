@@ -5,9 +5,9 @@ import (
 	"sync"
 )
 
-// gemm computes c (n×m) = a (n×k) · b (k×m), or adds the product to c when
-// acc is set; all row-major and contiguous. gemmTA does the same with a
-// stored transposed (k×n), for weight gradients xᵀ·g without a transpose.
+// gemmCore computes gemm (transA false) or gemmTA (transA true) in Go: the
+// pure-Go build's gemm and gemmTA (kernel_noblas.go); the openblas build
+// calls OpenBLAS instead (kernel_openblas.go).
 //
 // Blocks of 4 rows × 16 columns run on the AVX2/FMA kernel; the last m%16
 // columns too, through a zero-padded copy of those columns of b; the last
@@ -15,10 +15,8 @@ import (
 // depend only on the shapes, never on the number of goroutines, so results
 // are identical for any GOMAXPROCS. Work is split by blocks of 4 rows over
 // up to GOMAXPROCS goroutines when it is large enough to pay for them.
-func gemm(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, false) }
-
-func gemmTA(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, true) }
-
+//
+// gemmCore panics if a slice is shorter than its matrix.
 func gemmCore(c, a, b []float32, n, k, m int, acc, transA bool) {
 	if n == 0 || m == 0 {
 		return

@@ -1,4 +1,4 @@
-//go:build !purego
+//go:build !purego && !(openblas && cgo)
 
 #include "textflag.h"
 

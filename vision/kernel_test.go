@@ -1,6 +1,7 @@
 package vision
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -78,14 +79,59 @@ func TestGemmThreadIndependent(t *testing.T) {
 	}
 }
 
+// BenchmarkGemm times the float32 products of one MLP-4 training step on
+// MNIST at batch 100 (784 inputs, HiddenSizes("mlp4"), 10 classes): the
+// forward x·W (gemm with acc, as the linear op), the input gradients g·Wᵀ
+// of the layers after the first (gemm), and the weight gradients xᵀ·g
+// (gemmTA); each alone, then all of them as "step". It reports GFLOP/s at
+// 2·n·k·m flops a product.
 func BenchmarkGemm(b *testing.B) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	n, k, m := 100, 784, 256
-	x, w, c := randSlice(rng, n*k), randSlice(rng, k*m), make([]float32, n*m)
-	for b.Loop() {
-		gemm(c, x, w, n, k, m, false)
+	hidden, err := HiddenSizes("mlp4")
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(float64(2*n*k*m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+	const batch = 100
+	sizes := append(append([]int{28 * 28}, hidden...), 10)
+	type product struct {
+		name    string
+		n, k, m int
+		ta, acc bool
+	}
+	var step []product
+	for l := 0; l+1 < len(sizes); l++ {
+		in, out := sizes[l], sizes[l+1]
+		step = append(step, product{fmt.Sprintf("fwd%d_%dx%dx%d", l, batch, in, out), batch, in, out, false, true})
+		if l > 0 {
+			step = append(step, product{fmt.Sprintf("gradX%d_%dx%dx%d", l, batch, out, in), batch, out, in, false, false})
+		}
+		step = append(step, product{fmt.Sprintf("gradW%d_%dx%dx%d", l, in, batch, out), in, batch, out, true, false})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	type operands struct{ c, a, b []float32 }
+	ops := make([]operands, len(step))
+	for i, p := range step {
+		ops[i] = operands{make([]float32, p.n*p.m), randSlice(rng, p.n*p.k), randSlice(rng, p.k*p.m)}
+	}
+	run := func(b *testing.B, ps []product, xs []operands) {
+		flops := 0
+		for _, p := range ps {
+			flops += 2 * p.n * p.k * p.m
+		}
+		for b.Loop() {
+			for i, p := range ps {
+				if p.ta {
+					gemmTA(xs[i].c, xs[i].a, xs[i].b, p.n, p.k, p.m, p.acc)
+				} else {
+					gemm(xs[i].c, xs[i].a, xs[i].b, p.n, p.k, p.m, p.acc)
+				}
+			}
+		}
+		b.ReportMetric(float64(flops)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+	for i, p := range step {
+		b.Run(p.name, func(b *testing.B) { run(b, step[i:i+1], ops[i:i+1]) })
+	}
+	b.Run("step", func(b *testing.B) { run(b, step, ops) })
 }
 
 func TestGemmTA(t *testing.T) {
@@ -96,11 +142,18 @@ func TestGemmTA(t *testing.T) {
 		a := make([]float32, n*k)
 		transpose(a, at, k, n)
 		want := naiveGemm(a, b, n, k, m)
-		c := make([]float32, n*m)
-		gemmTA(c, at, b, n, k, m, false)
-		for i := range c {
-			if math.Abs(float64(c[i])-want[i]) > 1e-4*(1+math.Sqrt(float64(k))) {
-				t.Fatalf("%v: c[%d] = %v, want %v", s, i, c[i], want[i])
+		for _, acc := range []bool{false, true} {
+			c := randSlice(rng, n*m)
+			base := append([]float32(nil), c...)
+			gemmTA(c, at, b, n, k, m, acc)
+			for i := range c {
+				w := want[i]
+				if acc {
+					w += float64(base[i])
+				}
+				if math.Abs(float64(c[i])-w) > 1e-4*(1+math.Sqrt(float64(k))) {
+					t.Fatalf("%v acc=%v: c[%d] = %v, want %v", s, acc, i, c[i], w)
+				}
 			}
 		}
 	}

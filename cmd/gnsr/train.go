@@ -10,6 +10,7 @@ import (
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/internal/blasbackend"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ The defaults follow the evaluation protocol of Kipf & Welling: public split,
 L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
 learning rate 0.01 and weight decay 5e-4, 200 epochs. Seeds are consecutive
 from --seed; the same seed and flags give the same numbers, whatever the
-thread count (GOMAXPROCS).`,
+thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 		Example: `  gnsr train --dataset pubmed
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
@@ -318,6 +319,7 @@ type summaryJSON struct {
 	WallS         float64   `json:"wall_s"`
 	Epochs        int       `json:"epochs"`
 	Hidden        int       `json:"hidden"`
+	BLAS          string    `json:"blas"` // the backend the binary was built with (blasbackend.Name)
 }
 
 func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON {
@@ -332,7 +334,7 @@ func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON 
 	s := summaryJSON{
 		Summary: true, Dataset: f.dataset, Model: f.cfg.Model, Seeds: len(rs),
 		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: stats.Median(ms),
-		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden,
+		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden, BLAS: blasbackend.Name(),
 		NSRLambdas: nonNil(f.cfg.NSR.Lambdas), NSRLayers: nsrLayersString(f),
 	}
 	if f.cfg.NSR.Enabled() {

@@ -1,0 +1,63 @@
+//go:build openblas && cgo
+
+package vision
+
+/*
+#cgo LDFLAGS: -lopenblas
+#include <cblas.h>
+
+// vision_sgemm computes c (n×m) = a·b + beta·c, row-major and contiguous,
+// with a stored n×k, or k×n when ta is set.
+static void vision_sgemm(int ta, int n, int k, int m, const float *a, const float *b, float beta, float *c) {
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, CblasNoTrans,
+		n, m, k, 1.0f, a, ta ? n : k, b, m, beta, c, m);
+}
+*/
+import "C"
+
+import "math"
+
+// gemm computes c (n×m) = a (n×k) · b (k×m), or adds the product to c when
+// acc is set; all row-major and contiguous. gemmTA does the same with a
+// stored transposed (k×n), for weight gradients xᵀ·g without a transpose.
+// This build (tag openblas) calls OpenBLAS's cblas_sgemm, with beta = 1
+// for acc; the results are deterministic for a fixed OpenBLAS thread
+// count, and may differ in the last bits from the pure-Go build's gemmCore.
+//
+// gemm and gemmTA panic if a slice is shorter than its matrix or a
+// dimension is negative.
+func gemm(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, false) }
+
+func gemmTA(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, true) }
+
+func sgemm(c, a, b []float32, n, k, m int, acc, transA bool) {
+	if n < 0 || k < 0 || m < 0 {
+		panic("vision: gemm: negative dimension")
+	}
+	if n == 0 || m == 0 {
+		return
+	}
+	if k == 0 {
+		if !acc {
+			clear(c[:n*m])
+		}
+		return
+	}
+	// The C side reads and writes exactly these elements, so check them here.
+	_ = a[n*k-1]
+	_ = b[k*m-1]
+	_ = c[n*m-1]
+	if max(n, k, m) > math.MaxInt32 {
+		gemmCore(c, a, b, n, k, m, acc, transA) // beyond OpenBLAS's 32-bit sizes
+		return
+	}
+	var ta C.int
+	if transA {
+		ta = 1
+	}
+	var beta C.float
+	if acc {
+		beta = 1
+	}
+	C.vision_sgemm(ta, C.int(n), C.int(k), C.int(m), (*C.float)(&a[0]), (*C.float)(&b[0]), beta, (*C.float)(&c[0]))
+}
