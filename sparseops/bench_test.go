@@ -108,3 +108,17 @@ func BenchmarkSpMMBlockedComputersFeaturesT64(b *testing.B) {
 func BenchmarkSpMMBlockedPubMedFeaturesT16(b *testing.B) {
 	benchmarkSpMMBlocked(b, pubmedFeatures, pubmedNodes, pubmedFeatNNZ, 16)
 }
+
+func BenchmarkConstantDropoutComputers(b *testing.B) {
+	m := randomCSR(computersNodes, computersFeatures, computersFeatNNZ, 1)
+	c := NewConstant(m)
+	x := randomDense32(computersFeatures*64, 2)
+	dst := make([]float32, computersNodes*64)
+	seed := uint64(0)
+	c.Dropout(0.5, seed)
+	mul(c, false, dst, x, 64, false) // so that Dropout refreshes column blocks too
+	for b.Loop() {
+		seed++
+		c.Dropout(0.5, seed)
+	}
+}

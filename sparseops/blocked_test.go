@@ -125,3 +125,45 @@ func TestSortedRows(t *testing.T) {
 		t.Fatalf("sortedRows = %v, %v; want true, false", sortedRows(sorted), sortedRows(unsorted))
 	}
 }
+
+// TestScatterDeterministic checks that transposed products after dropout,
+// which scatter over column blocks split among goroutines, are
+// bit-identical for any number of threads.
+func TestScatterDeterministic(t *testing.T) {
+	m := randomCSR(3000, 700, 300000, 9)
+	const k = 64
+	c := NewConstant(m)
+	c.Dropout(0.5, 7)
+	g := randomDense32(m.Rows*k, 4)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var first []float32
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		dst := make([]float32, m.Cols*k)
+		mul(c, true, dst, g, k, false)
+		if first == nil {
+			first = dst
+		} else if !slices.Equal(first, dst) {
+			t.Fatalf("GOMAXPROCS=%d: product differs from GOMAXPROCS=1", procs)
+		}
+	}
+}
+
+// TestBlockGroups checks that blocks are split into contiguous groups
+// covering all blocks, balanced by entries.
+func TestBlockGroups(t *testing.T) {
+	// Row 0 has 10 entries in block 0 and 1 in each of blocks 1–3.
+	cb := &colBlocks{width: 4, starts: [][]int{{0}, {10}, {11}, {12}, {13}}}
+	for _, test := range []struct {
+		n    int
+		want []int
+	}{
+		{1, []int{0, 4}},
+		{2, []int{0, 1, 4}},
+		{4, []int{0, 1, 1, 2, 4}},
+	} {
+		if got := blockGroups(cb, test.n); !slices.Equal(got, test.want) {
+			t.Errorf("blockGroups(n=%d) = %v, want %v", test.n, got, test.want)
+		}
+	}
+}

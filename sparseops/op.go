@@ -34,16 +34,17 @@ type Constant struct {
 	// that products can be cache-blocked.
 	sorted bool
 
-	// dropped holds, after a Dropout with p > 0, the entries kept in a
-	// (index 0) and in at (index 1), each row's moved to the front of its
-	// range: products then skip dropped entries instead of multiplying by
-	// zero. nil when no dropout is active.
-	dropped *[2]keptEntries
+	// dropped holds, after a Dropout with p > 0, the entries kept in a,
+	// each row's moved to the front of its range: products then skip
+	// dropped entries instead of multiplying by zero, and transposed ones
+	// scatter from them (see scatterProduct) rather than filter at too. nil
+	// when no dropout is active.
+	dropped *keptEntries
 
 	// blocks caches column blocks for cache-blocked float32 products of all
 	// entries, by matrix (0: a, 1: at) and block width (those of the kept
-	// entries are in dropped). The mutex guards both because one Constant
-	// may serve several graphs.
+	// entries of a are in dropped). The mutex guards both because one
+	// Constant may serve several graphs.
 	mu     sync.Mutex
 	blocks [2]map[int]*colBlocks
 }
@@ -84,20 +85,13 @@ func (c *Constant) Matrix() *CSR { return c.a }
 // Values returns the values that products use now, in the order of
 // Matrix().Data: after Dropout with p > 0 the kept values scaled by 1/(1-p)
 // and zeros for dropped ones, else Matrix().Data. It returns a new slice.
-func (c *Constant) Values() []float32 { return c.values(0) }
-
-// values returns the current values of a (t = 0) or at (t = 1) in the order
-// of their Data.
-func (c *Constant) values(t int) []float32 {
+func (c *Constant) Values() []float32 {
 	m := c.a
-	if t == 1 {
-		m = c.at
-	}
 	if c.dropped == nil {
 		return slices.Clone(m.Data)
 	}
 	out := make([]float32, len(m.Data))
-	d := &c.dropped[t]
+	d := c.dropped
 	for i := 0; i < m.Rows; i++ {
 		// The kept entries are a subsequence of the row: match them up.
 		p := m.Indptr[i]
@@ -136,7 +130,7 @@ func (c *Constant) SetData(vals []float32) error {
 }
 
 // setDropped makes d the kept entries (nil: all entries).
-func (c *Constant) setDropped(d *[2]keptEntries) {
+func (c *Constant) setDropped(d *keptEntries) {
 	c.mu.Lock()
 	c.dropped = d
 	c.mu.Unlock()
@@ -162,25 +156,24 @@ func (c *Constant) Dropout(p float64, seed uint64) {
 	d := c.dropped
 	if d == nil {
 		// Reuse the buffers of the previous step's dropout, if any.
-		d = new([2]keptEntries)
+		d = new(keptEntries)
 	}
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	keepEntries(&d[0], c.a, nil, scale, seed, t)
-	keepEntries(&d[1], c.at, c.src, scale, seed, t)
+	keepEntries(d, c.a, scale, seed, t)
 	c.setDropped(d)
 }
 
 // keepEntries fills d with the entries of m that dropout keeps, their values
-// scaled: entry q is kept if the high half of entropy(seed, id) is below
-// thresh, where id is src[q], or q if src is nil. Rows run in parallel, each
+// scaled: entry q is kept if the high half of entropy(seed, q) is below
+// thresh. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
 // only if it is kept). The column blocks in d.blocks are recomputed for the
 // kept entries on the way; m's rows must have sorted columns if there are
 // any.
-func keepEntries(d *keptEntries, m *CSR, src []int32, scale float32, seed uint64, thresh int64) {
+func keepEntries(d *keptEntries, m *CSR, scale float32, seed uint64, thresh int64) {
 	if len(d.hi) != m.Rows {
 		d.hi = make([]int, m.Rows)
 		d.indices = make([]int32, len(m.Indices))
@@ -200,27 +193,37 @@ func keepEntries(d *keptEntries, m *CSR, src []int32, scale float32, seed uint64
 		cb.starts[0], cb.starts[nb] = m.Indptr[:m.Rows], d.hi
 	}
 	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
+	indptr, inIdx, inData, outIdx, outData, hi := m.Indptr, m.Indices, m.Data, d.indices, d.data, d.hi
 	parallelFor(m.Rows, rowsPer, func(r0, r1 int) {
 		for i := r0; i < r1; i++ {
-			w, q, next := m.Indptr[i], 1, width
-			for p := m.Indptr[i]; p < m.Indptr[i+1]; p++ {
-				col := int(m.Indices[p])
-				for q < nb && col >= next {
-					cb.starts[q][i] = w
+			lo := indptr[i]
+			rowIdx, rowData := inIdx[lo:indptr[i+1]], inData[lo:indptr[i+1]]
+			keptIdx, keptData := outIdx[lo:indptr[i+1]], outData[lo:indptr[i+1]]
+			n := 0
+			if cb == nil {
+				// Without block boundaries, in the tightest loop.
+				for p, col := range rowIdx {
+					keptIdx[n] = col
+					keptData[n] = rowData[p] * scale
+					n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
+				}
+				hi[i] = lo + n
+				continue
+			}
+			q, next := 1, width
+			for p, col := range rowIdx {
+				for q < nb && int(col) >= next {
+					cb.starts[q][i] = lo + n
 					q, next = q+1, next+width
 				}
-				id := uint64(p)
-				if src != nil {
-					id = uint64(src[p])
-				}
-				d.indices[w] = m.Indices[p]
-				d.data[w] = m.Data[p] * scale
-				w += int(uint64(int64(entropy(seed, id)>>32)-thresh) >> 63)
+				keptIdx[n] = col
+				keptData[n] = rowData[p] * scale
+				n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
 			}
 			for ; q < nb; q++ {
-				cb.starts[q][i] = w
+				cb.starts[q][i] = lo + n
 			}
-			d.hi[i] = w
+			hi[i] = lo + n
 		}
 	})
 	kept := operand{rows: m.Rows, cols: m.Cols, lo: m.Indptr[:m.Rows], hi: d.hi, indices: d.indices, data: d.data, indptr: m.Indptr}
@@ -231,40 +234,53 @@ func keepEntries(d *keptEntries, m *CSR, src []int32, scale float32, seed uint64
 	}
 }
 
-// operand returns the current entries of a (trans false) or of its
-// transpose: all of them, or those kept by Dropout.
+// operand returns the current entries of a (trans false), all of them or
+// those kept by Dropout, or all entries of its transpose (trans true).
 func (c *Constant) operand(trans bool) operand {
-	m, t := c.a, 0
 	if trans {
-		m, t = c.at, 1
+		return csrOperand(c.at)
 	}
-	o := csrOperand(m)
-	if c.dropped != nil {
-		d := &c.dropped[t]
+	o := csrOperand(c.a)
+	if d := c.dropped; d != nil {
 		o.hi, o.indices, o.data = d.hi, d.indices, d.data
 	}
 	return o
 }
 
 // mul sets dst = A·x (or adds it, with acc), A = c.a or its transpose with
-// the current entries, for x of k columns; float32 products are
-// cache-blocked when that pays (see blockWidth).
+// the current entries, for x of k columns. float32 products are
+// cache-blocked when that pays (see blockWidth); transposed products after
+// Dropout scatter from the kept entries of a.
 func mul[T float32 | float64](c *Constant, trans bool, dst, x []T, k int, acc bool) {
-	a := c.operand(trans)
-	d32, ok := any(dst).([]float32)
-	width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k)
-	if !ok || width == 0 || !c.sorted {
+	scatter := trans && c.dropped != nil
+	a := c.operand(trans && !scatter)
+	var cb *colBlocks
+	if _, ok := any(dst).([]float32); ok && c.sorted {
+		if width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k); width > 0 {
+			cb = c.colBlocks(trans && !scatter, a, width)
+		}
+	}
+	switch {
+	case scatter:
+		scatterProduct(a, cb, dst, x, k, acc)
+	case cb != nil:
+		spmmBlocked(a, cb, any(dst).([]float32), any(x).([]float32), k, acc)
+	default:
 		spmmOperand(a, dst, x, k, acc)
-		return
 	}
-	t := 0
-	if trans {
-		t = 1
-	}
+}
+
+// colBlocks returns the column blocks of width of a, the current entries
+// of c's matrix (trans false) or of its transpose, computing them once.
+func (c *Constant) colBlocks(trans bool, a operand, width int) *colBlocks {
 	c.mu.Lock()
-	blocks := &c.blocks[t]
-	if c.dropped != nil {
-		blocks = &c.dropped[t].blocks
+	defer c.mu.Unlock()
+	blocks := &c.blocks[0]
+	switch {
+	case trans:
+		blocks = &c.blocks[1]
+	case c.dropped != nil:
+		blocks = &c.dropped.blocks
 	}
 	cb := (*blocks)[width]
 	if cb == nil {
@@ -274,8 +290,7 @@ func mul[T float32 | float64](c *Constant, trans bool, dst, x []T, k int, acc bo
 		}
 		(*blocks)[width] = cb
 	}
-	c.mu.Unlock()
-	spmmBlocked(a, cb, d32, any(x).([]float32), k, acc)
+	return cb
 }
 
 // entropy returns 64 random-looking bits for the pair (seed, k): the
