@@ -19,6 +19,26 @@
 // Stats summarises a dataset for a quick check against its published
 // statistics.
 //
+// # Images
+//
+// LoadMNIST reads MNIST from its gzipped IDX files. LoadCIFAR10 reads
+// CIFAR-10 from the canonical binary archive cifar-10-binary.tar.gz, and
+// LoadCIFAR10JPEG from cifar10-jpeg.tar.gz, a tree of 32×32 JPEGs (whose
+// pixels differ slightly from the canonical ones); both stream the gzipped
+// tar without extracting it, check every member's size before reading it,
+// and give Images of 3×32×32 planes with the class names. Decoding the
+// 60,000 JPEGs takes seconds, so LoadCIFAR10JPEG keeps a binary cache of the
+// result, tied to the archive's sha256 and checksummed, under
+// <root>/cifar10-jpeg/cache; LoadCIFAR10JPEGWith puts it elsewhere (for a
+// read-only data root) or turns it off. An invalid or stale cache is
+// ignored and rewritten, never trusted.
+//
+// An Augmenter turns images into batches of normalised float32 values, with
+// the usual CIFAR training augmentation (random crop of the image padded by
+// 4 pixels, horizontal flip) drawn from a generator the caller seeds;
+// CIFAR10Normalization gives the standard per-channel statistics and
+// ComputeNormalization computes them for any training set.
+//
 // # Reading pickles safely
 //
 // A pickle is a program for a stack machine that may call any Python

@@ -18,6 +18,9 @@ type Images struct {
 	// Labels holds each image's class in [0, NumClasses).
 	Labels     []uint8
 	NumClasses int
+	// Classes names each class, len NumClasses; nil if the files name
+	// none.
+	Classes []string
 }
 
 // Image returns the C·H·W pixels of image i, sharing Pixels' memory.

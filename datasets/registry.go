@@ -161,6 +161,13 @@ var registry = []datasetSpec{
 		{Name: "t10k-labels-idx1-ubyte.gz", URL: mnistURL + "t10k-labels-idx1-ubyte.gz", Size: 4542,
 			SHA256: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
 	}},
+	// The canonical CIFAR-10 binary distribution; LoadCIFAR10 reads it.
+	{name: "cifar10", files: []FileSpec{{
+		Name:   "cifar-10-binary.tar.gz",
+		URL:    "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+		Size:   170052171,
+		SHA256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+	}}},
 	{name: "cifar10-jpeg", files: []FileSpec{{
 		Name:   "cifar10-jpeg.tar.gz",
 		Size:   19417381,
