@@ -539,7 +539,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestCostsPreferMeasurements(t *testing.T) {
-	c := NewCosts(func(string, string, string) time.Duration { return time.Minute })
+	c := NewCosts(func(string, Cell) time.Duration { return time.Minute })
 	cell := Cell{Model: "gcn", Dataset: "cora", Variant: NSR, Lambda: 3}
 	if d, m := c.Estimate(ImplGNSR, cell); d != time.Minute || m {
 		t.Errorf("prior: %v %v", d, m)

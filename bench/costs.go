@@ -3,24 +3,33 @@ package bench
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/vision"
 )
 
 // Costs estimates how long runs take: the mean measured wall time of the
 // recorded runs of the same implementation, model, dataset and variant
 // (else of the other variant, as NSR costs little extra), else a prior.
+// Runs whose epochs are set per cell (Cell.Epochs > 0) are measured and
+// estimated per epoch, so that a quick run's time scales to a full one.
 // The zero Costs uses DefaultPrior. It is not safe for concurrent use.
 type Costs struct {
-	prior func(impl, model, dataset string) time.Duration
+	prior func(impl string, c Cell) time.Duration
 	sum   map[costKey]float64
 	n     map[costKey]int
 }
 
-type costKey struct{ impl, model, dataset, variant string }
+// costKey groups measurements; perEpoch ones hold seconds per epoch.
+type costKey struct {
+	impl, model, dataset, variant string
+	perEpoch                      bool
+}
 
 // NewCosts returns estimates that fall back on prior for what has not been
 // measured; a nil prior is DefaultPrior.
-func NewCosts(prior func(impl, model, dataset string) time.Duration) *Costs {
+func NewCosts(prior func(impl string, c Cell) time.Duration) *Costs {
 	if prior == nil {
 		prior = DefaultPrior
 	}
@@ -35,8 +44,12 @@ func (c *Costs) Observe(r Record) {
 	if c.sum == nil {
 		c.sum, c.n = map[costKey]float64{}, map[costKey]int{}
 	}
-	k := costKey{r.Impl, r.Model, r.Dataset, r.Variant}
-	c.sum[k] += r.WallS
+	k := costKey{r.Impl, r.Model, r.Dataset, r.Variant, r.TrainEpochs > 0}
+	if k.perEpoch {
+		c.sum[k] += r.WallS / float64(r.TrainEpochs)
+	} else {
+		c.sum[k] += r.WallS
+	}
 	c.n[k]++
 }
 
@@ -44,15 +57,19 @@ func (c *Costs) Observe(r Record) {
 // whether it comes from measurements rather than the prior.
 func (c *Costs) Estimate(impl string, cell Cell) (time.Duration, bool) {
 	for _, v := range []string{cell.Variant, Vanilla, NSR} {
-		k := costKey{impl, cell.Model, cell.Dataset, v}
+		k := costKey{impl, cell.Model, cell.Dataset, v, cell.Epochs > 0}
 		if n := c.n[k]; n > 0 {
-			return time.Duration(c.sum[k] / float64(n) * float64(time.Second)), true
+			s := c.sum[k] / float64(n)
+			if k.perEpoch {
+				s *= float64(cell.Epochs)
+			}
+			return time.Duration(s * float64(time.Second)), true
 		}
 	}
 	if c.prior == nil {
-		return DefaultPrior(impl, cell.Model, cell.Dataset), false
+		return DefaultPrior(impl, cell), false
 	}
-	return c.prior(impl, cell.Model, cell.Dataset), false
+	return c.prior(impl, cell), false
 }
 
 // Total returns the expected wall time of jobs.
@@ -98,15 +115,64 @@ var priorSeconds = map[[3]string]float64{
 	{ImplTorch, "sage", "amazon-computers"}: 120,
 }
 
+// MLP priors, for mlp4 on mnist on the same machine: gnsr 1.3 to 2 s an
+// epoch with 2 threads (3.2 s with the machine loaded 4×), evaluation of the
+// 10,000 validation and 10,000 test images included; the peer about 1 s
+// with one thread, plus some 2.5 s to start and load MNIST. Other MLPs are
+// scaled by mlpWork.
+const (
+	mlp4GNSREpochS   = 2.0
+	mlp4TorchEpochS  = 1.0
+	torchMNISTStartS = 2.5
+)
+
 // DefaultPrior is the prior of NewCosts(nil): the measured wall time of one
-// run on the project's 2-core machine, or a minute for a run it does not
-// know.
-func DefaultPrior(impl, model, dataset string) time.Duration {
-	s, ok := priorSeconds[[3]string{impl, model, dataset}]
+// run of c on the project's 2-core machine, or a minute for a run it does
+// not know. A graph run with c.Epochs set is scaled from the protocol's
+// 200 epochs; an MLP run (mlp* on mnist) is its epochs (100 if c.Epochs is
+// 0) at the measured time of one.
+func DefaultPrior(impl string, c Cell) time.Duration {
+	if strings.HasPrefix(c.Model, "mlp") && c.Dataset == MLPDataset {
+		epochs := c.Epochs
+		if epochs <= 0 {
+			epochs = vision.DefaultConfig().Epochs
+		}
+		scale := mlpWork(c.Model) / mlpWork("mlp4")
+		if scale <= 0 {
+			scale = 1 // an unknown architecture: as mlp4
+		}
+		s := mlp4GNSREpochS * scale * float64(epochs)
+		if impl == ImplTorch {
+			s = mlp4TorchEpochS*scale*float64(epochs) + torchMNISTStartS
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	s, ok := priorSeconds[[3]string{impl, c.Model, c.Dataset}]
 	if !ok {
 		s = 60
+	} else if c.Epochs > 0 {
+		s *= float64(c.Epochs) / 200
 	}
 	return time.Duration(s * float64(time.Second))
+}
+
+// mlpWork returns the relative cost of an epoch of an MLP on MNIST's 784
+// pixels and 10 classes, or 0 for an unknown architecture: its weights and
+// biases, plus 45,000 for each linear layer. The parameter count alone
+// misjudges the deep narrow models: measured epochs of mlp3, mlp4 and mlp10
+// (1.5, 3.2, 5.4 s under load) fit the per-layer term, a fixed cost of a
+// layer's graph nodes, whereas parameters alone put mlp10 at 1.1× mlp4.
+func mlpWork(arch string) float64 {
+	hidden, err := vision.HiddenSizes(arch)
+	if err != nil {
+		return 0
+	}
+	n, in := 0, 28*28
+	for _, h := range append(hidden, 10) {
+		n += in*h + h + 45000
+		in = h
+	}
+	return float64(n)
 }
 
 // CostLine is one line of an estimate: the runs of one implementation,

@@ -9,12 +9,18 @@
 // every run already recorded, so a bench killed at any point resumes where it
 // stopped and never leaves a corrupted file.
 //
-// The drivers (GNN for the vanilla-against-NSR table, Peers for the
-// comparison with the PyTorch peer) take the training as a Runner function,
-// so tests run them with fake trainers in milliseconds; NewGNSR gives the
-// real one. The markdown tables and the chart are computed from the records
-// only (GNNMarkdown, PeersMarkdown, WriteGNNReport, WritePeersReport):
-// regenerating them never retrains anything.
+// The drivers (RunGNN for the vanilla-against-NSR table on graphs, RunMLP
+// for the MNIST MLPs beside the published numbers, RunPeers for the
+// comparison with the PyTorch peers) take the training as a Runner
+// function, so tests run them with fake trainers in milliseconds; NewGNSR
+// and NewMLP give the real ones. The markdown tables and the charts are
+// computed from the records only (GNNMarkdown, MLPMarkdown, PeersMarkdown
+// and the Write*Report functions): regenerating them never retrains
+// anything.
+//
+// Where a table sets the epochs per cell (the MLP table, and the MLP-4 row
+// of the peer table), the epochs are part of the key: a quick run at fewer
+// epochs never stands in for a full one.
 //
 // λ is chosen on validation accuracy only (ChooseLambda), on the first
 // TuneSeeds seeds; the chosen λ is then run on all seeds, reusing the tuning

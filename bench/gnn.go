@@ -12,6 +12,7 @@ import (
 const (
 	TableGNN   = "gnn"
 	TablePeers = "peers"
+	TableMLP   = "mlp"
 )
 
 // Cell is what a Runner trains: one model on one dataset in one variant.
@@ -21,6 +22,9 @@ type Cell struct {
 	Variant string  // Vanilla or NSR
 	Layer   int     // the regularised layer (NSR only)
 	Lambda  float64 // NSR strength (NSR only)
+	// Epochs is the training epochs where the table sets them per cell
+	// (the MLP tables); 0 means the protocol's. It is part of the run's key.
+	Epochs int
 }
 
 // Runner trains c with seed and returns the run's measurements. The driver
@@ -86,7 +90,7 @@ func (p GNNPlan) Validate() error {
 }
 
 func (p GNNPlan) record() Plan {
-	return Plan(p)
+	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, TuneSeeds: p.TuneSeeds, Grid: p.Grid, Layer: p.Layer}
 }
 
 // Job is one run of a plan still to do. Until λ is chosen, the final NSR
@@ -222,7 +226,7 @@ func gnsrKey(table string, c Cell, seed uint64) Key {
 }
 
 func cellKey(table, impl string, c Cell, seed uint64) Key {
-	k := Key{Table: table, Impl: impl, Model: c.Model, Dataset: c.Dataset, Variant: c.Variant, Seed: seed}
+	k := Key{Table: table, Impl: impl, Model: c.Model, Dataset: c.Dataset, Variant: c.Variant, Seed: seed, TrainEpochs: c.Epochs}
 	if c.Variant != Vanilla {
 		k.Layer, k.Lambda = c.Layer, c.Lambda
 	}

@@ -21,16 +21,33 @@ type PeerRunner func(ctx context.Context, c Cell, seeds int) ([]Record, error)
 
 // PeersPlan is the peer table: each cell run by gnsr (through a Runner) and
 // by the peer on Seeds seeds, in the same invocation so that their epoch
-// times are measured under the same conditions.
+// times are measured under the same conditions. Models and Datasets name
+// the table's rows; an MLP pairs with MNIST only and a graph model with the
+// graphs only (see PeerCells and MLPCells).
 type PeersPlan struct {
 	Models   []string
 	Datasets []string
 	Seeds    int
-	Cells    []Cell // the cells, in order; see PeerCells
+	Cells    []Cell // the cells, in order; see PeerCells and MLPCells
 }
 
 func (p PeersPlan) record() Plan {
-	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds}
+	var epochs map[string]int
+	for _, c := range p.Cells {
+		if c.Epochs > 0 {
+			if epochs == nil {
+				epochs = map[string]int{}
+			}
+			epochs[c.Model] = c.Epochs
+		}
+	}
+	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, Epochs: epochs}
+}
+
+// pairs reports whether model runs on dataset in the peer table: MLPs on
+// MNIST, graph models on the graphs.
+func pairs(model, dataset string) bool {
+	return strings.HasPrefix(model, "mlp") == (dataset == MLPDataset)
 }
 
 // PeerCells returns the cells of the peer table for the GNN table in
@@ -124,9 +141,8 @@ func RunPeers(ctx context.Context, s *Store, p PeersPlan, run Runner, peer PeerR
 }
 
 // TorchPeer runs the PyTorch peer scripts of the shared folder:
-// gnn_torch.py for gcn and sage, mlp_torch.py for mlp4 and mlp8 on mnist
-// (the hook for the MLP row of the peer table; gnsr's side of it comes with
-// vision/).
+// gnn_torch.py for gcn and sage, mlp_torch.py for the MLPs on mnist, with
+// the cell's epochs when it sets them.
 type TorchPeer struct {
 	Python  string // interpreter with torch, e.g. /usr/bin/python3
 	Dir     string // the folder holding the scripts
@@ -195,6 +211,11 @@ func (t *TorchPeer) Run(ctx context.Context, c Cell, seeds int) ([]Record, error
 		if hidden > 0 { // gnn_torch.py's protocol defaults
 			recs[i].Hidden, recs[i].Epochs = hidden, 200
 			recs[i].LR, recs[i].WeightDecay, recs[i].Dropout = 0.01, 5e-4, 0.5
+		} else { // mlp_torch.py's: the published MNIST protocol
+			recs[i].Epochs, recs[i].Batch, recs[i].LR = 100, 100, 0.01
+		}
+		if c.Epochs > 0 {
+			recs[i].Epochs = c.Epochs
 		}
 		// The peer reports no per-seed wall time; its loading is shared.
 		recs[i].WallS = wall / float64(seeds)
@@ -225,6 +246,9 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	}
 	if t.Threads > 0 {
 		args = append(args, "--threads", strconv.Itoa(t.Threads))
+	}
+	if c.Epochs > 0 {
+		args = append(args, "--epochs", strconv.Itoa(c.Epochs))
 	}
 	if c.Variant == NSR {
 		args = append(args, "--nsr-lambda", strconv.FormatFloat(c.Lambda, 'g', -1, 64))
@@ -282,8 +306,12 @@ func parsePeer(out []byte, seeds int) ([]Record, error) {
 	for _, r := range recs {
 		test = append(test, r.TestAcc)
 	}
-	if m, _ := MeanStd(test); sum.TestAccMean != nil && abs(m-*sum.TestAccMean) > 1e-9 {
+	m, _ := MeanStd(test)
+	if sum.TestAccMean != nil && abs(m-*sum.TestAccMean) > 1e-9 {
 		return nil, fmt.Errorf("the peer's summary test_acc_mean %v differs from its seeds' mean %v", *sum.TestAccMean, m)
+	}
+	if e := 100 * (1 - m); sum.TestErrMean != nil && abs(e-*sum.TestErrMean) > 1e-6 {
+		return nil, fmt.Errorf("the peer's summary test_err_mean %v differs from its seeds' mean %v", *sum.TestErrMean, e)
 	}
 	return recs, nil
 }

@@ -25,25 +25,31 @@ func (r PeerRow) Ratio() float64 {
 }
 
 // PeersTable computes the peer table from records alone: per dataset and
-// model of the plan, a row for vanilla and one for each NSR λ recorded.
+// model of the plan that pair (MLPs on MNIST, graph models on the graphs),
+// a row for vanilla and one for each NSR λ recorded, at the model's epochs
+// when the plan sets them.
 func PeersTable(recs []Record) (Plan, []PeerRow) {
 	p, _ := planOf(recs, TablePeers)
 	var rows []PeerRow
 	for _, ds := range p.Datasets {
 		for _, m := range p.Models {
+			if !pairs(m, ds) {
+				continue
+			}
+			epochs := p.Epochs[m]
 			g := cellRecords(recs, TablePeers, ImplGNSR, m, ds)
 			t := cellRecords(recs, TablePeers, ImplTorch, m, ds)
-			cells := []Cell{{Model: m, Dataset: ds, Variant: Vanilla}}
+			cells := []Cell{{Model: m, Dataset: ds, Variant: Vanilla, Epochs: epochs}}
 			for _, r := range append(g, t...) {
-				c := Cell{Model: m, Dataset: ds, Variant: NSR, Layer: r.Layer, Lambda: r.Lambda}
-				if r.Variant == NSR && !containsCell(cells, c) {
+				c := Cell{Model: m, Dataset: ds, Variant: NSR, Layer: r.Layer, Lambda: r.Lambda, Epochs: epochs}
+				if r.Variant == NSR && r.TrainEpochs == epochs && !containsCell(cells, c) {
 					cells = append(cells, c)
 				}
 			}
 			for _, c := range cells {
 				rows = append(rows, PeerRow{Cell: c,
-					GNSR: summarize(selectRuns(g, c.Variant, c.Layer, c.Lambda, p.Seeds)),
-					Peer: summarize(selectRuns(t, c.Variant, c.Layer, c.Lambda, p.Seeds))})
+					GNSR: summarize(selectRuns(g, c, p.Seeds)),
+					Peer: summarize(selectRuns(t, c, p.Seeds))})
 			}
 		}
 	}
@@ -72,10 +78,37 @@ func PeersMarkdown(recs []Record) []byte {
 		return []byte(b.String())
 	}
 	b.WriteString("## Protocol\n\n")
-	writeProtocol(&b, peerRecs, p.Datasets)
+	var graphRecs, mnistRecs []Record
+	for _, r := range peerRecs {
+		if r.Dataset == MLPDataset {
+			// Only the runs the rows show: not those of a quick run at
+			// other epochs.
+			if r.TrainEpochs == p.Epochs[r.Model] {
+				mnistRecs = append(mnistRecs, r)
+			}
+		} else {
+			graphRecs = append(graphRecs, r)
+		}
+	}
+	var graphSets []string
+	for _, d := range p.Datasets {
+		if d != MLPDataset {
+			graphSets = append(graphSets, d)
+		}
+	}
 	peer := distinct(peerRecs, func(r Record) string { return r.Meta.Peer })
-	fmt.Fprintf(&b, "- **Peer**: `gnn_torch.py` of the shared folder (%s), dense features as PyTorch Geometric keeps them; NSR with the λ chosen in the GNN table, on the hidden layer, zero responses masked.\n", peer)
-	b.WriteString("- **Pairing**: the same protocol and seeds 0…n−1, run one after the other in one invocation; the random draws differ (initialisation, dropout, and on Amazon the per-seed split: numpy's generator in the peer, `datasets.RandomSplit` in gnsr), so seeds are not paired, only the distributions compared.\n")
+	if len(graphRecs) > 0 {
+		writeProtocol(&b, graphRecs, graphSets)
+		b.WriteString("- **Peer (graphs)**: `gnn_torch.py` of the shared folder, dense features as PyTorch Geometric keeps them; NSR with the λ chosen in the GNN table, on the hidden layer, zero responses masked.\n")
+	}
+	if len(mnistRecs) > 0 {
+		fmt.Fprintf(&b, "- **MNIST**: the published MNIST protocol of the MLP table (`mlp.md`: 10,000 training images held out for validation, plain SGD learning rate %s, batch %s, Xavier-normal weights, zero biases) for %s (the published protocol has 100); NSR on the logits with the published λ and a 5-batch queue. Peer: `mlp_torch.py` of the shared folder.\n",
+			distinct(mnistRecs, func(r Record) string { return fmt.Sprint(r.LR) }),
+			distinct(mnistRecs, func(r Record) string { return fmt.Sprint(r.Batch) }),
+			epochsPhrase(distinct(mnistRecs, func(r Record) string { return fmt.Sprint(r.Epochs) })))
+	}
+	fmt.Fprintf(&b, "- **Peer version**: %s.\n", peer)
+	b.WriteString("- **Pairing**: the same protocol and seeds 0…n−1, run one after the other in one invocation; the random draws differ (initialisation, dropout, batch order, and the per-seed split on Amazon and of MNIST's validation images: numpy's and torch's generators in the peer, gnsr's own PCG streams), so seeds are not paired, only the distributions compared.\n")
 	fmt.Fprintf(&b, "- **Reported**: test accuracy at the epoch of best validation accuracy, mean ± sample std (n−1) over %s, in %%; epoch ms: median over seeds of each run's median training step (evaluation excluded). Ratio: gnsr's epoch time over the peer's (below 1: gnsr faster).\n", seedRange(p.Seeds))
 	writeMachines(&b, peerRecs)
 	b.WriteString("\n## Results\n\n")

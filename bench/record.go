@@ -41,6 +41,12 @@ type Key struct {
 	Layer   int     `json:"nsr_layer"` // the regularised layer; 0 for vanilla runs
 	Lambda  float64 `json:"lambda"`    // 0 for vanilla runs
 	Seed    uint64  `json:"seed"`
+	// TrainEpochs is the number of epochs where a table sets it per cell
+	// (the MLP table, the MLP rows of the peer table), so that a quick run
+	// at fewer epochs is a different run and never stands in for a full
+	// one. It is 0 where the protocol fixes the epochs (the GNN tables;
+	// Record.Epochs says how many ran).
+	TrainEpochs int `json:"train_epochs,omitempty"`
 }
 
 // Plan is the table's plan at the time a record was written. It travels
@@ -54,6 +60,9 @@ type Plan struct {
 	TuneSeeds int       `json:"tune_seeds,omitempty"`
 	Grid      []float64 `json:"lambda_grid,omitempty"`
 	Layer     int       `json:"nsr_layer"`
+	// Epochs is the epochs of each model whose table sets them per cell
+	// (see Key.TrainEpochs); nil otherwise.
+	Epochs map[string]int `json:"epochs,omitempty"`
 }
 
 // Meta says where and when a record was produced.
@@ -82,6 +91,7 @@ type Record struct {
 	WallS       float64 `json:"wall_s"`          // the whole run, evaluation included
 	Hidden      int     `json:"hidden,omitempty"`
 	Epochs      int     `json:"epochs,omitempty"`
+	Batch       int     `json:"batch,omitempty"` // mini-batch size; 0 for full-batch training
 	LR          float64 `json:"lr,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	Dropout     float64 `json:"dropout,omitempty"`

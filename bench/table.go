@@ -60,10 +60,10 @@ func (r GNNRow) Gain() (abs, rel float64) {
 }
 
 // planOf returns the plan the records of table were run under: the seeds,
-// tuning seeds, grid and layer of the last record, and the models and
-// datasets of every record's plan, in the order they first appear, so that
-// tables built by several partial runs (say one dataset at a time) show all
-// of them.
+// tuning seeds, grid and layer of the last record, the models and datasets
+// of every record's plan, in the order they first appear, so that tables
+// built by several partial runs (say one dataset at a time) show all of
+// them, and each model's epochs as the last plan naming it set them.
 func planOf(recs []Record, table string) (Plan, bool) {
 	var p Plan
 	found := false
@@ -71,9 +71,9 @@ func planOf(recs []Record, table string) (Plan, bool) {
 		if r.Table != table {
 			continue
 		}
-		models, datasets := p.Models, p.Datasets
+		models, datasets, epochs := p.Models, p.Datasets, p.Epochs
 		p = r.Plan
-		p.Models, p.Datasets = models, datasets
+		p.Models, p.Datasets, p.Epochs = models, datasets, epochs
 		for _, m := range r.Plan.Models {
 			if !slices.Contains(p.Models, m) {
 				p.Models = append(p.Models, m)
@@ -84,17 +84,24 @@ func planOf(recs []Record, table string) (Plan, bool) {
 				p.Datasets = append(p.Datasets, d)
 			}
 		}
+		for m, e := range r.Plan.Epochs {
+			if p.Epochs == nil {
+				p.Epochs = map[string]int{}
+			}
+			p.Epochs[m] = e
+		}
 		found = true
 	}
 	return p, found
 }
 
-// select keeps the records of variant, layer and λ (ignored for vanilla)
-// with a seed below seeds.
-func selectRuns(recs []Record, variant string, layer int, lambda float64, seeds int) []Record {
+// selectRuns keeps the records of c's variant, layer and λ (ignored for
+// vanilla) and epochs with a seed below seeds.
+func selectRuns(recs []Record, c Cell, seeds int) []Record {
 	var out []Record
 	for _, r := range recs {
-		if r.Variant == variant && r.Seed < uint64(seeds) && (variant == Vanilla || r.Layer == layer && r.Lambda == lambda) {
+		if r.Variant == c.Variant && r.Seed < uint64(seeds) && r.TrainEpochs == c.Epochs &&
+			(c.Variant == Vanilla || r.Layer == c.Layer && r.Lambda == c.Lambda) {
 			out = append(out, r)
 		}
 	}
@@ -111,13 +118,13 @@ func GNNTable(recs []Record) (Plan, []GNNRow) {
 	for _, ds := range p.Datasets {
 		for _, m := range p.Models {
 			cell := cellRecords(recs, TableGNN, ImplGNSR, m, ds)
-			row := GNNRow{Model: m, Dataset: ds, Layer: p.Layer, Vanilla: summarize(selectRuns(cell, Vanilla, 0, 0, p.Seeds))}
+			row := GNNRow{Model: m, Dataset: ds, Layer: p.Layer, Vanilla: summarize(selectRuns(cell, Cell{Variant: Vanilla}, p.Seeds))}
 			for _, l := range p.Grid {
-				row.Tuning = append(row.Tuning, summarize(selectRuns(cell, NSR, p.Layer, l, p.TuneSeeds)))
+				row.Tuning = append(row.Tuning, summarize(selectRuns(cell, Cell{Variant: NSR, Layer: p.Layer, Lambda: l}, p.TuneSeeds)))
 			}
 			row.Lambda, row.Chosen = ChooseLambda(cell, p.Layer, p.Grid, p.TuneSeeds)
 			if row.Chosen {
-				row.NSR = summarize(selectRuns(cell, NSR, p.Layer, row.Lambda, p.Seeds))
+				row.NSR = summarize(selectRuns(cell, Cell{Variant: NSR, Layer: p.Layer, Lambda: row.Lambda}, p.Seeds))
 			}
 			rows = append(rows, row)
 		}
@@ -209,7 +216,7 @@ func GNNMarkdown(recs []Record) []byte {
 	}
 	b.WriteString("\n|---|---|---:|" + strings.Repeat("---:|", len(p.Grid)) + "\n")
 	for _, r := range rows {
-		van := summarize(selectRuns(cellRecords(gnnRecs, TableGNN, ImplGNSR, r.Model, r.Dataset), Vanilla, 0, 0, p.TuneSeeds))
+		van := summarize(selectRuns(cellRecords(gnnRecs, TableGNN, ImplGNSR, r.Model, r.Dataset), Cell{Variant: Vanilla}, p.TuneSeeds))
 		fmt.Fprintf(&b, "| %s | %s | %s |", r.Model, r.Dataset, valPct(van, p.TuneSeeds, false))
 		for i, s := range r.Tuning {
 			fmt.Fprintf(&b, " %s |", valPct(s, p.TuneSeeds, r.Chosen && p.Grid[i] == r.Lambda))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,11 +47,16 @@ type benchFlags struct {
 	peers     string
 	python    string
 	threads   int
+	// bench mlp
+	epochs      int
+	modelEpochs map[string]int
+	// bench peers: the MLP-4 row's epochs (0: no MLP-4 row)
+	mlpEpochs int
 }
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench gnn|peers|report",
+		Use:   "bench gnn|mlp|peers|report",
 		Short: "Run the paper-style benchmark tables reproducibly, resuming where a run stopped",
 		Long: `Run the benchmark tables into a results directory (--out, default bench/results
 at the repository root). Every training run is appended as one JSON line to
@@ -63,17 +69,24 @@ The markdown tables and the chart are made from the JSONL files alone, at the
 end of each command and by 'gnsr bench report'.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchGNNCmd(), newBenchPeersCmd(), newBenchReportCmd())
+	cmd.AddCommand(newBenchGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd())
 	return cmd
 }
 
+// addBenchFlags adds the flags of the graph tables (gnn, peers).
 func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
+	addCommonBenchFlags(cmd, f)
+	fl := cmd.Flags()
+	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
+	fl.StringSliceVar(&f.datasets, "datasets", nil, "datasets of the table (default cora, citeseer, pubmed, amazon-photo, amazon-computers, and wikics when its file is there; bench peers also mnist)")
+	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
+}
+
+// addCommonBenchFlags adds the flags every table's command has.
+func addCommonBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.out, "out", "", "results directory (default bench/results at the repository root)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
-	fl.StringSliceVar(&f.datasets, "datasets", nil, "datasets of the table (default cora, citeseer, pubmed, amazon-photo, amazon-computers, and wikics when its file is there)")
-	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop")
 	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
@@ -110,23 +123,31 @@ func newBenchPeersCmd() *cobra.Command {
 	f := &benchFlags{}
 	cmd := &cobra.Command{
 		Use:   "peers [flags]",
-		Short: "gnsr against the PyTorch peer on each cell of the GNN table",
+		Short: "gnsr against the PyTorch peers on each cell of the GNN table and on MLP-4",
 		Long: `For each dataset and model: vanilla, and NSR with the λ the GNN table chose
 (read from <out>/gnn.jsonl; run 'gnsr bench gnn' first), run by gnsr and by the
 PyTorch peer (<peers>/gnn_torch.py) on --seeds seeds, one after the other in
-this invocation so that the epoch times compare. Skipped, with a message, when
---python cannot import torch.
+this invocation so that the epoch times compare. Then MLP-4 on MNIST, vanilla
+and NSR with the published λ on the logits, by gnsr and by <peers>/mlp_torch.py,
+on the same seeds for --mlp-epochs epochs each (default 3 for a quick
+comparison; 100 is the published protocol; 0 leaves MLP-4 out). The MLP-4 row
+comes with the default datasets, or when --datasets names mnist; '--datasets
+mnist' alone runs only it. Skipped, with a message, when --python cannot import
+torch.
 
 Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
-		Example: `  GNSR_DATA=../shared/datasets gnsr bench peers --seeds 5`,
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return runBenchPeers(cmd, f) },
+		Example: `  GNSR_DATA=../shared/datasets gnsr bench peers --seeds 5
+  GNSR_DATA=../shared/datasets gnsr bench peers --datasets mnist --seeds 3   # the MLP-4 row alone, 3 epochs
+  GNSR_DATA=../shared/datasets gnsr bench peers --seeds 3 --mlp-epochs 100   # MLP-4 under the published protocol`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchPeers(cmd, f) },
 	}
 	addBenchFlags(cmd, f)
 	fl := cmd.Flags()
 	fl.StringVar(&f.peers, "peers", "../shared/peers", "folder of the peer scripts (relative paths from the repository root)")
 	fl.StringVar(&f.python, "python", "/usr/bin/python3", "Python interpreter with torch")
 	fl.IntVar(&f.threads, "peer-threads", 1, "torch threads of the peer (its own default is 1)")
+	fl.IntVar(&f.mlpEpochs, "mlp-epochs", 3, "epochs of the MLP-4 row, for gnsr and the peer alike (0: no MLP-4 row)")
 	return cmd
 }
 
@@ -239,7 +260,7 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 		if err != nil {
 			return err
 		}
-		printPlan(stdout, "gnn", plan.Todo(recs), len(recs), bench.NewCosts(nil), f.budget)
+		printPlan(stdout, "gnn", plan.Todo(recs), len(recs), observed(recs), f.budget)
 		return nil
 	}
 	g := bench.NewGNSR(root, 0)
@@ -271,9 +292,24 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 }
 
 func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
+	if f.mlpEpochs < 0 {
+		return fmt.Errorf("--mlp-epochs = %d, need 0 (no MLP-4 row) or more", f.mlpEpochs)
+	}
+	// The MLP-4 row comes with the default datasets, or when --datasets
+	// names mnist (alone, it is the quick MLP-only comparison).
+	given := cmd.Flags().Changed("datasets")
+	withMLP := f.mlpEpochs > 0 && (!given || slices.Contains(f.datasets, bench.MLPDataset))
+	f.datasets = slices.DeleteFunc(f.datasets, func(d string) bool { return d == bench.MLPDataset })
+	graphs := !given || len(f.datasets) > 0
+	if !graphs && !withMLP {
+		return errors.New("--datasets: nothing to run (mnist needs --mlp-epochs of 1 or more)")
+	}
 	root, out, err := f.resolve()
 	if err != nil {
 		return err
+	}
+	if !graphs {
+		f.datasets = nil // resolve filled in the default graphs
 	}
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	peer := &bench.TorchPeer{Python: f.python, Dir: fromRoot(f.peers), Root: root, Threads: f.threads}
@@ -281,8 +317,17 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 		fmt.Fprintf(stderr, "skipping the peer table: %v\n", err)
 		return nil
 	}
-	if _, err := os.Stat(filepath.Join(peer.Dir, "gnn_torch.py")); err != nil {
-		return fmt.Errorf("--peers: %w", err)
+	var scripts []string
+	if len(f.datasets) > 0 {
+		scripts = append(scripts, "gnn_torch.py")
+	}
+	if withMLP {
+		scripts = append(scripts, "mlp_torch.py")
+	}
+	for _, sc := range scripts {
+		if _, err := os.Stat(filepath.Join(peer.Dir, sc)); err != nil {
+			return fmt.Errorf("--peers: %w", err)
+		}
 	}
 	gnnRecs, _, err := bench.ReadRecords(bench.Path(out, bench.TableGNN))
 	if err != nil {
@@ -300,23 +345,38 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	for _, s := range skipped {
 		fmt.Fprintln(stderr, s)
 	}
-	// The MLP-4 row (mlp4 on mnist, NSR on the logits) plugs in here once
-	// vision/ has a trainer: append its cells, and let the runner below
-	// dispatch mlp models to it. TorchPeer already runs mlp_torch.py.
-	plan := bench.PeersPlan{Models: f.models, Datasets: ds, Seeds: f.seeds, Cells: cells}
+	models := slices.Clone(f.models)
+	if withMLP {
+		// MLP-4 on MNIST, vanilla and NSR with the published λ on the logits.
+		van, nsr := bench.MLPCells(peerMLP, f.mlpEpochs)
+		cells = append(cells, van, nsr)
+		models, ds = append(models, peerMLP), append(ds, bench.MLPDataset)
+	}
+	plan := bench.PeersPlan{Models: models, Datasets: ds, Seeds: f.seeds, Cells: cells}
 	if f.dryRun {
 		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TablePeers))
 		if err != nil {
 			return err
 		}
-		printPlan(stdout, "peers", plan.Todo(recs), len(recs), bench.NewCosts(nil), f.budget)
+		printPlan(stdout, "peers", plan.Todo(recs), len(recs), observed(recs), f.budget)
 		return nil
 	}
-	g := bench.NewGNSR(root, 0)
+	g, m := bench.NewGNSR(root, 0), bench.NewMLP(root)
 	for _, d := range ds {
-		if err := g.Load(d); err != nil {
+		load := func() error { return g.Load(d) }
+		if d == bench.MLPDataset {
+			load = m.Load
+		}
+		if err := load(); err != nil {
 			return err
 		}
+	}
+	// gnsr's side of each cell: the graph trainer, or the MLP one on MNIST.
+	run := func(ctx context.Context, c bench.Cell, seed uint64) (bench.Record, error) {
+		if c.Dataset == bench.MLPDataset {
+			return m.Run(ctx, c, seed)
+		}
+		return g.Run(ctx, c, seed)
 	}
 	s, err := openStore(cmd, out, bench.TablePeers)
 	if err != nil {
@@ -329,7 +389,7 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	}
 	printPlan(stdout, "peers", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
 	prog := newBenchProgress(stderr, f.quiet)
-	runErr := bench.RunPeers(cmd.Context(), s, plan, g.Run, peer.Run, bench.Options{
+	runErr := bench.RunPeers(cmd.Context(), s, plan, run, peer.Run, bench.Options{
 		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
 	})
 	prog.finish()
@@ -337,6 +397,15 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 		return errors.Join(runErr, err)
 	}
 	return interrupted(cmd, runErr, "peers")
+}
+
+// observed returns the default cost estimates with recs measured.
+func observed(recs []bench.Record) *bench.Costs {
+	c := bench.NewCosts(nil)
+	for _, r := range recs {
+		c.Observe(r)
+	}
+	return c
 }
 
 // openStore opens a table's store, saying so when a cut-short line from a
@@ -370,6 +439,7 @@ func writeBenchReports(stdout, stderr io.Writer, out string) error {
 		files []string
 	}{
 		{bench.TableGNN, bench.WriteGNNReport, []string{"gnn.md", "gnn.png"}},
+		{bench.TableMLP, bench.WriteMLPReport, []string{"mlp.md", "mlp.png"}},
 		{bench.TablePeers, bench.WritePeersReport, []string{"peers.md"}},
 	} {
 		path := bench.Path(out, t.table)
@@ -421,8 +491,12 @@ func printPlan(w io.Writer, table string, todo []bench.Job, recorded int, costs 
 		for _, l := range lines[:min(3, len(lines))] {
 			top = append(top, fmt.Sprintf("%s %s %s", l.Model, l.Dataset, bench.FormatDuration(l.Total)))
 		}
-		fmt.Fprintf(w, "  over the %s budget by %s; the largest parts: %s. Narrow --datasets or --seeds to fit, or run the rest later: it resumes.\n",
-			bench.FormatDuration(budget), bench.FormatDuration(total-budget), strings.Join(top, ", "))
+		narrow := "--datasets or --seeds"
+		if table == bench.TableMLP {
+			narrow = "--models, --seeds or --epochs"
+		}
+		fmt.Fprintf(w, "  over the %s budget by %s; the largest parts: %s. Narrow %s to fit, or run the rest later: it resumes.\n",
+			bench.FormatDuration(budget), bench.FormatDuration(total-budget), strings.Join(top, ", "), narrow)
 	}
 }
 
@@ -440,13 +514,24 @@ func newBenchProgress(w io.Writer, quiet bool) *benchProgress {
 	return &benchProgress{w: w, quiet: quiet, tty: ok && term.IsTerminal(int(f.Fd()))}
 }
 
-// describe names a run: "gnsr gcn cora nsr λ=3 seed 1".
+// describe names a run: "gnsr gcn cora nsr λ=3 seed 1", with the epochs
+// where the cell sets them: "gnsr mlp4 mnist vanilla 100 epochs seed 0".
 func describe(impl string, c bench.Cell, seed uint64) string {
+	return cellName(impl, c) + fmt.Sprintf(" seed %d", seed)
+}
+
+func cellName(impl string, c bench.Cell) string {
 	what := fmt.Sprintf("%s %s %s %s", impl, c.Model, c.Dataset, c.Variant)
 	if c.Variant == bench.NSR {
 		what += fmt.Sprintf(" λ=%g", c.Lambda)
 	}
-	return what + fmt.Sprintf(" seed %d", seed)
+	switch {
+	case c.Epochs == 1:
+		what += " 1 epoch"
+	case c.Epochs > 1:
+		what += fmt.Sprintf(" %d epochs", c.Epochs)
+	}
+	return what
 }
 
 // start shows on the bar which run is going, as an Amazon run takes a
@@ -459,7 +544,7 @@ func (p *benchProgress) start(j bench.Job, done, total int) {
 	p.bar.ChangeMax(total)
 	what := describe(j.Impl, j.Cell, j.Seed)
 	if j.Impl != bench.ImplGNSR {
-		what = fmt.Sprintf("%s %s %s %s, all seeds", j.Impl, j.Cell.Model, j.Cell.Dataset, j.Cell.Variant)
+		what = cellName(j.Impl, j.Cell) + ", all seeds"
 	}
 	p.bar.Describe("running " + what)
 	_ = p.bar.Set(done)
@@ -481,7 +566,7 @@ func (p *benchProgress) run(e bench.Progress) {
 		return
 	}
 	r := e.Record
-	what := describe(r.Impl, bench.Cell{Model: r.Model, Dataset: r.Dataset, Variant: r.Variant, Layer: r.Layer, Lambda: r.Lambda}, r.Seed)
+	what := describe(r.Impl, bench.Cell{Model: r.Model, Dataset: r.Dataset, Variant: r.Variant, Layer: r.Layer, Lambda: r.Lambda, Epochs: r.TrainEpochs}, r.Seed)
 	result := fmt.Sprintf("test %.2f%% val %.2f%%, %.1f ms/epoch, %.1fs", 100*r.TestAcc, 100*r.ValAcc, r.EpochMs, r.WallS)
 	if r.Error != "" {
 		result = "diverged"

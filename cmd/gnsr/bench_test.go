@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gnsr/gnsr/bench"
 )
 
 // runBench runs the bench command (not yet registered on the root) with args.
@@ -49,5 +53,74 @@ func TestBenchDryRunAndFlags(t *testing.T) {
 	_, stderr, err := runBench(t, "report", "--out", out)
 	if err != nil || !strings.Contains(stderr, "no results") {
 		t.Errorf("report on an empty directory: %v, %q", err, stderr)
+	}
+}
+
+func TestBenchMLPDryRunAndFlags(t *testing.T) {
+	out := t.TempDir()
+	stdout, _, err := runBench(t, "mlp", "--dry-run", "--out", out, "--data-dir", t.TempDir(), "--epochs", "20", "--model-epochs", "mlp4=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 models × 2 variants × 3 seeds.
+	for _, w := range []string{"30 runs to do", "mlp3   mnist                 6", "mlp10  mnist", "(prior)"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("plan lacks %q:\n%s", w, stdout)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mlp", "--models", "mlp5"}, "unknown model"},
+		{[]string{"mlp", "--models", "mlp3,mlp3"}, "twice"},
+		{[]string{"mlp", "--seeds", "0"}, "--seeds"},
+		{[]string{"mlp", "--epochs", "0"}, "--epochs"},
+		{[]string{"mlp", "--model-epochs", "mlp9=3"}, "--model-epochs"},
+		{[]string{"mlp", "--models", "mlp3", "--model-epochs", "mlp4=100"}, "not among --models"},
+		{[]string{"mlp", "--model-epochs", "mlp4=0"}, "need at least 1"},
+		{[]string{"mlp", "--model-epochs", "mlp4"}, "model-epochs"},     // not NAME=N
+		{[]string{"mlp", "--models", "mlp3", "--epochs", "1"}, "mnist"}, // the data root is empty
+		{[]string{"peers", "--mlp-epochs", "-1"}, "--mlp-epochs"},
+		{[]string{"peers", "--datasets", "mnist", "--mlp-epochs", "0"}, "nothing to run"},
+	} {
+		_, _, err := runBench(t, append(tc.args, "--out", out, "--data-dir", t.TempDir())...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestBenchReportMLP(t *testing.T) {
+	out := t.TempDir()
+	s, err := bench.Open(out, bench.TableMLP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nsr := bench.MLPCells("mlp4", 1)
+	plan := bench.MLPPlan{Models: []string{"mlp4"}, Seeds: 1, Epochs: 1}
+	fake := func(_ context.Context, c bench.Cell, _ uint64) (bench.Record, error) {
+		acc := 0.97
+		if c == nsr {
+			acc = 0.98
+		}
+		return bench.Record{TestAcc: acc, ValAcc: acc, Epochs: 1, Batch: 100, LR: 0.01, WallS: 1, EpochMs: 900}, nil
+	}
+	if err := bench.RunMLP(context.Background(), s, plan, fake, bench.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	stdout, _, err := runBench(t, "report", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"mlp.md", "mlp.png"} {
+		if !strings.Contains(stdout, filepath.Join(out, f)) {
+			t.Errorf("report did not write %s:\n%s", f, stdout)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "mlp.md"))
+	if err != nil || !strings.Contains(string(md), "| mlp4 | 256,100 | 1 | 1 | 3.00 ± 0.00 | 2.00 ± 0.00 | +1.00 | 2.29 ± 0.07 | 1.64 ± 0.04 |") {
+		t.Errorf("mlp.md (%v):\n%s", err, md)
 	}
 }
