@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	mm "github.com/gnsr/gnsr/internal/matmul"
 	"hash"
 	"runtime"
 	"sync"
@@ -14,10 +15,12 @@ import (
 // MatMul returns the node a·b for float matrices a (n×k) and b (k×m).
 //
 // Unlike gorgonia.Mul, whose BLAS path is slow for the tall, thin products of
-// full-batch GNNs (19,717×16 times 16×3 on PubMed), MatMul runs a row-parallel
-// kernel whose result does not depend on the thread count: every output
-// element is summed by one goroutine in a fixed order, and the weight
-// gradient aᵀ·g is reduced over fixed row blocks in block order.
+// full-batch GNNs (19,717×16 times 16×3 on PubMed), MatMul runs float32 on
+// the AVX2 kernel of internal/matmul (OpenBLAS with -tags openblas) and
+// float64 on row-parallel Go loops. Either way the result does not depend on
+// the thread count: every output element is summed by one goroutine in an
+// order fixed by the shapes (in Go, the weight gradient aᵀ·g is reduced over
+// fixed row blocks in block order).
 //
 // MatMul returns an error if a or b is not a float matrix or their inner
 // dimensions or dtypes differ.
@@ -204,10 +207,27 @@ const minRowsPerTask = 512
 const reduceBlock = 2048
 
 // matmul computes the product selected by prod of a (ar×ac) and b (br×bc)
-// into dst, adding to it when acc is set. Inner loops run over the longer of
+// into dst, adding to it when acc is set. In the Go loops (float64), inner
+// loops run over the longer of
 // the two small dimensions (the layer widths), so that the tall-thin
 // products of a 16→3 layer do not spend their time in loop overhead.
 func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, acc bool) {
+	if d32, ok := any(dst).([]float32); ok {
+		// float32 runs on the SIMD kernel of internal/matmul, whose sums
+		// also have an order fixed by the shapes.
+		a32, b32 := any(a).([]float32), any(b).([]float32)
+		switch prod {
+		case prodNN:
+			mm.Gemm(d32, a32, b32, ar, ac, bc, acc)
+		case prodNT:
+			bt := make([]float32, br*bc)
+			mm.Transpose(bt, b32, br, bc)
+			mm.Gemm(d32, a32, bt, ar, ac, br, acc)
+		case prodTN:
+			mm.GemmTA(d32, a32, b32, ac, ar, bc, acc)
+		}
+		return
+	}
 	switch prod {
 	case prodNN: // dst (ar×bc) = a·b, inner dimension ac = br
 		k, m := ac, bc

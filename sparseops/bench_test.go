@@ -122,3 +122,21 @@ func BenchmarkConstantDropoutComputers(b *testing.B) {
 		c.Dropout(0.5, seed)
 	}
 }
+
+// benchmarkTransposed times Xᵀ·G for a Computers-sized X: gathered over all
+// entries through the cached transpose, or scattered from the entries kept
+// by dropout.
+func benchmarkTransposed(b *testing.B, p float64) {
+	m := randomCSR(computersNodes, computersFeatures, computersFeatNNZ, 1)
+	c := NewConstant(m)
+	c.Dropout(p, 1)
+	const k = 64
+	g := randomDense32(computersNodes*k, 2)
+	dst := make([]float32, computersFeatures*k)
+	for b.Loop() {
+		mul(c, true, dst, g, k, false)
+	}
+}
+
+func BenchmarkTransposedGather(b *testing.B)  { benchmarkTransposed(b, 0) }
+func BenchmarkTransposedScatter(b *testing.B) { benchmarkTransposed(b, 0.5) }

@@ -208,9 +208,15 @@ func TestConstantDropoutProducts(t *testing.T) {
 		{"blocked float32", 600, 700, 60000, 64},
 		{"odd k", 300, 200, 6000, 13},
 		{"narrow", 50, 40, 300, 8},
+		{"binary", 600, 700, 60000, 64},
 	}
 	for _, test := range tests {
 		m := randomCSR(test.rows, test.cols, test.nnz, 5)
+		if test.name == "binary" {
+			for i := range m.Data {
+				m.Data[i] = 1
+			}
+		}
 		c := NewConstant(m)
 		for step, p := range []float64{0.5, 0.2, 0, 0.9} {
 			c.Dropout(p, uint64(step))

@@ -33,6 +33,9 @@ type Constant struct {
 	// sorted records that every row of a and at has increasing columns, so
 	// that products can be cache-blocked.
 	sorted bool
+	// uniform records that a has entries, all of the same value (binary
+	// features), so that Dropout need not copy values.
+	uniform bool
 
 	// dropped holds, after a Dropout with p > 0, the entries kept in a,
 	// each row's moved to the front of its range: products then skip
@@ -56,6 +59,10 @@ type keptEntries struct {
 	hi      []int
 	indices []int32
 	data    []float32
+	// filled is the value every element of data holds when the matrix's
+	// values are all equal (binary features): then only indices are
+	// compacted, a third less memory traffic. NaN otherwise.
+	filled float32
 	// blocks are column blocks of the kept entries by block width: those
 	// that products asked for, which every Dropout then refreshes while it
 	// compacts, instead of searching each row again.
@@ -74,7 +81,7 @@ func NewConstant(a *CSR) *Constant {
 	for k, q := range perm {
 		src[q] = int32(k)
 	}
-	return &Constant{a: a, at: at, src: src, sorted: sortedRows(a) && sortedRows(at)}
+	return &Constant{a: a, at: at, src: src, sorted: sortedRows(a) && sortedRows(at), uniform: allEqual(a.Data)}
 }
 
 // Matrix returns the matrix held by c, with the values given to NewConstant
@@ -125,6 +132,7 @@ func (c *Constant) SetData(vals []float32) error {
 			d[q] = vals[s[q]]
 		}
 	})
+	c.uniform = allEqual(c.a.Data)
 	c.setDropped(nil)
 	return nil
 }
@@ -161,23 +169,35 @@ func (c *Constant) Dropout(p float64, seed uint64) {
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	keepEntries(d, c.a, scale, seed, t)
+	keepEntries(d, c.a, c.uniform, scale, seed, t)
 	c.setDropped(d)
 }
 
 // keepEntries fills d with the entries of m that dropout keeps, their values
 // scaled: entry q is kept if the high half of entropy(seed, q) is below
-// thresh. Rows run in parallel, each
+// thresh. With uniform (all values of m equal), d.data is filled with the
+// one scaled value and only indices are compacted. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
 // only if it is kept). The column blocks in d.blocks are recomputed for the
 // kept entries on the way; m's rows must have sorted columns if there are
 // any.
-func keepEntries(d *keptEntries, m *CSR, scale float32, seed uint64, thresh int64) {
+func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64) {
 	if len(d.hi) != m.Rows {
 		d.hi = make([]int, m.Rows)
 		d.indices = make([]int32, len(m.Indices))
 		d.data = make([]float32, len(m.Data))
+		d.filled = float32(math.NaN())
+	}
+	if uniform {
+		if v := m.Data[0] * scale; v != d.filled {
+			for i := range d.data {
+				d.data[i] = v
+			}
+			d.filled = v
+		}
+	} else {
+		d.filled = float32(math.NaN())
 	}
 	// One block width is updated in the loop (products of one Constant use
 	// one k in practice); any others are searched for afterwards.
@@ -200,11 +220,10 @@ func keepEntries(d *keptEntries, m *CSR, scale float32, seed uint64, thresh int6
 			rowIdx, rowData := inIdx[lo:indptr[i+1]], inData[lo:indptr[i+1]]
 			keptIdx, keptData := outIdx[lo:indptr[i+1]], outData[lo:indptr[i+1]]
 			n := 0
-			if cb == nil {
-				// Without block boundaries, in the tightest loop.
+			if cb == nil && uniform {
+				// The tightest loop: no block boundaries, no values.
 				for p, col := range rowIdx {
 					keptIdx[n] = col
-					keptData[n] = rowData[p] * scale
 					n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
 				}
 				hi[i] = lo + n
@@ -217,7 +236,9 @@ func keepEntries(d *keptEntries, m *CSR, scale float32, seed uint64, thresh int6
 					q, next = q+1, next+width
 				}
 				keptIdx[n] = col
-				keptData[n] = rowData[p] * scale
+				if !uniform {
+					keptData[n] = rowData[p] * scale
+				}
 				n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
 			}
 			for ; q < nb; q++ {
@@ -232,6 +253,19 @@ func keepEntries(d *keptEntries, m *CSR, scale float32, seed uint64, thresh int6
 			d.blocks[w] = newColBlocks(kept, w)
 		}
 	}
+}
+
+// allEqual reports whether v is not empty and every element equals v[0].
+func allEqual(v []float32) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for _, x := range v {
+		if x != v[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // operand returns the current entries of a (trans false), all of them or

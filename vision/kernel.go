@@ -1,165 +1,20 @@
 package vision
 
-import (
-	"runtime"
-	"sync"
-)
+import mm "github.com/gnsr/gnsr/internal/matmul"
 
-// gemmCore computes gemm (transA false) or gemmTA (transA true) in Go: the
-// pure-Go build's gemm and gemmTA (kernel_noblas.go); the openblas build
-// calls OpenBLAS instead (kernel_openblas.go).
-//
-// Blocks of 4 rows × 16 columns run on the AVX2/FMA kernel; the last m%16
-// columns too, through a zero-padded copy of those columns of b; the last
-// n%4 rows in Go. Which code computes an element, and the order of its sum,
-// depend only on the shapes, never on the number of goroutines, so results
-// are identical for any GOMAXPROCS. Work is split by blocks of 4 rows over
-// up to GOMAXPROCS goroutines when it is large enough to pay for them.
-//
-// gemmCore panics if a slice is shorter than its matrix.
-func gemmCore(c, a, b []float32, n, k, m int, acc, transA bool) {
-	if n == 0 || m == 0 {
-		return
-	}
-	if k == 0 {
-		if !acc {
-			clear(c[:n*m])
-		}
-		return
-	}
-	_ = a[n*k-1]
-	_ = b[k*m-1]
-	_ = c[n*m-1]
-	if !hasFMA {
-		if transA {
-			at := make([]float32, n*k)
-			transpose(at, a[:n*k], k, n)
-			a = at
-		}
-		gemmScalar(c, a, b, 0, n, 0, m, k, m, acc)
-		return
-	}
-	g := gemmJob{c: c, a: a, b: b, n: n, k: k, m: m, m16: m &^ 15, acc: acc, transA: transA}
-	if g.m16 < m {
-		// The last columns, zero-padded to 16, so that they run on the kernel.
-		g.panel = make([]float32, k*16)
-		for p := 0; p < k; p++ {
-			copy(g.panel[p*16:], b[p*m+g.m16:(p+1)*m])
-		}
-	}
-	blocks := n / 4
-	workers := 1
-	if n*k*m >= 1<<18 {
-		workers = min(runtime.GOMAXPROCS(0), max(blocks, 1))
-	}
-	if workers <= 1 {
-		g.rows(0, blocks, true)
-		return
-	}
-	var wg sync.WaitGroup
-	per := (blocks + workers - 1) / workers
-	for b0 := 0; b0 < blocks; b0 += per {
-		b1 := min(b0+per, blocks)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.rows(b0, b1, b1 == blocks)
-		}()
-	}
-	wg.Wait()
-}
+// The package's dense products: float32 on internal/matmul's kernel (imported as mm: the package has a matmul and a dense),
+// float64 on its plain Go loop.
 
-type gemmJob struct {
-	c, a, b      []float32
-	n, k, m, m16 int
-	acc, transA  bool
-	panel        []float32 // b's last m−m16 columns, padded to 16
-}
+// gemm computes c (n×m) = a (n×k) · b (k×m), or adds it to c with acc.
+func gemm(c, a, b []float32, n, k, m int, acc bool) { mm.Gemm(c, a, b, n, k, m, acc) }
 
-// rows computes the row blocks [b0, b1) of 4 rows, and with tail the rows
-// after the last full block.
-func (g *gemmJob) rows(b0, b1 int, tail bool) {
-	rs, ps := g.k, 1
-	if g.transA {
-		rs, ps = 1, g.n
-	}
-	var tmp [64]float32
-	// Column panels outside, row blocks inside: a k×16 panel of b stays in
-	// cache while the rows stream past it.
-	for j := 0; j < g.m16; j += 16 {
-		for i := 4 * b0; i < 4*b1; i += 4 {
-			gemm4x16(g.k, &g.a[i*rs], rs, ps, &g.b[j], g.m, &g.c[i*g.m+j], g.m, g.acc)
-		}
-	}
-	for i := 4 * b0; i < 4*b1; i += 4 {
-		ai := &g.a[i*rs]
-		if g.panel != nil {
-			gemm4x16(g.k, ai, rs, ps, &g.panel[0], 16, &tmp[0], 16, false)
-			for r := 0; r < 4; r++ {
-				out := g.c[(i+r)*g.m+g.m16 : (i+r+1)*g.m]
-				for j := range out {
-					if g.acc {
-						out[j] += tmp[r*16+j]
-					} else {
-						out[j] = tmp[r*16+j]
-					}
-				}
-			}
-		}
-	}
-	if !tail {
-		return
-	}
-	for i := 4 * (g.n / 4); i < g.n; i++ {
-		out := g.c[i*g.m : (i+1)*g.m]
-		if !g.acc {
-			clear(out)
-		}
-		for p := 0; p < g.k; p++ {
-			av := g.a[i*rs+p*ps]
-			if av == 0 {
-				continue
-			}
-			for j, bv := range g.b[p*g.m : (p+1)*g.m] {
-				out[j] += av * bv
-			}
-		}
-	}
-}
+// gemmTA is gemm with a stored transposed (k×n).
+func gemmTA(c, a, b []float32, n, k, m int, acc bool) { mm.GemmTA(c, a, b, n, k, m, acc) }
 
-// gemmScalar computes c[i, j] for i in [i0, i1), j in [j0, j1).
+// gemmScalar computes c[i, j] for i in [i0, i1), j in [j0, j1) in plain Go.
 func gemmScalar[T float32 | float64](c, a, b []T, i0, i1, j0, j1, k, m int, acc bool) {
-	for i := i0; i < i1; i++ {
-		out := c[i*m+j0 : i*m+j1]
-		if !acc {
-			clear(out)
-		}
-		for p, av := range a[i*k : (i+1)*k] {
-			if av == 0 {
-				continue
-			}
-			row := b[p*m+j0 : p*m+j1]
-			for j, bv := range row {
-				out[j] += av * bv
-			}
-		}
-	}
+	mm.Scalar(c, a, b, i0, i1, j0, j1, k, m, acc)
 }
 
-// transpose writes the transpose of the r×c matrix src into dst (c×r).
-// It works in tiles so that both sides stay in cache.
-func transpose[T float32 | float64](dst, src []T, r, c int) {
-	const tile = 32
-	_ = src[r*c-1]
-	_ = dst[r*c-1]
-	for i0 := 0; i0 < r; i0 += tile {
-		for j0 := 0; j0 < c; j0 += tile {
-			for i := i0; i < min(i0+tile, r); i++ {
-				row := src[i*c : (i+1)*c]
-				for j := j0; j < min(j0+tile, c); j++ {
-					dst[j*r+i] = row[j]
-				}
-			}
-		}
-	}
-}
+// transpose writes the transpose of the r×c matrix src into dst.
+func transpose[T float32 | float64](dst, src []T, r, c int) { mm.Transpose(dst, src, r, c) }

@@ -24,7 +24,7 @@ var ErrNaNLoss = errors.New("vision: loss is not finite")
 // Config holds the architecture and optimisation settings of one run.
 // DefaultConfig gives the NSR paper's MNIST protocol.
 type Config struct {
-	Arch      string // one of Archs
+	Arch      string // one of Archs or CNNArchs
 	Batch     int    // training batch size; the last partial batch of an epoch is dropped
 	EvalBatch int    // batch size of the evaluation graph; 0 means 1000
 	Epochs    int
@@ -38,14 +38,19 @@ type Config struct {
 	LRStep      int     // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
 	LRGamma     float64
 
-	Seed uint64 // seeds the split, the initialisation and the shuffling
+	Seed uint64 // seeds the split, the initialisation, the shuffling and the augmentation
 	NSR  NSRConfig
+
+	// Convolutional architectures only.
+	Width   int  // channel multiplier (CNNSpec.Width); 0 means 1
+	Augment bool // random crops (4-pixel zero padding) and flips of training images
 }
 
 // NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
 // the output of the l-th linear layer (after its ReLU for hidden layers);
 // negative indices count from the end, so -1 is the logits, as in
-// nsr.ParseLayers. NSR is off when Lambdas is empty or all zero.
+// nsr.ParseLayers. For convolutional networks the layers are those of
+// ConvNet.Layers. NSR is off when Lambdas is empty or all zero.
 type NSRConfig struct {
 	Layers    []int
 	Lambdas   []float64 // one λ per entry of Layers
@@ -74,11 +79,17 @@ func (c *Config) Validate() error {
 	return err
 }
 
-// resolve checks c and returns the NSR layers as indices in [0, layers).
+// resolve checks c and returns the NSR layers as indices in [0, layers);
+// for a convolutional architecture, whose layers are known once its graph
+// is built, it checks the settings and returns nil.
 func (c *Config) resolve() ([]int, error) {
-	hidden, err := HiddenSizes(c.Arch)
-	if err != nil {
-		return nil, err
+	cnn := isCNN(c.Arch)
+	var hidden []int
+	if !cnn {
+		var err error
+		if hidden, err = HiddenSizes(c.Arch); err != nil {
+			return nil, fmt.Errorf("%w (convolutional: %v)", err, CNNArchs())
+		}
 	}
 	switch {
 	case c.Batch < 1:
@@ -105,6 +116,10 @@ func (c *Config) resolve() ([]int, error) {
 		return nil, fmt.Errorf("vision: LR step %d with gamma %v, need step >= 0 and gamma > 0", c.LRStep, c.LRGamma)
 	case c.NSR.K < 0:
 		return nil, fmt.Errorf("vision: NSR queue length %d, need at least 1 (or 0 for 5)", c.NSR.K)
+	case c.Width < 0 || (!cnn && c.Width > 1):
+		return nil, fmt.Errorf("vision: width %d applies to convolutional architectures only, and must be >= 1", c.Width)
+	case c.Augment && !cnn:
+		return nil, fmt.Errorf("vision: augmentation applies to convolutional architectures only")
 	}
 	for _, l := range c.NSR.Lambdas {
 		if !(l >= 0) || math.IsInf(l, 0) {
@@ -117,11 +132,19 @@ func (c *Config) resolve() ([]int, error) {
 	if len(c.NSR.Lambdas) != len(c.NSR.Layers) {
 		return nil, fmt.Errorf("vision: %d NSR lambdas for %d NSR layers", len(c.NSR.Lambdas), len(c.NSR.Layers))
 	}
-	layers := len(hidden) + 1
-	out := make([]int, len(c.NSR.Layers))
-	for i, l := range c.NSR.Layers {
+	if cnn {
+		return nil, nil
+	}
+	return resolveLayers(c.NSR.Layers, len(hidden)+1, c.Arch)
+}
+
+// resolveLayers maps NSR layer indices (negative ones from the end) of an
+// architecture with the given number of layers to [0, layers).
+func resolveLayers(ls []int, layers int, arch string) ([]int, error) {
+	out := make([]int, len(ls))
+	for i, l := range ls {
 		if l < -layers || l >= layers {
-			return nil, fmt.Errorf("vision: NSR layer %d out of range for %s's %d layers (use 0..%d or -%d..-1)", l, c.Arch, layers, layers-1, layers)
+			return nil, fmt.Errorf("vision: NSR layer %d out of range for %s's %d layers (use 0..%d or -%d..-1)", l, arch, layers, layers-1, layers)
 		}
 		if l < 0 {
 			l += layers
@@ -132,6 +155,18 @@ func (c *Config) resolve() ([]int, error) {
 		out[i] = l
 	}
 	return out, nil
+}
+
+// newOptimizer returns cfg's optimizer over params and a function that
+// changes its learning rate.
+func newOptimizer(cfg Config, params []*G.Node) (interface{ Step() error }, func(float64)) {
+	if cfg.Optimizer == "sgd" {
+		s := nn.NewSGD(params, cfg.LR)
+		s.Momentum, s.Nesterov, s.WeightDecay = cfg.Momentum, cfg.Nesterov, cfg.WeightDecay
+		return s, func(lr float64) { s.LR = lr }
+	}
+	a := nn.NewAdam(params, cfg.LR, cfg.WeightDecay)
+	return a, func(lr float64) { a.LR = lr }
 }
 
 // Epoch is what Train reports after each epoch.
@@ -161,7 +196,8 @@ type Result struct {
 	Variance []float64
 }
 
-// Train trains an MLP on the training images of data, holding out
+// Train trains an MLP or a convolutional network (see trainCNN) on the
+// training images of data, holding out
 // cfg.ValSize of them (a seeded random permutation's first ValSize, as the
 // peer), and reports the test accuracy at the epoch of best validation
 // accuracy. Pixels are scaled to [0, 1]. onEpoch, if not nil, is called after
@@ -189,6 +225,9 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 	}
 	if cfg.ValSize+cfg.Batch > tr.N {
 		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.Batch)
+	}
+	if isCNN(cfg.Arch) {
+		return trainCNN(ctx, data, cfg, onEpoch)
 	}
 	evalBatch := cfg.EvalBatch
 	if evalBatch == 0 {
@@ -233,17 +272,7 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 	evm := G.NewTapeMachine(ev.g)
 	defer evm.Close()
 
-	var opt interface{ Step() error }
-	var setLR func(float64)
-	switch cfg.Optimizer {
-	case "sgd":
-		s := nn.NewSGD(net.params, cfg.LR)
-		s.Momentum, s.Nesterov, s.WeightDecay = cfg.Momentum, cfg.Nesterov, cfg.WeightDecay
-		opt, setLR = s, func(lr float64) { s.LR = lr }
-	default:
-		a := nn.NewAdam(net.params, cfg.LR, cfg.WeightDecay)
-		opt, setLR = a, func(lr float64) { a.LR = lr }
-	}
+	opt, setLR := newOptimizer(cfg, net.params)
 
 	scale := pixelScale()
 	xbuf := net.x.Data().([]float32)

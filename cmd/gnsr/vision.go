@@ -2,6 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -12,10 +15,29 @@ import (
 )
 
 // imageDatasets are the datasets gnsr train sends to the vision trainer.
-var imageDatasets = map[string]bool{"mnist": true}
+var imageDatasets = map[string]bool{"mnist": true, "cifar10": true, "cifar10-jpeg": true}
+
+// loadImages reads the image dataset name from root. The JPEG archive is
+// decoded once and cached in the user cache directory, since the data root
+// may be read-only.
+func loadImages(name, root string) (*datasets.ImageDataset, error) {
+	switch name {
+	case "cifar10":
+		return datasets.LoadCIFAR10(root)
+	case "cifar10-jpeg":
+		opt := datasets.CIFAR10JPEGOptions{}
+		if dir, err := os.UserCacheDir(); err == nil {
+			opt.CacheDir = filepath.Join(dir, "gnsr", "cifar10-jpeg")
+		}
+		return datasets.LoadCIFAR10JPEGWith(root, opt)
+	}
+	return datasets.LoadMNIST(root)
+}
 
 // visionFlags are the flags only image models use.
 type visionFlags struct {
+	width     int
+	augment   bool
 	optimizer string
 	momentum  float64
 	nesterov  bool
@@ -27,6 +49,8 @@ type visionFlags struct {
 func addVisionFlags(cmd *cobra.Command, v *visionFlags) {
 	fl := cmd.Flags()
 	d := vision.DefaultConfig()
+	fl.IntVar(&v.width, "width", 1, fmt.Sprintf("convolutional models %v: channel multiplier", vision.CNNArchs()))
+	fl.BoolVar(&v.augment, "augment", false, "convolutional models: random 32×32 crops of the 4-pixel zero-padded image and horizontal flips")
 	fl.StringVar(&v.optimizer, "optimizer", "", `image models: "sgd" or "adam" (default sgd, the published MNIST protocol; graphs always use Adam)`)
 	fl.Float64Var(&v.momentum, "momentum", 0, "image models: SGD momentum")
 	fl.BoolVar(&v.nesterov, "nesterov", false, "image models: Nesterov momentum")
@@ -61,20 +85,24 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 		c.Optimizer = v.optimizer
 	}
 	c.Momentum, c.Nesterov, c.ValSize, c.LRStep, c.LRGamma = v.momentum, v.nesterov, v.valSize, v.lrStep, v.lrGamma
+	c.Augment = v.augment
+	if set("width") {
+		c.Width = v.width
+	}
 	for _, name := range []string{"hidden", "layers", "dropout", "fanouts", "split", "no-bias", "nsr-warmup"} {
 		if set(name) {
 			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
 		}
 	}
-	sizes, err := vision.HiddenSizes(c.Arch)
+	numLayers, err := imageLayers(c)
 	if err != nil {
-		return c, fmt.Errorf("--model: %w (image models: %v)", err, vision.Archs())
+		return c, err
 	}
 	layersFlag := f.nsrLayers
 	if !set("nsr-layers") {
 		layersFlag = "-1" // the logits, as the published MLP runs
 	}
-	layers, auto, err := nsr.ParseLayers(layersFlag, len(sizes)+1)
+	layers, auto, err := nsr.ParseLayers(layersFlag, numLayers)
 	if err != nil {
 		return c, err
 	}
@@ -95,6 +123,23 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	return c, c.Validate()
 }
 
+// imageLayers returns the number of layer outputs of c's architecture that
+// --nsr-layers can name.
+func imageLayers(c vision.Config) (int, error) {
+	if slices.Contains(vision.CNNArchs(), c.Arch) {
+		names, err := vision.CNNLayerNames(vision.CNNSpec{Arch: c.Arch, Width: c.Width})
+		if err != nil {
+			return 0, fmt.Errorf("--model: %w", err)
+		}
+		return len(names), nil
+	}
+	sizes, err := vision.HiddenSizes(c.Arch)
+	if err != nil {
+		return 0, fmt.Errorf("--model: %w (image models: %v and %v)", err, vision.Archs(), vision.CNNArchs())
+	}
+	return len(sizes) + 1, nil
+}
+
 // runVision trains an image model once per seed and reports as runTrain
 // does, with the same JSON fields.
 func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
@@ -107,7 +152,7 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		return err
 	}
 	start := time.Now()
-	data, err := datasets.LoadMNIST(root)
+	data, err := loadImages(f.dataset, root)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build openblas && cgo
 
-package vision
+package matmul
 
 /*
 #cgo LDFLAGS: -lopenblas
@@ -17,22 +17,22 @@ import "C"
 
 import "math"
 
-// gemm computes c (n×m) = a (n×k) · b (k×m), or adds the product to c when
-// acc is set; all row-major and contiguous. gemmTA does the same with a
+// Gemm computes c (n×m) = a (n×k) · b (k×m), or adds the product to c when
+// acc is set; all row-major and contiguous. GemmTA does the same with a
 // stored transposed (k×n), for weight gradients xᵀ·g without a transpose.
 // This build (tag openblas) calls OpenBLAS's cblas_sgemm, with beta = 1
 // for acc; the results are deterministic for a fixed OpenBLAS thread
 // count, and may differ in the last bits from the pure-Go build's gemmCore.
 //
-// gemm and gemmTA panic if a slice is shorter than its matrix or a
+// Gemm and GemmTA panic if a slice is shorter than its matrix or a
 // dimension is negative.
-func gemm(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, false) }
+func Gemm(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, false) }
 
-func gemmTA(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, true) }
+func GemmTA(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, true) }
 
 func sgemm(c, a, b []float32, n, k, m int, acc, transA bool) {
 	if n < 0 || k < 0 || m < 0 {
-		panic("vision: gemm: negative dimension")
+		panic("matmul: gemm: negative dimension")
 	}
 	if n == 0 || m == 0 {
 		return

@@ -1,6 +1,6 @@
 //go:build !amd64 || purego || (openblas && cgo)
 
-package vision
+package matmul
 
 // hasFMA is false where the AVX2 kernel is not built: off amd64, with the
 // purego tag, and in the openblas build, whose gemm runs on OpenBLAS (the go
@@ -9,5 +9,5 @@ const hasFMA = false
 
 // gemm4x16 panics: gemmCore never calls it without hasFMA.
 func gemm4x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool) {
-	panic("vision: gemm4x16 without AVX2")
+	panic("matmul: gemm4x16 without AVX2")
 }

@@ -1,6 +1,6 @@
 //go:build !purego && !(openblas && cgo)
 
-package vision
+package matmul
 
 import "golang.org/x/sys/cpu"
 

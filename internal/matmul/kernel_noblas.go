@@ -1,0 +1,14 @@
+//go:build !openblas || !cgo
+
+package matmul
+
+// Gemm computes c (n×m) = a (n×k) · b (k×m), or adds the product to c when
+// acc is set; all row-major and contiguous. GemmTA does the same with a
+// stored transposed (k×n), for weight gradients xᵀ·g without a transpose.
+// This build computes both with gemmCore (AVX2/FMA, else plain Go); the
+// openblas build tag makes them call OpenBLAS (kernel_openblas.go).
+//
+// Gemm and GemmTA panic if a slice is shorter than its matrix.
+func Gemm(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, false) }
+
+func GemmTA(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, true) }
