@@ -299,21 +299,9 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 			if err := net.setBatch(); err != nil {
 				return nil, err
 			}
-			if err := vm.RunAll(); err != nil {
-				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
-			}
-			ce := nn.Scalar(net.ce)
-			var pen float64
-			for _, v := range net.nsr {
-				pen += nn.Scalar(v)
-			}
-			vm.Reset()
-			if t := ce + pen; math.IsNaN(t) || math.IsInf(t, 0) {
-				return nil, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d step %d (seed %d); try a smaller learning rate or lambda",
-					ErrNaNLoss, ce, pen, epoch, s+1, cfg.Seed)
-			}
-			if err := opt.Step(); err != nil {
-				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
+			ce, pen, err := trainStep(vm, opt, func() float64 { return nn.Scalar(net.ce) }, net.nsr, cfg.Seed, epoch, s+1)
+			if err != nil {
+				return nil, err
 			}
 			e.Loss += ce
 			e.NSRLoss += pen
@@ -329,19 +317,48 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		if e.TestAcc, err = accuracy(ev, evm, te, nil, &scale); err != nil {
 			return nil, err
 		}
-		if e.ValAcc >= res.ValAcc {
-			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
-		}
-		res.Epochs = append(res.Epochs, e)
-		if onEpoch != nil {
-			onEpoch(e)
-		}
+		res.endEpoch(e, onEpoch)
 	}
 	res.EpochMsMedian = stats.Median(times)
 	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// trainStep runs one forward and backward pass on vm, checks that the loss
+// is finite and updates the parameters with opt. It returns the
+// cross-entropy (read by ce after the run) and the NSR penalty Σ λ·P.
+func trainStep(vm G.VM, opt interface{ Step() error }, ce func() float64, pens []G.Value, seed uint64, epoch, step int) (float64, float64, error) {
+	if err := vm.RunAll(); err != nil {
+		return 0, 0, fmt.Errorf("vision: epoch %d step %d: %w", epoch, step, err)
+	}
+	loss := ce()
+	var pen float64
+	for _, v := range pens {
+		pen += nn.Scalar(v)
+	}
+	vm.Reset()
+	if t := loss + pen; math.IsNaN(t) || math.IsInf(t, 0) {
+		return 0, 0, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d step %d (seed %d); try a smaller learning rate or lambda",
+			ErrNaNLoss, loss, pen, epoch, step, seed)
+	}
+	if err := opt.Step(); err != nil {
+		return 0, 0, fmt.Errorf("vision: epoch %d step %d: %w", epoch, step, err)
+	}
+	return loss, pen, nil
+}
+
+// endEpoch records e, whose accuracies are set, in res (the best
+// validation accuracy so far, the latest on ties) and reports it.
+func (res *Result) endEpoch(e Epoch, onEpoch func(Epoch)) {
+	if e.ValAcc >= res.ValAcc {
+		res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, e.Epoch
+	}
+	res.Epochs = append(res.Epochs, e)
+	if onEpoch != nil {
+		onEpoch(e)
+	}
 }
 
 func checkImages(what string, im *datasets.Images) error {

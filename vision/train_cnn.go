@@ -3,14 +3,12 @@ package vision
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/internal/stats"
-	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -119,21 +117,9 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 					return nil, err
 				}
 			}
-			if err := vm.RunAll(); err != nil {
-				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
-			}
-			ce := net.LossValue()
-			var pen float64
-			for _, v := range pens {
-				pen += nn.Scalar(v)
-			}
-			vm.Reset()
-			if t := ce + pen; math.IsNaN(t) || math.IsInf(t, 0) {
-				return nil, fmt.Errorf("%w: loss = %v (NSR %v) at epoch %d step %d (seed %d); try a smaller learning rate or lambda",
-					ErrNaNLoss, ce, pen, epoch, s+1, cfg.Seed)
-			}
-			if err := opt.Step(); err != nil {
-				return nil, fmt.Errorf("vision: epoch %d step %d: %w", epoch, s+1, err)
+			ce, pen, err := trainStep(vm, opt, net.LossValue, pens, cfg.Seed, epoch, s+1)
+			if err != nil {
+				return nil, err
 			}
 			e.Loss += ce
 			e.NSRLoss += pen
@@ -149,13 +135,7 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 		if e.TestAcc, err = cnnAccuracy(ev, evm, aug, te, nil); err != nil {
 			return nil, err
 		}
-		if e.ValAcc >= res.ValAcc {
-			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
-		}
-		res.Epochs = append(res.Epochs, e)
-		if onEpoch != nil {
-			onEpoch(e)
-		}
+		res.endEpoch(e, onEpoch)
 	}
 	res.EpochMsMedian = stats.Median(times)
 	return res, nil

@@ -269,7 +269,18 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 			return err
 		}
 	}
-	s, err := openStore(cmd, out, bench.TableGNN)
+	return runBenchTable(cmd, f, out, bench.TableGNN, plan.Todo, func(s *bench.Store, opt bench.Options) error {
+		return bench.RunGNN(cmd.Context(), s, plan, g.Run, opt)
+	})
+}
+
+// runBenchTable runs the plan of table in the store under out with run,
+// after printing what it will do and its cost, with a progress display, and
+// writes the reports of every table from what is recorded, also after an
+// interruption.
+func runBenchTable(cmd *cobra.Command, f *benchFlags, out, table string, todo func([]bench.Record) []bench.Job, run func(*bench.Store, bench.Options) error) error {
+	stdout := cmd.OutOrStdout()
+	s, err := openStore(cmd, out, table)
 	if err != nil {
 		return err
 	}
@@ -278,17 +289,16 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 	for _, r := range s.Records() {
 		costs.Observe(r)
 	}
-	printPlan(stdout, "gnn", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
+	printPlan(stdout, table, todo(s.Records()), len(s.Records()), costs, f.budget)
 	prog := newBenchProgress(cmd.ErrOrStderr(), f.quiet)
-	runErr := bench.RunGNN(cmd.Context(), s, plan, g.Run, bench.Options{
+	runErr := run(s, bench.Options{
 		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
 	})
 	prog.finish()
-	// The tables show whatever is recorded, also after an interruption.
 	if err := writeBenchReports(stdout, cmd.ErrOrStderr(), out); err != nil {
 		return errors.Join(runErr, err)
 	}
-	return interrupted(cmd, runErr, "gnn")
+	return interrupted(cmd, runErr, table)
 }
 
 func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -108,24 +107,7 @@ func runBenchMLP(cmd *cobra.Command, f *benchFlags) error {
 	if err := m.Load(); err != nil { // a missing file now, not an hour in
 		return err
 	}
-	s, err := openStore(cmd, out, bench.TableMLP)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	costs := bench.NewCosts(nil)
-	for _, r := range s.Records() {
-		costs.Observe(r)
-	}
-	printPlan(stdout, "mlp", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
-	prog := newBenchProgress(cmd.ErrOrStderr(), f.quiet)
-	runErr := bench.RunMLP(cmd.Context(), s, plan, m.Run, bench.Options{
-		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
+	return runBenchTable(cmd, f, out, bench.TableMLP, plan.Todo, func(s *bench.Store, opt bench.Options) error {
+		return bench.RunMLP(cmd.Context(), s, plan, m.Run, opt)
 	})
-	prog.finish()
-	// The tables show whatever is recorded, also after an interruption.
-	if err := writeBenchReports(stdout, cmd.ErrOrStderr(), out); err != nil {
-		return errors.Join(runErr, err)
-	}
-	return interrupted(cmd, runErr, "mlp")
 }
