@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/gnsr/gnsr/internal/atomicfile"
 )
 
 // The decoded-image cache, little-endian throughout:
@@ -289,50 +291,14 @@ func writeImageCache(w io.Writer, ds *ImageDataset, fp fingerprint) error {
 	return err
 }
 
-// writeFileAtomic writes the file p through write, the way Downloader
-// installs a download: into a temporary file in the same directory, synced,
-// then renamed over p, so that a reader sees the old file or the whole new
-// one, never part of one. The directory is created if needed; on failure the
-// temporary file is removed.
-func writeFileAtomic(p string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(p)
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("datasets: writing %s: %w", p, err)
-		}
-	}()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+// writeFileAtomic writes the file p through write with atomicfile.Write,
+// creating its directory if needed.
+func writeFileAtomic(p string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("datasets: writing %s: %w", p, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(p)+".*.part")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return err
-	}
-	// Make the rename durable too; not every system can sync a directory.
-	if dh, err := os.Open(dir); err == nil {
-		dh.Sync()
-		dh.Close()
+	if err := atomicfile.Write(p, write); err != nil {
+		return fmt.Errorf("datasets: writing %s: %w", p, err)
 	}
 	return nil
 }

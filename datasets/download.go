@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/gnsr/gnsr/internal/atomicfile"
 )
 
 // Downloader fetches dataset files from their download locations. The zero
@@ -93,24 +95,31 @@ func (d *Downloader) fetch(ctx context.Context, dir, url string, f FileSpec) (er
 		return fmt.Errorf("%w: %s from %s: server announces %d bytes, want %d", ErrChecksum, f.Name, url, resp.ContentLength, f.Size)
 	}
 
-	tmp, err := os.CreateTemp(dir, "."+f.Name+".*.part")
-	if err != nil {
+	// The file appears under its name only once it is complete and its
+	// size and sha256 are right. Errors of the copy come back as they are;
+	// those of the file system get the package prefix.
+	var copyErr error
+	err = atomicfile.Write(path, func(tmp io.Writer) error {
+		copyErr = copyChecked(tmp, resp.Body, url, f, d.Progress)
+		return copyErr
+	})
+	if err != nil && err != copyErr {
 		return fmt.Errorf("datasets: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	return err
+}
+
+// copyChecked copies the download body of f from url to tmp, checking its
+// size and sha256 against f's.
+func copyChecked(tmp io.Writer, respBody io.Reader, url string, f FileSpec, progress func(file string, done, total int64)) error {
 	h := sha256.New()
-	var body io.Reader = resp.Body
+	var body io.Reader = respBody
 	if f.Size > 0 {
 		// One byte more than expected is enough to detect a long body
 		// without letting a server fill the disk.
 		body = io.LimitReader(body, f.Size+1)
 	}
-	w := io.MultiWriter(tmp, h, &progressWriter{file: f.Name, total: f.Size, fn: d.Progress})
+	w := io.MultiWriter(tmp, h, &progressWriter{file: f.Name, total: f.Size, fn: progress})
 	n, err := io.Copy(w, body)
 	if err != nil {
 		return fmt.Errorf("datasets: downloading %s from %s: %w", f.Name, url, err)
@@ -120,23 +129,6 @@ func (d *Downloader) fetch(ctx context.Context, dir, url string, f FileSpec) (er
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); f.SHA256 != "" && got != f.SHA256 {
 		return fmt.Errorf("%w: %s from %s: sha256 %s, want %s", ErrChecksum, f.Name, url, got, f.SHA256)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("datasets: %w", err)
-	}
-	// Make the rename durable too; not every system can sync a directory.
-	if dh, err := os.Open(dir); err == nil {
-		dh.Sync()
-		dh.Close()
 	}
 	return nil
 }

@@ -8,16 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gnsr/gnsr/internal/stats"
 	"hash"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 
+	"github.com/gnsr/gnsr/internal/atomicfile"
+	"github.com/gnsr/gnsr/internal/stats"
 	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -327,45 +327,17 @@ func (c *Checkpoint) validate() error {
 // WriteCheckpoint writes c to path atomically: to a temporary file in the
 // same directory that is synced, renamed over path, and the directory
 // synced, so that a crash leaves either the old checkpoint or the new one.
-func WriteCheckpoint(path string, c *Checkpoint) (err error) {
+func WriteCheckpoint(path string, c *Checkpoint) error {
 	b, err := c.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("gnn: writing checkpoint: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes the file private; a checkpoint is as readable as
-	// any other output.
-	if err = f.Chmod(0o644); err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		if err = f.Sync(); err == nil {
-			err = f.Close()
-		}
-	}
+	err = atomicfile.Write(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("gnn: writing checkpoint %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("gnn: writing checkpoint: %w", err)
-	}
-	// The rename is durable only once the directory entry is.
-	if d, derr := os.Open(dir); derr == nil {
-		derr = d.Sync()
-		d.Close()
-		if derr != nil && !errors.Is(derr, os.ErrInvalid) {
-			return fmt.Errorf("gnn: syncing %s: %w", dir, derr)
-		}
 	}
 	return nil
 }

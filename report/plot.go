@@ -3,7 +3,7 @@ package report
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -115,7 +115,7 @@ func save(p *plot.Plot, path string) error {
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", path, err)
 	}
-	return writeAtomic(path, func(f *os.File) error {
+	return writeAtomic(path, func(f io.Writer) error {
 		_, err := w.WriteTo(f)
 		return err
 	})
