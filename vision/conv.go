@@ -578,11 +578,9 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 		if gi == 1 {
 			yi := y[i0*outImg:][:outImg]
 			matmul(yi, w, col, g.cout, K, m, false)
-			if b != nil {
-				for co, bv := range b {
-					for j := range yi[co*hw : (co+1)*hw] {
-						yi[co*hw+j] += bv
-					}
+			for co, bv := range b { // no bias: b is nil
+				for j := range yi[co*hw : (co+1)*hw] {
+					yi[co*hw+j] += bv
 				}
 			}
 			continue
