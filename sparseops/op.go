@@ -148,9 +148,8 @@ func (c *Constant) setDropped(d *keptEntries) {
 // the last SetData) scaled by 1/(1-p), or drop the entry with probability p:
 // dropout on the stored entries, as for the input features of a GCN. Which
 // entries are kept is a hash of seed and the entry's position (a
-// counter-based generator), so the matrix and its cached transpose are
-// filtered in their own order, in parallel, and the result depends only on
-// seed and p: not on the thread count. Dropped entries are left out of
+// counter-based generator), so rows are filtered in parallel and the result
+// depends only on seed and p: not on the thread count. Dropped entries are left out of
 // products rather than multiplied by zero, which halves their cost at
 // p = 0.5. p = 0 restores all entries. Dropout panics if p is not in [0, 1).
 func (c *Constant) Dropout(p float64, seed uint64) {
