@@ -41,8 +41,9 @@ func newTrainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train --dataset NAME [flags]",
 		Short: "Train a model on a dataset and report test accuracy",
-		Long: `Train a model on a node-classification dataset, once per seed, and report the
-test accuracy at the epoch of best validation accuracy (mean ± std over seeds).
+		Long: `Train a model on a node-classification dataset (or an image one: mnist,
+cifar10-jpeg, cifar10), once per seed, and report the test accuracy at the
+epoch of best validation accuracy (mean ± std over seeds).
 
 The defaults follow the evaluation protocol of Kipf & Welling: public split,
 L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
@@ -53,6 +54,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
   gnsr train --dataset mnist --model mlp4 --nsr-lambda 7.4865 --nsr-layers -1 --seeds 3
+  gnsr train --dataset cifar10-jpeg --model cnn --epochs 5 --batch-size 128 --optimizer sgd --momentum 0.9 --lr 0.05 --val-size 5000
   GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300
   gnsr train --dataset pubmed --seeds 10 --epochs 2000 --out runs/pubmed --checkpoint-every 50
   gnsr train --resume runs/pubmed      # after a crash or Ctrl-C: continue, same numbers`,
@@ -87,7 +89,7 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v", gnn.Models, vision.Archs()))
+	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Models, vision.Archs(), vision.CNNArchs()))
 	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
 	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS)")
 	fl.IntVar(&f.split, "split", 0, "WikiCS: which of its 20 train/validation splits to use")
