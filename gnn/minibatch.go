@@ -66,15 +66,9 @@ func (r *run) buildBatch(b *sampler.Batch, x, xDst *sparseops.Constant, labels [
 		if err != nil {
 			return nil, fmt.Errorf("gnn: batch layer %d: %w", l, err)
 		}
-		z := root
-		if neigh, err = sparseops.Mul(sparseops.NewConstant(blk.Adj), neigh); err == nil {
-			z, err = G.Add(root, neigh)
-		}
-		if err == nil && bias {
-			z, err = nn.AddBias(z, p[per-1])
-		}
-		if err == nil && l+1 < len(b.Blocks) {
-			z, err = G.Rectify(z)
+		z, err := sparseops.MulAdd(sparseops.NewConstant(blk.Adj), neigh, root)
+		if err == nil {
+			z, err = biasAndActivation(z, p, per, bias, l+1 < len(b.Blocks))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("gnn: batch layer %d: %w", l, err)

@@ -156,9 +156,7 @@ func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, drop
 		case "sage":
 			var zn *G.Node
 			if zn, err = times(p[1]); err == nil {
-				if zn, err = sparseops.Mul(adj, zn); err == nil {
-					z, err = G.Add(z, zn)
-				}
+				z, err = sparseops.MulAdd(adj, zn, z)
 			}
 		default:
 			z, err = sparseops.Mul(adj, z)
@@ -166,15 +164,8 @@ func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, drop
 		if err != nil {
 			return nil, fmt.Errorf("gnn: layer %d aggregation: %w", l, err)
 		}
-		if bias {
-			if z, err = nn.AddBias(z, p[per-1]); err != nil {
-				return nil, fmt.Errorf("gnn: layer %d bias: %w", l, err)
-			}
-		}
-		if l+1 < layers {
-			if z, err = G.Rectify(z); err != nil {
-				return nil, fmt.Errorf("gnn: layer %d relu: %w", l, err)
-			}
+		if z, err = biasAndActivation(z, p, per, bias, l+1 < layers); err != nil {
+			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
 		}
 		net.outputs = append(net.outputs, z)
 		h = z
@@ -209,4 +200,21 @@ func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, drop
 		}
 	}
 	return net, nil
+}
+
+// biasAndActivation adds the layer's bias (the last of its parameters p,
+// if bias is set) to z and, for a hidden layer, applies ReLU, as one fused
+// op.
+func biasAndActivation(z *G.Node, p []*G.Node, per int, bias, hidden bool) (*G.Node, error) {
+	var b *G.Node
+	if bias {
+		b = p[per-1]
+	}
+	if hidden {
+		return nn.BiasReLU(z, b)
+	}
+	if b == nil {
+		return z, nil
+	}
+	return nn.AddBias(z, b)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -92,30 +93,32 @@ func b2u(b bool) uint8 {
 	return 0
 }
 
-// apply writes x∘mask into dst (x itself when not training); dst may be x.
+// apply writes x∘mask into dst (x itself when not training), or adds it
+// with accumulate; dst may be x. Elements are independent, so the work is
+// split over goroutines.
 func apply[T float32 | float64](m *DropoutMask, dst, x []T, accumulate bool) {
-	if !m.training {
-		if accumulate {
-			for i, v := range x {
-				dst[i] += v
-			}
-		} else {
-			copy(dst, x)
-		}
-		return
-	}
+	dst = dst[:len(x)]
 	f := [2]T{0, T(1 / (1 - m.p))}
 	k := m.keep[:len(x)]
-	dst = dst[:len(x)]
-	if accumulate {
-		for i, v := range x {
-			dst[i] += v * f[k[i]]
+	parallel.For(len(x), minParallelElems, func(lo, hi int) {
+		d, xs, ks := dst[lo:hi], x[lo:hi], k[lo:hi]
+		switch {
+		case !m.training && accumulate:
+			for i, v := range xs {
+				d[i] += v
+			}
+		case !m.training:
+			copy(d, xs)
+		case accumulate:
+			for i, v := range xs {
+				d[i] += v * f[ks[i]]
+			}
+		default:
+			for i, v := range xs {
+				d[i] = v * f[ks[i]]
+			}
 		}
-		return
-	}
-	for i, v := range x {
-		dst[i] = v * f[k[i]]
-	}
+	})
 }
 
 // Dropout returns x with the mask d applied: each element is zeroed or

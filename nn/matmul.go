@@ -2,12 +2,11 @@ package nn
 
 import (
 	"fmt"
-	mm "github.com/gnsr/gnsr/internal/matmul"
 	"hash"
-	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
+	mm "github.com/gnsr/gnsr/internal/matmul"
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -233,7 +232,7 @@ func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, ac
 		k, m := ac, bc
 		if m < k {
 			bt := transpose(b, br, bc) // m×k
-			parallelFor(ar, minRowsPerTask, func(lo, hi int) {
+			parallel.For(ar, minRowsPerTask, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					arow, out := a[i*k:(i+1)*k], dst[i*m:(i+1)*m]
 					for j := range out {
@@ -248,7 +247,7 @@ func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, ac
 			})
 			return
 		}
-		parallelFor(ar, minRowsPerTask, func(lo, hi int) {
+		parallel.For(ar, minRowsPerTask, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				out := dst[i*m : (i+1)*m]
 				if !acc {
@@ -264,7 +263,7 @@ func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, ac
 	case prodNT: // dst (ar×br) = a·bᵀ, inner dimension ac = bc
 		k, m := br, ac
 		bt := transpose(b, br, bc) // m×k
-		parallelFor(ar, minRowsPerTask, func(lo, hi int) {
+		parallel.For(ar, minRowsPerTask, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				out := dst[i*k : (i+1)*k]
 				if !acc {
@@ -284,7 +283,7 @@ func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, ac
 		k, m := ac, bc
 		blocks := (ar + reduceBlock - 1) / reduceBlock
 		partial := make([]T, blocks*k*m)
-		parallelFor(blocks, 1, func(lo, hi int) {
+		parallel.For(blocks, 1, func(lo, hi int) {
 			for blk := lo; blk < hi; blk++ {
 				part := partial[blk*k*m : (blk+1)*k*m]
 				for i := blk * reduceBlock; i < min((blk+1)*reduceBlock, ar); i++ {
@@ -351,24 +350,4 @@ func axpy[T float32 | float64](dst []T, alpha T, x []T) {
 	for ; i < len(dst); i++ {
 		dst[i] += alpha * x[i]
 	}
-}
-
-// parallelFor splits [0, n) into contiguous ranges of at least minPer items
-// and runs fn on them with up to GOMAXPROCS goroutines.
-func parallelFor(n, minPer int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/max(minPer, 1))
-	if workers <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+chunk, n))
-	}
-	wg.Wait()
 }

@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/gnsr/gnsr/internal/parallel"
 )
 
 // Cache blocking of float32 products with many entries a row.
@@ -65,7 +67,7 @@ func newColBlocks(a operand, width int) *colBlocks {
 	for q := 1; q < nb; q++ {
 		cb.starts[q] = make([]int, a.rows)
 	}
-	parallelFor(a.rows, 1024, func(r0, r1 int) {
+	parallel.For(a.rows, 1024, func(r0, r1 int) {
 		for i := r0; i < r1; i++ {
 			lo, hi := a.lo[i], a.hi[i]
 			for q := 1; q < nb; q++ {

@@ -6,11 +6,11 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -126,7 +126,7 @@ func (c *Constant) SetData(vals []float32) error {
 	// Gathering into the transpose is a plain copy per position, so it can
 	// be split over goroutines without affecting the result.
 	dst, src := c.at.Data, c.src
-	parallelFor(len(dst), 1<<16, func(lo, hi int) {
+	parallel.For(len(dst), 1<<16, func(lo, hi int) {
 		d, s := dst[lo:hi], src[lo:hi]
 		for q := range d {
 			d[q] = vals[s[q]]
@@ -213,7 +213,7 @@ func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint6
 	}
 	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
 	indptr, inIdx, inData, outIdx, outData, hi := m.Indptr, m.Indices, m.Data, d.indices, d.data, d.hi
-	parallelFor(m.Rows, rowsPer, func(r0, r1 int) {
+	parallel.For(m.Rows, rowsPer, func(r0, r1 int) {
 		for i := r0; i < r1; i++ {
 			lo := indptr[i]
 			rowIdx, rowData := inIdx[lo:indptr[i+1]], inData[lo:indptr[i+1]]
@@ -335,42 +335,18 @@ func entropy(seed, k uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// parallelFor calls f on contiguous blocks that cover [0, n), on up to
-// GOMAXPROCS goroutines, with blocks of at least minBlock elements.
-func parallelFor(n, minBlock int, f func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/minBlock)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { f(n*w/workers, n*(w+1)/workers) })
-	}
-	f(0, n/workers)
-	wg.Wait()
-}
-
 // Mul returns the node c·h, where h is a Float32 or Float64 matrix node
 // with c.Matrix().Cols rows. The sparse operand is part of the operation,
 // not an input node, so gradients flow to h only: through symbolic
 // differentiation (gorgonia.Grad and a TapeMachine) as well as through
 // gorgonia's LispMachine. It serves both Â·H (Â a normalised adjacency) and
-// X·W (X a sparse feature matrix).
+// X·W (X a sparse feature matrix). The op keeps its output buffer between
+// runs, so a graph using it must not be run by two machines at once.
 //
 // It returns an error wrapping ErrShape if h is not such a matrix.
 func Mul(c *Constant, h *gorgonia.Node) (*gorgonia.Node, error) {
-	if c == nil || h == nil {
-		return nil, errors.New("sparseops: Mul: nil operand")
-	}
-	if !h.IsMatrix() {
-		return nil, fmt.Errorf("%w: Mul needs a matrix node, got shape %v", ErrShape, h.Shape())
-	}
-	if dt := h.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, fmt.Errorf("%w: Mul needs a Float32 or Float64 node, got %v", ErrShape, dt)
-	}
-	if r := h.Shape()[0]; r != c.a.Cols {
-		return nil, fmt.Errorf("%w: Mul of a %d×%d sparse matrix with a node of %d rows", ErrShape, c.a.Rows, c.a.Cols, r)
+	if err := checkMulOperands("Mul", c, h); err != nil {
+		return nil, err
 	}
 	n, err := gorgonia.ApplyOp(&mulOp{c: c}, h)
 	if err != nil {
@@ -379,11 +355,55 @@ func Mul(c *Constant, h *gorgonia.Node) (*gorgonia.Node, error) {
 	return n, nil
 }
 
+// MulAdd returns the node c·h + z, for h as in Mul and z a node of the
+// product's shape and dtype. It is gorgonia.Add(z, Mul(c, h)) in one pass
+// and bit for bit: each element is z plus the sum of its products, which
+// the product's kernels add last. GraphSAGE uses it for
+// H·W_root + Â·(H·W_neigh). The gradient of z is the incoming gradient
+// itself, that of h is cᵀ times it.
+//
+// It returns an error wrapping ErrShape if the shapes or dtypes do not fit.
+func MulAdd(c *Constant, h, z *gorgonia.Node) (*gorgonia.Node, error) {
+	if err := checkMulOperands("MulAdd", c, h); err != nil {
+		return nil, err
+	}
+	if z == nil || !z.IsMatrix() || z.Dtype() != h.Dtype() || z.Shape()[0] != c.a.Rows || z.Shape()[1] != h.Shape()[1] {
+		return nil, fmt.Errorf("%w: MulAdd: addend %v does not fit a %d×%d product of %v", ErrShape, z, c.a.Rows, h.Shape()[1], h.Dtype())
+	}
+	n, err := gorgonia.ApplyOp(&mulOp{c: c, add: true}, h, z)
+	if err != nil {
+		return nil, fmt.Errorf("sparseops: MulAdd: %w", err)
+	}
+	return n, nil
+}
+
+// checkMulOperands checks that h can multiply c from the right.
+func checkMulOperands(name string, c *Constant, h *gorgonia.Node) error {
+	if c == nil || h == nil {
+		return fmt.Errorf("sparseops: %s: nil operand", name)
+	}
+	if !h.IsMatrix() {
+		return fmt.Errorf("%w: %s needs a matrix node, got shape %v", ErrShape, name, h.Shape())
+	}
+	if dt := h.Dtype(); dt != tensor.Float32 && dt != tensor.Float64 {
+		return fmt.Errorf("%w: %s needs a Float32 or Float64 node, got %v", ErrShape, name, dt)
+	}
+	if r := h.Shape()[0]; r != c.a.Cols {
+		return fmt.Errorf("%w: %s of a %d×%d sparse matrix with a node of %d rows", ErrShape, name, c.a.Rows, c.a.Cols, r)
+	}
+	return nil
+}
+
 // mulOp is the gorgonia operation h ↦ A·h, or h ↦ Aᵀ·h if trans is set,
-// with A = c.a. The two are each other's gradient.
+// with A = c.a; with add, (h, z) ↦ A·h + z. The products are each other's
+// gradient. Each op writes into its own buffer, reused by every run of the
+// graph: a product is 3.5 MB on Amazon Computers, and allocating (and
+// zeroing) a fresh one per run showed in profiles.
 type mulOp struct {
 	c     *Constant
 	trans bool
+	add   bool
+	out   tensor.Tensor
 }
 
 var (
@@ -398,16 +418,24 @@ func (op *mulOp) matrix() *CSR {
 	return op.c.a
 }
 
-func (op *mulOp) Arity() int { return 1 }
+func (op *mulOp) Arity() int {
+	if op.add {
+		return 2
+	}
+	return 1
+}
 
 func (op *mulOp) Type() hm.Type {
 	t := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	if op.add {
+		return hm.NewFnType(t, t, t)
+	}
 	return hm.NewFnType(t, t)
 }
 
 func (op *mulOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
-	if len(ds) != 1 {
-		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(ds))
+	if len(ds) != op.Arity() {
+		return nil, fmt.Errorf("%w: %v takes %d inputs, got %d", ErrShape, op, op.Arity(), len(ds))
 	}
 	s, ok := ds[0].(tensor.Shape)
 	if !ok || s.Dims() != 2 {
@@ -420,44 +448,78 @@ func (op *mulOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{a.Rows, s[1]}, nil
 }
 
-// input checks the single input value and returns it as a dense row-major
-// tensor, materialising views (transposes and slices) first.
-func (op *mulOp) input(vals []gorgonia.Value) (tensor.Tensor, error) {
-	if len(vals) != 1 {
-		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(vals))
-	}
-	t, ok := vals[0].(tensor.Tensor)
+// dense returns v as a dense row-major tensor, materialising views
+// (transposes and slices) first.
+func dense(op *mulOp, v gorgonia.Value) (tensor.Tensor, error) {
+	t, ok := v.(tensor.Tensor)
 	if !ok {
-		return nil, fmt.Errorf("%w: %v needs a tensor, got %T", ErrShape, op, vals[0])
+		return nil, fmt.Errorf("%w: %v needs a tensor, got %T", ErrShape, op, v)
 	}
 	if v, ok := t.(tensor.View); ok && v.IsMaterializable() {
 		t = v.Materialize()
 	}
-	s := t.Shape()
-	if s.Dims() != 2 || s[0] != op.matrix().Cols {
-		return nil, fmt.Errorf("%w: %v applied to shape %v", ErrShape, op, s)
-	}
 	return t, nil
 }
 
-// Do returns a new tensor holding the product.
+// inputs checks the input values and returns them as dense row-major
+// tensors: h, and z (nil without add).
+func (op *mulOp) inputs(vals []gorgonia.Value) (h, z tensor.Tensor, err error) {
+	if len(vals) != op.Arity() {
+		return nil, nil, fmt.Errorf("%w: %v takes %d inputs, got %d", ErrShape, op, op.Arity(), len(vals))
+	}
+	if h, err = dense(op, vals[0]); err != nil {
+		return nil, nil, err
+	}
+	s := h.Shape()
+	if s.Dims() != 2 || s[0] != op.matrix().Cols {
+		return nil, nil, fmt.Errorf("%w: %v applied to shape %v", ErrShape, op, s)
+	}
+	if !op.add {
+		return h, nil, nil
+	}
+	if z, err = dense(op, vals[1]); err != nil {
+		return nil, nil, err
+	}
+	if zs := z.Shape(); zs.Dims() != 2 || zs[0] != op.matrix().Rows || zs[1] != s[1] || z.Dtype() != h.Dtype() {
+		return nil, nil, fmt.Errorf("%w: %v adds %v%v to a product with %v%v", ErrShape, op, z.Dtype(), zs, h.Dtype(), s)
+	}
+	return h, z, nil
+}
+
+// Do returns the product (plus z), in the op's buffer.
 func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
-	t, err := op.input(vals)
+	h, z, err := op.inputs(vals)
 	if err != nil {
 		return nil, err
 	}
-	a, k := op.matrix(), t.Shape()[1]
-	switch x := t.Data().(type) {
+	a, k := op.matrix(), h.Shape()[1]
+	switch x := h.Data().(type) {
 	case []float32:
-		out := make([]float32, a.Rows*k)
-		mul(op.c, op.trans, out, x, k, false)
-		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
+		return productInto[float32](op, a.Rows, k, x, z), nil
 	case []float64:
-		out := make([]float64, a.Rows*k)
-		mul(op.c, op.trans, out, x, k, false)
-		return tensor.New(tensor.WithShape(a.Rows, k), tensor.WithBacking(out)), nil
+		return productInto[float64](op, a.Rows, k, x, z), nil
 	}
-	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, t.Dtype())
+	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, h.Dtype())
+}
+
+// productInto computes op's product of x (k columns) into op's buffer,
+// adding z if it is not nil, and returns the buffer.
+func productInto[T float32 | float64](op *mulOp, rows, k int, x []T, z tensor.Tensor) tensor.Tensor {
+	out, ok := op.out.(*tensor.Dense)
+	if ok {
+		_, same := out.Data().([]T)
+		ok = same && out.Shape()[0] == rows && out.Shape()[1] == k
+	}
+	if !ok {
+		out = tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(make([]T, rows*k)))
+		op.out = out
+	}
+	dst := out.Data().([]T)
+	if z != nil {
+		copy(dst, z.Data().([]T))
+	}
+	mul(op.c, op.trans, dst, x, k, z != nil)
+	return out
 }
 
 func (op *mulOp) ReturnsPtr() bool     { return false }
@@ -481,29 +543,46 @@ func (op *mulOp) String() string {
 	if op.trans {
 		t = "ᵀ"
 	}
-	return fmt.Sprintf("SpMul%s(%p, %d×%d)", t, op.c, a.Rows, a.Cols)
+	add := ""
+	if op.add {
+		add = "Add"
+	}
+	return fmt.Sprintf("SpMul%s%s(%p, %d×%d)", t, add, op.c, a.Rows, a.Cols)
 }
 
-func (op *mulOp) DiffWRT(inputs int) []bool { return []bool{true} }
+func (op *mulOp) DiffWRT(inputs int) []bool {
+	if op.add {
+		return []bool{true, true}
+	}
+	return []bool{true}
+}
 
-// SymDiff returns the gradient of h: Aᵀ·grad (or A·grad for the transposed
-// operation).
+// SymDiff returns the gradient of h, Aᵀ·grad (or A·grad for the transposed
+// operation), and with add that of z, grad itself.
 func (op *mulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if len(inputs) != 1 {
-		return nil, fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(inputs))
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("%w: %v takes %d inputs, got %d", ErrShape, op, op.Arity(), len(inputs))
 	}
 	g, err := gorgonia.ApplyOp(&mulOp{c: op.c, trans: !op.trans}, grad)
 	if err != nil {
 		return nil, fmt.Errorf("sparseops: %v: gradient: %w", op, err)
 	}
+	if op.add {
+		return gorgonia.Nodes{g, grad}, nil
+	}
 	return gorgonia.Nodes{g}, nil
 }
 
-// DoDiff adds Aᵀ·∂output to the derivative held in the input's dual value,
-// as the LispMachine expects of every ADOp.
+// DoDiff adds Aᵀ·∂output to the derivative held in h's dual value, and with
+// add ∂output to z's, as the LispMachine expects of every ADOp.
 func (op *mulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
-	if len(inputs) != 1 {
-		return fmt.Errorf("%w: %v takes 1 input, got %d", ErrShape, op, len(inputs))
+	if len(inputs) != op.Arity() {
+		return fmt.Errorf("%w: %v takes %d inputs, got %d", ErrShape, op, op.Arity(), len(inputs))
+	}
+	if op.add {
+		if err := addGradient(op, inputs[1], output); err != nil {
+			return err
+		}
 	}
 	dOut, err := output.Grad()
 	if err != nil {
@@ -539,4 +618,41 @@ func (op *mulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, ou
 		}
 	}
 	return fmt.Errorf("%w: %v: gradients of types %v and %v", ErrShape, op, g.Dtype(), d.Dtype())
+}
+
+// addGradient adds output's gradient into z's, which must have its shape.
+func addGradient(op *mulOp, z, output *gorgonia.Node) error {
+	dOut, err := output.Grad()
+	if err != nil {
+		return fmt.Errorf("sparseops: %v: output gradient: %w", op, err)
+	}
+	dz, err := z.Grad()
+	if err != nil {
+		return fmt.Errorf("sparseops: %v: addend gradient: %w", op, err)
+	}
+	g, ok1 := dOut.(tensor.Tensor)
+	d, ok2 := dz.(*tensor.Dense)
+	if !ok1 || !ok2 || d.IsView() || !g.Shape().Eq(d.Shape()) {
+		return fmt.Errorf("%w: %v: addend gradient %T does not fit %T", ErrShape, op, dz, dOut)
+	}
+	if v, ok := g.(tensor.View); ok && v.IsMaterializable() {
+		g = v.Materialize()
+	}
+	switch x := g.Data().(type) {
+	case []float32:
+		if y, ok := d.Data().([]float32); ok {
+			for i, v := range x {
+				y[i] += v
+			}
+			return nil
+		}
+	case []float64:
+		if y, ok := d.Data().([]float64); ok {
+			for i, v := range x {
+				y[i] += v
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %v: addend gradients of types %v and %v", ErrShape, op, g.Dtype(), d.Dtype())
 }

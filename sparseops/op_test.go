@@ -114,6 +114,20 @@ func gradModels() []gradModel {
 			},
 		},
 		{
+			name: "sum(C⊙(Â·H + tanh(H))) wrt H", rows: 5, cols: 3, paramSeed: 15,
+			loss: func(g *gorgonia.ExprGraph, h *gorgonia.Node) (*gorgonia.Node, error) {
+				th, err := gorgonia.Tanh(h)
+				if err != nil {
+					return nil, err
+				}
+				out, err := MulAdd(adj, h, th)
+				if err != nil {
+					return nil, err
+				}
+				return wsum(g, out, 6)
+			},
+		},
+		{
 			// Two different sparse matrices applied to the same node: the
 			// products must not be merged by gorgonia's node dedup.
 			name: "sum(C⊙(Â·H)) + sum(D⊙(Âᵀ·H)) wrt H", rows: 5, cols: 2, paramSeed: 14,

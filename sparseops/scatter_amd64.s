@@ -5,7 +5,9 @@
 // The scatter kernels add, for rows i in [0, rows) and entries p in
 // [lo[i], hi[i]), data[p]·g[i·k : i·k+W] to dst[indices[p]·k : indices[p]·k+W]:
 // a strip of W columns of the transposed product Aᵀ·G, row of G by row,
-// with the row of G held in registers.
+// with the row of G held in registers. A row of G whose bits are all zero
+// is skipped: it would add only +0s. The loss of a GNN reads a few training
+// rows, so many rows of its first layer's gradient are exactly zero.
 
 // func scatterRows64(lo, hi *int, indices *int32, data *float32, gr *float32, dst *float32, rows, k int)
 TEXT ·scatterRows64(SB), NOSPLIT, $0-64
@@ -34,6 +36,15 @@ srow64:
 	VMOVUPS 160(DX), Y5
 	VMOVUPS 192(DX), Y6
 	VMOVUPS 224(DX), Y7
+	VPOR Y1, Y0, Y9
+	VPOR Y3, Y2, Y10
+	VPOR Y5, Y4, Y11
+	VPOR Y7, Y6, Y12
+	VPOR Y10, Y9, Y9
+	VPOR Y12, Y11, Y11
+	VPOR Y11, Y9, Y9
+	VPTEST Y9, Y9
+	JEQ snext64
 
 sentry64:
 	MOVLQSX (SI)(AX*4), R13
@@ -102,6 +113,11 @@ srow32:
 	VMOVUPS 32(DX), Y1
 	VMOVUPS 64(DX), Y2
 	VMOVUPS 96(DX), Y3
+	VPOR Y1, Y0, Y9
+	VPOR Y3, Y2, Y10
+	VPOR Y10, Y9, Y9
+	VPTEST Y9, Y9
+	JEQ snext32
 
 sentry32:
 	MOVLQSX (SI)(AX*4), R13
@@ -156,6 +172,9 @@ srow16:
 	JGE snext16
 	VMOVUPS 0(DX), Y0
 	VMOVUPS 32(DX), Y1
+	VPOR Y1, Y0, Y9
+	VPTEST Y9, Y9
+	JEQ snext16
 
 sentry16:
 	MOVLQSX (SI)(AX*4), R13
@@ -203,6 +222,8 @@ srow8:
 	CMPQ AX, BX
 	JGE snext8
 	VMOVUPS 0(DX), Y0
+	VPTEST Y0, Y0
+	JEQ snext8
 
 sentry8:
 	MOVLQSX (SI)(AX*4), R13

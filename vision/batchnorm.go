@@ -174,7 +174,7 @@ func toF64(s []float32) []float64 {
 func channelMoments[T float32 | float64](st *bnStats, variance []float64, x []T) {
 	n, c, hw := st.n, st.c, st.hw
 	m := float64(n * hw)
-	parallel(c, n*c*hw, func(lo, hi int) {
+	parallelIfLarge(c, n*c*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			shift := float64(x[ch*hw])
 			// Two interleaved sums each, so that the additions do not wait
@@ -209,7 +209,7 @@ func bnForward[T float32 | float64](st *bnStats, y, x, gamma, beta []T, relu boo
 		sc := float64(gamma[ch]) * st.invStd[ch]
 		st.scale[ch], st.shift[ch] = float64(T(sc)), float64(T(float64(beta[ch])-st.mean[ch]*sc))
 	}
-	parallel(c, n*c*hw, func(lo, hi int) {
+	parallelIfLarge(c, n*c*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			scale, shift := T(st.scale[ch]), T(st.shift[ch])
 			for i := 0; i < n; i++ {
@@ -235,7 +235,7 @@ func bnAffine[T float32 | float64](v, scale, shift T) T { return T(v*scale) + sh
 // channel, g masked where the output is not positive with relu.
 func bnParamGrads[T float32 | float64](st *bnStats, relu bool, sumG []float64, dGamma, x, g []T) {
 	n, c, hw := st.n, st.c, st.hw
-	parallel(c, n*c*hw, func(lo, hi int) {
+	parallelIfLarge(c, n*c*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			mu := st.mean[ch]
 			scale, shift := T(st.scale[ch]), T(st.shift[ch])
@@ -273,7 +273,7 @@ func bnParamGrads[T float32 | float64](st *bnStats, relu bool, sumG []float64, d
 func bnInputGrad[T float32 | float64](st *bnStats, train, relu bool, dx, x, gamma, g, dGamma, dBeta []T) {
 	n, c, hw := st.n, st.c, st.hw
 	m := float64(n * hw)
-	parallel(c, n*c*hw, func(lo, hi int) {
+	parallelIfLarge(c, n*c*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			inv := st.invStd[ch]
 			a := T(float64(gamma[ch]) * inv)

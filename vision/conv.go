@@ -3,10 +3,9 @@ package vision
 import (
 	"fmt"
 	"hash"
-	"runtime"
-	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -254,29 +253,15 @@ func scratch[T float32 | float64](ws *workspace, i, n int) []T {
 	return any(ws.f64[i][:n]).([]T)
 }
 
-// parallel calls fn on contiguous ranges that cover [0, n), on up to
+// parallelIfLarge calls fn on contiguous ranges that cover [0, n), on up to
 // GOMAXPROCS goroutines when cost (a rough count of element operations) is
 // large enough to pay for them. fn must write only its range's own data.
-func parallel(n, cost int, fn func(lo, hi int)) {
-	workers := 1
-	if cost >= 1<<14 {
-		workers = min(runtime.GOMAXPROCS(0), n)
-	}
-	if workers <= 1 {
+func parallelIfLarge(n, cost int, fn func(lo, hi int)) {
+	if cost < 1<<14 {
 		fn(0, n)
 		return
 	}
-	per := (n + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := per; lo < n; lo += per {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, min(lo+per, n))
-		}()
-	}
-	fn(0, per)
-	wg.Wait()
+	parallel.For(n, 1, fn)
 }
 
 // matmul computes c (n×m) = a (n×k)·b (k×m), or adds it to c with acc.
@@ -430,7 +415,7 @@ func channelSumOp(dt tensor.Dtype, gs tensor.Shape) *fnOp {
 }
 
 func channelSums[T float32 | float64](dst, g []T, n, c, hw int) {
-	parallel(c, n*c*hw, func(lo, hi int) {
+	parallelIfLarge(c, n*c*hw, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var s float64
 			for i := 0; i < n; i++ {
@@ -569,7 +554,7 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 		gi := min(grp, g.n-i0)
 		m := gi * hw
 		col := col[:K*m]
-		parallel(gi*g.cin, K*m, func(lo, hi int) {
+		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin
 				im2col(g, col, m, i*hw, x[(i0+i)*inImg+c*plane:][:plane], c)
@@ -587,7 +572,7 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 		}
 		t := tmp[:g.cout*m]
 		matmul(t, w, col, g.cout, K, m, false)
-		parallel(gi, g.cout*m, func(lo, hi int) {
+		parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				yi := y[(i0+i)*outImg:][:outImg]
 				for co := 0; co < g.cout; co++ {
@@ -621,7 +606,7 @@ func convBackX[T float32 | float64](ws *workspace, g *convGeom, dx, w, dy []T) {
 		d := dy[i0*outImg:][:outImg]
 		if gi > 1 {
 			d = gat[:g.cout*m]
-			parallel(gi, g.cout*m, func(lo, hi int) {
+			parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					di := dy[(i0+i)*outImg:][:outImg]
 					for co := 0; co < g.cout; co++ {
@@ -632,7 +617,7 @@ func convBackX[T float32 | float64](ws *workspace, g *convGeom, dx, w, dy []T) {
 		}
 		dc := dcol[:K*m]
 		matmulTA(ws, dc, w, d, K, g.cout, m)
-		parallel(gi*g.cin, K*m, func(lo, hi int) {
+		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin
 				col2im(g, dx[(i0+i)*inImg+c*plane:][:plane], dc, m, i*hw, c)
@@ -658,13 +643,13 @@ func convBackW[T float32 | float64](ws *workspace, g *convGeom, dw, x, dy []T) {
 		m := gi * hw
 		col := col[:kr*m]
 		clear(col[K*m:])
-		parallel(gi*g.cin, K*m, func(lo, hi int) {
+		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin
 				im2col(g, col, m, i*hw, x[(i0+i)*inImg+c*plane:][:plane], c)
 			}
 		})
-		parallel(gi, g.cout*m, func(lo, hi int) {
+		parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				transposeInto(dyT[i*hw*g.cout:][:hw*g.cout], dy[(i0+i)*outImg:][:outImg], g.cout, hw)
 			}

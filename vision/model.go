@@ -113,7 +113,7 @@ func build(w *weights, n int, loss bool, spec *nsrSpec) (*network, error) {
 			return nil, fmt.Errorf("vision: layer %d: %w", l, err)
 		}
 		if l+1 < layers {
-			if z, err = relu(z); err != nil {
+			if z, err = nn.BiasReLU(z, nil); err != nil {
 				return nil, fmt.Errorf("vision: layer %d: %w", l, err)
 			}
 		}

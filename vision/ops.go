@@ -10,8 +10,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// The ops of this file are a fused dense layer x·W + b and a ReLU, with
-// their gradients. They exist because a mini-batch MLP step is dominated by
+// The op of this file is a fused dense layer x·W + b (ReLU is nn.BiasReLU), with
+// its gradients. It exists because a mini-batch MLP step is dominated by
 // its three matrix products per layer: these run on an AVX2/FMA kernel
 // (float32) and skip the input gradient of the first layer, which nothing
 // reads. Each op keeps its output buffer between runs, so a TapeMachine run
@@ -290,113 +290,4 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 		op.scratch = scratch
 		return out, nil
 	}
-}
-
-// relu returns max(x, 0) elementwise for a matrix x.
-func relu(x *G.Node) (*G.Node, error) {
-	out, err := G.ApplyOp(&reluOp{dt: x.Dtype()}, x)
-	if err != nil {
-		return nil, fmt.Errorf("vision: relu: %w", err)
-	}
-	return out, nil
-}
-
-// reluOp is x ↦ max(x, 0); with grad set, (y, g) ↦ g where y > 0, else 0,
-// its gradient from its own output.
-type reluOp struct {
-	grad bool
-	dt   tensor.Dtype
-	out  *tensor.Dense
-}
-
-func (op *reluOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *reluOp) Type() hm.Type {
-	m := G.TensorType{Dims: 2, Of: op.dt}
-	if op.grad {
-		return hm.NewFnType(m, m, m)
-	}
-	return hm.NewFnType(m, m)
-}
-func (op *reluOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
-	s, ok := in[0].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("vision: relu: bad input shape %v", in[0])
-	}
-	return s.Clone(), nil
-}
-func (op *reluOp) ReturnsPtr() bool      { return false }
-func (op *reluOp) CallsExtern() bool     { return false }
-func (op *reluOp) OverwritesInput() int  { return -1 }
-func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *reluOp) Hashcode() uint32      { return opHash(op) }
-func (op *reluOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("vision.ReLUGrad{%p}", op)
-	}
-	return fmt.Sprintf("vision.ReLU{%p}", op)
-}
-
-func (op *reluOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != op.Arity() {
-		return nil, fmt.Errorf("vision: %v: %d inputs, want %d", op, len(in), op.Arity())
-	}
-	x, err := denseOf(in[0], 2)
-	if err != nil {
-		return nil, err
-	}
-	s := x.Shape()
-	out := buffer(&op.out, op.dt, s[0], s[1])
-	var g *tensor.Dense
-	if op.grad {
-		if g, err = denseOf(in[1], 2); err != nil {
-			return nil, err
-		}
-		if !g.Shape().Eq(s) {
-			return nil, fmt.Errorf("vision: %v: shapes %v and %v", op, s, g.Shape())
-		}
-	}
-	switch xd := x.Data().(type) {
-	case []float32:
-		reluApply(out.Data().([]float32), xd, g)
-	case []float64:
-		reluApply(out.Data().([]float64), xd, g)
-	default:
-		return nil, fmt.Errorf("vision: %v: dtype %v", op, x.Dtype())
-	}
-	return out, nil
-}
-
-func reluApply[T float32 | float64](dst, x []T, g *tensor.Dense) {
-	if g == nil {
-		for i, v := range x {
-			dst[i] = max(v, 0)
-		}
-		return
-	}
-	gd := g.Data().([]T)
-	for i, v := range x {
-		if v > 0 {
-			dst[i] = gd[i]
-		} else {
-			dst[i] = 0
-		}
-	}
-}
-
-func (op *reluOp) DiffWRT(int) []bool { return []bool{!op.grad} }
-
-func (op *reluOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	if op.grad {
-		return nil, fmt.Errorf("vision: %v is not differentiable", op)
-	}
-	dx, err := G.ApplyOp(&reluOp{grad: true, dt: op.dt}, out, grad)
-	if err != nil {
-		return nil, fmt.Errorf("vision: relu gradient: %w", err)
-	}
-	return G.Nodes{dx}, nil
 }

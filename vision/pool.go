@@ -55,7 +55,7 @@ func maxPool(x *G.Node, k, stride int) (*G.Node, error) {
 }
 
 func poolForward[T float32 | float64](y, x []T, arg []int32, planes, h, w, k, stride, ho, wo int) {
-	parallel(planes, planes*ho*wo*k*k, func(lo, hi int) {
+	parallelIfLarge(planes, planes*ho*wo*k*k, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp, yp, ap := x[p*h*w:][:h*w], y[p*ho*wo:][:ho*wo], arg[p*ho*wo:][:ho*wo]
 			if k == 2 && stride == 2 {
@@ -115,7 +115,7 @@ func pool2x2[T float32 | float64](yp, xp []T, ap []int32, w, ho, wo int) {
 }
 
 func poolBackward[T float32 | float64](dx, g []T, arg []int32, planes, hw, ohw int) {
-	parallel(planes, planes*hw, func(lo, hi int) {
+	parallelIfLarge(planes, planes*hw, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			dp := dx[p*hw:][:hw]
 			clear(dp)
@@ -239,7 +239,7 @@ func residual(a, b *G.Node, relu bool) (*G.Node, error) {
 func addRelu[T float32 | float64](y, a, b []T, relu bool) {
 	b = b[:len(a)]
 	y = y[:len(a)]
-	parallel(len(a), len(a), func(lo, hi int) {
+	parallelIfLarge(len(a), len(a), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			v := a[i] + b[i]
 			if relu {
@@ -266,7 +266,7 @@ func reluMaskOp(dt tensor.Dtype, s tensor.Shape) *fnOp {
 func reluMask[T float32 | float64](dst, y, g []T) {
 	g = g[:len(y)]
 	dst = dst[:len(y)]
-	parallel(len(y), len(y), func(lo, hi int) {
+	parallelIfLarge(len(y), len(y), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dst[i] = g[i] * T(b2i(y[i] > 0)) // no branch: ReLU patterns are unpredictable
 		}

@@ -1,0 +1,42 @@
+package gnn
+
+import (
+	"os"
+	"testing"
+
+	"github.com/gnsr/gnsr/datasets"
+)
+
+// benchmarkStep times full-batch training steps (dropout draws, forward,
+// loss, backward, Adam), what epoch_ms_median measures, without the
+// evaluation pass between them.
+func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
+	root := os.Getenv("GNSR_DATA")
+	if root == "" {
+		b.Skip("GNSR_DATA is not set")
+	}
+	ds, err := datasets.Load(root, dataset)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := FromDataset(ds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Model, cfg.Hidden = model, hidden
+	r := newRun(d, cfg)
+	if err := r.compile(); err != nil {
+		b.Fatal(err)
+	}
+	defer r.vm.Close()
+	for i := 0; b.Loop(); i++ {
+		if _, err := r.step(i + 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkStepComputersGCN(b *testing.B)  { benchmarkStep(b, "amazon-computers", "gcn", 64) }
+func BenchmarkStepComputersSAGE(b *testing.B) { benchmarkStep(b, "amazon-computers", "sage", 64) }
+func BenchmarkStepPubMedGCN(b *testing.B)     { benchmarkStep(b, "pubmed", "gcn", 16) }
