@@ -109,8 +109,15 @@ func BenchmarkSpMMBlockedPubMedFeaturesT16(b *testing.B) {
 	benchmarkSpMMBlocked(b, pubmedFeatures, pubmedNodes, pubmedFeatNNZ, 16)
 }
 
-func BenchmarkConstantDropoutComputers(b *testing.B) {
+// benchmarkConstantDropout times Constant.Dropout of a Computers-sized
+// feature matrix, with random values or binary (as the real one).
+func benchmarkConstantDropout(b *testing.B, binary bool) {
 	m := randomCSR(computersNodes, computersFeatures, computersFeatNNZ, 1)
+	if binary {
+		for i := range m.Data {
+			m.Data[i] = 1
+		}
+	}
 	c := NewConstant(m)
 	x := randomDense32(computersFeatures*64, 2)
 	dst := make([]float32, computersNodes*64)
@@ -122,6 +129,9 @@ func BenchmarkConstantDropoutComputers(b *testing.B) {
 		c.Dropout(0.5, seed)
 	}
 }
+
+func BenchmarkConstantDropoutComputers(b *testing.B)       { benchmarkConstantDropout(b, false) }
+func BenchmarkConstantDropoutComputersBinary(b *testing.B) { benchmarkConstantDropout(b, true) }
 
 // benchmarkTransposed times Xᵀ·G for a Computers-sized X: gathered over all
 // entries through the cached transpose, or scattered from the entries kept

@@ -67,6 +67,9 @@ type keptEntries struct {
 	// that products asked for, which every Dropout then refreshes while it
 	// compacts, instead of searching each row again.
 	blocks map[int]*colBlocks
+	// full are the blocks of the smallest width in blocks, over all the
+	// matrix's entries: the fixed bounds that compaction walks.
+	full *colBlocks
 }
 
 // NewConstant returns a Constant holding a copy of a, so that SetData never
@@ -173,14 +176,15 @@ func (c *Constant) Dropout(p float64, seed uint64) {
 }
 
 // keepEntries fills d with the entries of m that dropout keeps, their values
-// scaled: entry q is kept if the high half of entropy(seed, q) is below
+// scaled: entry q is kept if the high half of splitMix(weylState(seed, q)) is below
 // thresh. With uniform (all values of m equal), d.data is filled with the
 // one scaled value and only indices are compacted. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
 // only if it is kept). The column blocks in d.blocks are recomputed for the
-// kept entries on the way; m's rows must have sorted columns if there are
-// any.
+// kept entries on the way: a row is compacted block by block of m's own
+// entries, whose bounds are fixed, so no entry tests its column. m's rows
+// must have sorted columns if there are any blocks.
 func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64) {
 	if len(d.hi) != m.Rows {
 		d.hi = make([]int, m.Rows)
@@ -206,42 +210,35 @@ func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint6
 			cb = b
 		}
 	}
-	width, nb := m.Cols+1, 1
+	var full *colBlocks // the same blocks of all of m's entries
+	nb := 1
 	if cb != nil {
-		width, nb = cb.width, len(cb.starts)-1
+		nb = len(cb.starts) - 1
 		cb.starts[0], cb.starts[nb] = m.Indptr[:m.Rows], d.hi
+		if d.full == nil || d.full.width != cb.width {
+			d.full = newColBlocks(csrOperand(m), cb.width)
+		}
+		full = d.full
 	}
 	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
 	indptr, inIdx, inData, outIdx, outData, hi := m.Indptr, m.Indices, m.Data, d.indices, d.data, d.hi
 	parallel.For(m.Rows, rowsPer, func(r0, r1 int) {
 		for i := r0; i < r1; i++ {
-			lo := indptr[i]
-			rowIdx, rowData := inIdx[lo:indptr[i+1]], inData[lo:indptr[i+1]]
-			keptIdx, keptData := outIdx[lo:indptr[i+1]], outData[lo:indptr[i+1]]
-			n := 0
-			if cb == nil && uniform {
-				// The tightest loop: no block boundaries, no values.
-				for p, col := range rowIdx {
-					keptIdx[n] = col
-					n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
-				}
+			lo, end := indptr[i], indptr[i+1]
+			keptIdx, keptData := outIdx[lo:end], outData[lo:end]
+			var n int
+			z := weylState(seed, uint64(lo))
+			if cb == nil {
+				n, _ = keepRange(keptIdx, keptData, 0, inIdx[lo:end], inData[lo:end], z, thresh, scale, uniform)
 				hi[i] = lo + n
 				continue
 			}
-			q, next := 1, width
-			for p, col := range rowIdx {
-				for q < nb && int(col) >= next {
+			for q := 0; q < nb; q++ {
+				if q > 0 {
 					cb.starts[q][i] = lo + n
-					q, next = q+1, next+width
 				}
-				keptIdx[n] = col
-				if !uniform {
-					keptData[n] = rowData[p] * scale
-				}
-				n += int(uint64(int64(entropy(seed, uint64(lo+p))>>32)-thresh) >> 63)
-			}
-			for ; q < nb; q++ {
-				cb.starts[q][i] = lo + n
+				s, e := full.starts[q][i], full.starts[q+1][i]
+				n, z = keepRange(keptIdx, keptData, n, inIdx[s:e], inData[s:e], z, thresh, scale, uniform)
 			}
 			hi[i] = lo + n
 		}
@@ -252,6 +249,34 @@ func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint6
 			d.blocks[w] = newColBlocks(kept, w)
 		}
 	}
+}
+
+// keepRange compacts the consecutive entries idx (values data) into
+// keptIdx[n:] and keptData[n:] (only indices if uniform), keeping each
+// with the draw of its Weyl state, the first being z. It returns the new
+// count and the state after the last entry.
+func keepRange(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64) {
+	if uniform {
+		for _, col := range idx {
+			keptIdx[n] = col
+			n += keptBit(z, thresh)
+			z += weyl
+		}
+		return n, z
+	}
+	for p, col := range idx {
+		keptIdx[n] = col
+		keptData[n] = data[p] * scale
+		n += keptBit(z, thresh)
+		z += weyl
+	}
+	return n, z
+}
+
+// keptBit returns 1 if the draw of Weyl state z keeps its entry (the high
+// half of splitMix(z) below thresh), else 0, without a branch.
+func keptBit(z uint64, thresh int64) int {
+	return int(uint64(int64(splitMix(z)>>32)-thresh) >> 63)
 }
 
 // allEqual reports whether v is not empty and every element equals v[0].
@@ -326,10 +351,19 @@ func (c *Constant) colBlocks(trans bool, a operand, width int) *colBlocks {
 	return cb
 }
 
-// entropy returns 64 random-looking bits for the pair (seed, k): the
-// SplitMix64 finaliser of a Weyl sequence, a good counter-based generator.
-func entropy(seed, k uint64) uint64 {
-	z := seed + (k+1)*0x9e3779b97f4a7c15
+// Dropout draws 64 random-looking bits for entry k from
+// splitMix(weylState(seed, k)): the SplitMix64 finaliser of a Weyl
+// sequence, a good counter-based generator.
+
+// weyl is the increment of the Weyl sequence.
+const weyl = 0x9e3779b97f4a7c15
+
+// weylState returns the Weyl sequence's state for counter k; the state of
+// k+1 is that plus weyl, which lets loops step it with an addition.
+func weylState(seed, k uint64) uint64 { return seed + (k+1)*weyl }
+
+// splitMix is the SplitMix64 finaliser.
+func splitMix(z uint64) uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
