@@ -389,9 +389,9 @@ func TestGNNMarkdown(t *testing.T) {
 			"| gcn | cora | 79.00 | 78.00 | **80.00** |",
 		}, []string{"(n="}},
 		{"unfinished", mdRecords(1), []string{
-			"| gcn | cora | 80.00 ± 0.00 (n=1) | 83.00 ± 0.00 (n=1) | +3.00 | +3.75 | 3 | 0 | 3.0 | 3.4 |",
+			"| gcn | cora | 80.00 (n=1) | 83.00 (n=1) | +3.00 | +3.75 | 3 | 0 | 3.0 | 3.4 |",
 		}, nil},
-		{"λ not chosen yet", mdRecords(2)[:2], []string{"| gcn | cora | 80.00 ± 0.00 (n=1) | — | — | — | — | 0 | 3.0 | — |"}, nil},
+		{"λ not chosen yet", mdRecords(2)[:2], []string{"| gcn | cora | 80.00 (n=1) | — | — | — | — | 0 | 3.0 | — |"}, nil},
 		{"no records", nil, []string{"No records yet"}, []string{"| gcn"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -257,7 +257,7 @@ func TestMLPMarkdown(t *testing.T) {
 			"Rows under 100 epochs are shortened runs", "Test CPU, 2 CPUs, linux/amd64, GOMAXPROCS 2, go1.26",
 		}, []string{"(n=", "other runs"}},
 		{"unfinished", all[:3], []string{
-			"| mlp3 | 100 | 2 | 2 | 2.95 ± 0.07 | 2.00 ± 0.00 (n=1) | +0.95 |",
+			"| mlp3 | 100 | 2 | 2 | 2.95 ± 0.07 | 2.00 (n=1) | +0.95 |",
 			"| mlp4 | 256,100 | 5 | 2 | — | — | — | 2.29 ± 0.07 | 1.64 ± 0.04 | +0.65 | 7.4865 | — | — |",
 		}, nil},
 		{"no records", nil, []string{"No records yet"}, []string{"| mlp3"}},

@@ -102,21 +102,19 @@ type Record struct {
 	Meta  Meta   `json:"meta"`
 }
 
-// CollectMeta describes this process and machine, with the git commit of
-// the checkout holding dir (or of the binary's build, else "unknown"). Time
-// is left zero: the drivers stamp each record as it is written.
+// CollectMeta describes this process and machine, with the git commit the
+// binary was built from (Go stamps it into binaries built inside a checkout),
+// else that of the checkout holding dir (go run and go test stamp nothing),
+// else "unknown". The binary's own stamp comes first: a bench run from a
+// clean build must not be recorded as dirty because the directory it runs
+// in has edits. Time is left zero: the drivers stamp each record as it is
+// written.
 func CollectMeta(ctx context.Context, dir string) Meta {
 	m := Meta{
 		Commit: "unknown", GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), BLAS: BLAS,
 		OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel("/proc/cpuinfo"), NumCPU: runtime.NumCPU(),
 	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
-		m.Commit = strings.TrimSpace(string(out))
-		// --no-optional-locks: asking must not write the index, since others
-		// may be working in the same checkout.
-		st, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
-		m.Dirty = err == nil && len(strings.TrimSpace(string(st))) > 0
-	} else if bi, ok := debug.ReadBuildInfo(); ok {
+	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
@@ -125,6 +123,16 @@ func CollectMeta(ctx context.Context, dir string) Meta {
 				m.Dirty = s.Value == "true"
 			}
 		}
+		if m.Commit != "unknown" {
+			return m
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+		// --no-optional-locks: asking must not write the index, since others
+		// may be working in the same checkout.
+		st, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
+		m.Dirty = err == nil && len(strings.TrimSpace(string(st))) > 0
 	}
 	return m
 }

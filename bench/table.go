@@ -132,8 +132,9 @@ func GNNTable(recs []Record) (Plan, []GNNRow) {
 	return p, rows
 }
 
-// pct prints a summary's accuracy as "81.50 ± 0.52" percent, noting how many
-// runs count when that is not seeds, and "—" without runs.
+// pct prints a summary's accuracy as "81.50 ± 0.52" percent (one run has no
+// spread, so no "±"), noting how many runs count when that is not seeds, and
+// "—" without runs.
 func pct(s Summary, seeds int) string {
 	if s.N == 0 {
 		if s.Failed > 0 {
@@ -141,7 +142,10 @@ func pct(s Summary, seeds int) string {
 		}
 		return "—"
 	}
-	out := fmt.Sprintf("%.2f ± %.2f", 100*s.Mean, 100*s.Std)
+	out := fmt.Sprintf("%.2f", 100*s.Mean)
+	if s.N > 1 {
+		out += fmt.Sprintf(" ± %.2f", 100*s.Std)
+	}
 	if s.N != seeds {
 		out += fmt.Sprintf(" (n=%d)", s.N)
 	}
