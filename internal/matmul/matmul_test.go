@@ -30,6 +30,21 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
+// checkProduct compares c, a product of inner dimension k computed onto
+// base (with acc) or over it, with the float64 product want.
+func checkProduct(t *testing.T, shape [3]int, acc bool, c, base []float32, want []float64, k int) {
+	t.Helper()
+	for i := range c {
+		w := want[i]
+		if acc {
+			w += float64(base[i])
+		}
+		if math.Abs(float64(c[i])-w) > 1e-4*(1+math.Sqrt(float64(k))) {
+			t.Fatalf("%v acc=%v: c[%d] = %v, want %v", shape, acc, i, c[i], w)
+		}
+	}
+}
+
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, s := range [][3]int{{1, 1, 1}, {4, 3, 16}, {5, 7, 17}, {100, 784, 256}, {100, 256, 100}, {13, 9, 10}, {8, 0, 32}, {64, 100, 48}} {
@@ -49,15 +64,7 @@ func TestGemm(t *testing.T) {
 				continue // Gemm needs k > 0 slices; callers never pass k = 0
 			}
 			Gemm(c, a, b, n, k, m, acc)
-			for i := range c {
-				w := want[i]
-				if acc {
-					w += float64(base[i])
-				}
-				if math.Abs(float64(c[i])-w) > 1e-4*(1+math.Sqrt(float64(k))) {
-					t.Fatalf("%v acc=%v: c[%d] = %v, want %v", s, acc, i, c[i], w)
-				}
-			}
+			checkProduct(t, s, acc, c, base, want, k)
 		}
 	}
 }
@@ -142,15 +149,7 @@ func TestGemmTA(t *testing.T) {
 			c := randSlice(rng, n*m)
 			base := append([]float32(nil), c...)
 			GemmTA(c, at, b, n, k, m, acc)
-			for i := range c {
-				w := want[i]
-				if acc {
-					w += float64(base[i])
-				}
-				if math.Abs(float64(c[i])-w) > 1e-4*(1+math.Sqrt(float64(k))) {
-					t.Fatalf("%v acc=%v: c[%d] = %v, want %v", s, acc, i, c[i], w)
-				}
-			}
+			checkProduct(t, s, acc, c, base, want, k)
 		}
 	}
 }
