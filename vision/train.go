@@ -276,32 +276,82 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 
 	scale := pixelScale()
 	xbuf := net.x.Data().([]float32)
-	steps := len(train) / cfg.Batch
+	loop := epochLoop{
+		cfg: cfg, train: train, shuffle: shuffleRNG, setLR: setLR, vm: vm, opt: opt,
+		loss: func() float64 { return nn.Scalar(net.ce) }, pens: net.nsr,
+		fill: func(batch []int) error {
+			for r, i := range batch {
+				fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
+				net.labels[r] = int(tr.Labels[i])
+			}
+			return net.setBatch()
+		},
+		evaluate: func() (float64, float64, error) {
+			valAcc, err := accuracy(ev, evm, tr, val, &scale)
+			if err != nil {
+				return 0, 0, err
+			}
+			testAcc, err := accuracy(ev, evm, te, nil, &scale)
+			return valAcc, testAcc, err
+		},
+	}
+	if err := loop.run(ctx, res, onEpoch); err != nil {
+		return nil, err
+	}
+	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// epochLoop is the training loop the MLP and CNN trainers share: the
+// learning-rate steps, one shuffle of the training images an epoch, a step
+// for each full batch, and the validation and test accuracy after each
+// epoch.
+type epochLoop struct {
+	cfg     Config
+	train   []int // training image indices
+	shuffle *rand.Rand
+	setLR   func(float64)
+	vm      G.VM
+	opt     interface{ Step() error }
+	loss    func() float64 // the cross-entropy of the last step
+	pens    []G.Value      // the NSR terms of the last step
+	// fill sets the network's inputs to the images batch, in order.
+	fill func(batch []int) error
+	// evaluate returns the validation and test accuracy.
+	evaluate func() (val, test float64, err error)
+}
+
+// run trains for cfg.Epochs epochs, reporting each through res.endEpoch,
+// and sets res.EpochMsMedian.
+func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) error {
+	cfg := l.cfg
+	steps := len(l.train) / cfg.Batch
 	times := make([]float64, 0, cfg.Epochs)
+	batch := make([]int, cfg.Batch)
 	lr := cfg.LR
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
 			lr *= cfg.LRGamma
-			setLR(lr)
+			l.setLR(lr)
 		}
 		e := Epoch{Epoch: epoch, LR: lr}
 		start := time.Now()
-		order := shuffleRNG.Perm(len(train))
+		order := l.shuffle.Perm(len(l.train))
 		for s := 0; s < steps; s++ {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return err
 			}
 			for r, o := range order[s*cfg.Batch : (s+1)*cfg.Batch] {
-				i := train[o]
-				fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
-				net.labels[r] = int(tr.Labels[i])
+				batch[r] = l.train[o]
 			}
-			if err := net.setBatch(); err != nil {
-				return nil, err
+			if err := l.fill(batch); err != nil {
+				return err
 			}
-			ce, pen, err := trainStep(vm, opt, func() float64 { return nn.Scalar(net.ce) }, net.nsr, cfg.Seed, epoch, s+1)
+			ce, pen, err := trainStep(l.vm, l.opt, l.loss, l.pens, cfg.Seed, epoch, s+1)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			e.Loss += ce
 			e.NSRLoss += pen
@@ -310,20 +360,14 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		e.Loss /= float64(steps)
 		e.NSRLoss /= float64(steps)
 		times = append(times, e.TrainMs)
-
-		if e.ValAcc, err = accuracy(ev, evm, tr, val, &scale); err != nil {
-			return nil, err
-		}
-		if e.TestAcc, err = accuracy(ev, evm, te, nil, &scale); err != nil {
-			return nil, err
+		var err error
+		if e.ValAcc, e.TestAcc, err = l.evaluate(); err != nil {
+			return err
 		}
 		res.endEpoch(e, onEpoch)
 	}
 	res.EpochMsMedian = stats.Median(times)
-	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
 // trainStep runs one forward and backward pass on vm, checks that the loss

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/gnsr/gnsr/datasets"
-	"github.com/gnsr/gnsr/internal/stats"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -91,53 +89,33 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 
 	aug := datasets.NewAugmenter(augRNG, datasets.AugmentOptions{Pad: 4, Flip: true, Norm: datasets.ComputeNormalization(tr)})
 	xbuf := net.X.Data().([]float32)
-	batchIdx := make([]int, cfg.Batch)
-	steps := len(train) / cfg.Batch
-	times := make([]float64, 0, cfg.Epochs)
-	lr := cfg.LR
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
-			lr *= cfg.LRGamma
-			setLR(lr)
-		}
-		e := Epoch{Epoch: epoch, LR: lr}
-		start := time.Now()
-		order := shuffleRNG.Perm(len(train))
-		for s := 0; s < steps; s++ {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	loop := epochLoop{
+		cfg: cfg, train: train, shuffle: shuffleRNG, setLR: setLR, vm: vm, opt: opt,
+		loss: net.LossValue, pens: pens,
+		fill: func(batch []int) error {
+			for r, i := range batch {
+				net.Labels[r] = int(tr.Labels[i])
 			}
-			for r, o := range order[s*cfg.Batch : (s+1)*cfg.Batch] {
-				batchIdx[r] = train[o]
-				net.Labels[r] = int(tr.Labels[train[o]])
-			}
-			aug.Batch(xbuf, tr, batchIdx, cfg.Augment)
+			aug.Batch(xbuf, tr, batch, cfg.Augment)
 			for _, q := range queues {
 				if err := q.SetBatch(nil, net.Labels); err != nil {
-					return nil, err
+					return err
 				}
 			}
-			ce, pen, err := trainStep(vm, opt, net.LossValue, pens, cfg.Seed, epoch, s+1)
+			return nil
+		},
+		evaluate: func() (float64, float64, error) {
+			valAcc, err := cnnAccuracy(ev, evm, aug, tr, val)
 			if err != nil {
-				return nil, err
+				return 0, 0, err
 			}
-			e.Loss += ce
-			e.NSRLoss += pen
-		}
-		e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
-		e.Loss /= float64(steps)
-		e.NSRLoss /= float64(steps)
-		times = append(times, e.TrainMs)
-
-		if e.ValAcc, err = cnnAccuracy(ev, evm, aug, tr, val); err != nil {
-			return nil, err
-		}
-		if e.TestAcc, err = cnnAccuracy(ev, evm, aug, te, nil); err != nil {
-			return nil, err
-		}
-		res.endEpoch(e, onEpoch)
+			testAcc, err := cnnAccuracy(ev, evm, aug, te, nil)
+			return valAcc, testAcc, err
+		},
 	}
-	res.EpochMsMedian = stats.Median(times)
+	if err := loop.run(ctx, res, onEpoch); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
