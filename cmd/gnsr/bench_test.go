@@ -120,7 +120,7 @@ func TestBenchReportMLP(t *testing.T) {
 		}
 	}
 	md, err := os.ReadFile(filepath.Join(out, "mlp.md"))
-	if err != nil || !strings.Contains(string(md), "| mlp4 | 256,100 | 1 | 1 | 3.00 ± 0.00 | 2.00 ± 0.00 | +1.00 | 2.29 ± 0.07 | 1.64 ± 0.04 |") {
+	if err != nil || !strings.Contains(string(md), "| mlp4 | 256,100 | 1 | 1 | 3.00 | 2.00 | +1.00 | 2.29 ± 0.07 | 1.64 ± 0.04 |") {
 		t.Errorf("mlp.md (%v):\n%s", err, md)
 	}
 }

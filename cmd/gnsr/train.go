@@ -381,6 +381,10 @@ func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
 	for _, r := range rs {
 		fmt.Fprintf(w, "%6d %8.2f%% %8.2f%% %6d %9.2f\n", r.Seed, 100*r.ValAcc, 100*r.TestAcc, r.BestEpoch, r.EpochMsMedian)
 	}
-	fmt.Fprintf(w, "test accuracy %.2f ± %.2f %% over %d seed(s); median step %.2f ms; %.1f s in all\n",
-		100*s.TestAccMean, 100*s.TestAccStd, s.Seeds, s.EpochMsMedian, s.WallS)
+	// One seed has no spread to report.
+	acc := fmt.Sprintf("%.2f %% with 1 seed", 100*s.TestAccMean)
+	if s.Seeds > 1 {
+		acc = fmt.Sprintf("%.2f ± %.2f %% over %d seeds", 100*s.TestAccMean, 100*s.TestAccStd, s.Seeds)
+	}
+	fmt.Fprintf(w, "test accuracy %s; median step %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
 }
