@@ -125,7 +125,8 @@ func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, drop
 	net := &network{g: g}
 	for i, t := range w.tensors {
 		s := t.Shape()
-		net.params = append(net.params, G.NewMatrix(g, tensor.Float32, G.WithShape(s[0], s[1]), G.WithName(w.names[i]), G.WithValue(t)))
+		// The weights' dtype: float32 in training, float64 in gradient checks.
+		net.params = append(net.params, G.NewMatrix(g, t.Dtype(), G.WithShape(s[0], s[1]), G.WithName(w.names[i]), G.WithValue(t)))
 	}
 	per := perLayer(model, bias)
 	layers := len(net.params) / per
