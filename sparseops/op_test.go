@@ -427,8 +427,22 @@ func TestMulErrors(t *testing.T) {
 			t.Errorf("%s: got error %v, want one wrapping ErrShape", test.name, err)
 		}
 	}
-	if _, err := Mul(nil, gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(5, 2), gorgonia.WithName("m52"))); err == nil {
+	h := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(5, 2), gorgonia.WithName("m52"))
+	if _, err := Mul(nil, h); err == nil {
 		t.Errorf("nil constant: no error")
+	}
+	for _, test := range []struct {
+		name string
+		z    *gorgonia.Node
+	}{
+		{"addend shape", gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(5, 3), gorgonia.WithName("z53"))},
+		{"addend dtype", gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(5, 2), gorgonia.WithName("z52f"))},
+		{"addend vector", gorgonia.NewVector(g, tensor.Float64, gorgonia.WithShape(10), gorgonia.WithName("z10"))},
+		{"no addend", nil},
+	} {
+		if _, err := MulAdd(c, h, test.z); !errors.Is(err, ErrShape) {
+			t.Errorf("MulAdd, %s: got error %v, want one wrapping ErrShape", test.name, err)
+		}
 	}
 	defer func() {
 		if recover() == nil {
