@@ -5,9 +5,15 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/opbuf"
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// minParallelElems is the least number of elements an elementwise pass
+// hands to a goroutine: below it, waking one costs more than it saves.
+const minParallelElems = 1 << 15
 
 // AddBias returns z + b with the 1×m row b added to every row of the n×m
 // matrix z.
@@ -18,63 +24,103 @@ import (
 //
 // AddBias returns an error if the shapes or dtypes do not fit.
 func AddBias(z, b *gorgonia.Node) (*gorgonia.Node, error) {
-	if err := checkMatrices("AddBias", z, b); err != nil {
+	if b == nil {
+		return nil, fmt.Errorf("nn: AddBias: nil bias")
+	}
+	return applyBias("AddBias", z, b, false)
+}
+
+// BiasReLU returns max(z + b, 0), AddBias followed by a ReLU; with b nil,
+// max(z, 0). The ReLU's gradient passes the incoming gradient where the
+// output is positive and zeroes it elsewhere, as torch's relu; b's gradient
+// is the column sums of that.
+//
+// It replaces gorgonia's Rectify after AddBias, which on the way back
+// builds a 0/1 mask and multiplies by it: on a GCN hidden layer of Amazon
+// Computers (13,752×64) those passes ran on one core and allocated a fresh
+// 3.5 MB tensor each. BiasReLU's passes split rows over goroutines and write
+// into buffers the op keeps between runs (see internal/opbuf), so a graph
+// using it must not be run by two machines at once.
+//
+// BiasReLU returns an error if the shapes or dtypes do not fit.
+func BiasReLU(z, b *gorgonia.Node) (*gorgonia.Node, error) {
+	return applyBias("BiasReLU", z, b, true)
+}
+
+// applyBias checks the operands of AddBias or BiasReLU and applies the op.
+func applyBias(name string, z, b *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
+	nodes := []*gorgonia.Node{z}
+	if b != nil {
+		nodes = append(nodes, b)
+	}
+	if err := checkMatrices(name, nodes...); err != nil {
 		return nil, err
 	}
-	if b.Shape()[0] != 1 || b.Shape()[1] != z.Shape()[1] {
-		return nil, fmt.Errorf("nn: AddBias: bias shape %v does not fit %v", b.Shape(), z.Shape())
+	if b != nil && (b.Shape()[0] != 1 || b.Shape()[1] != z.Shape()[1]) {
+		return nil, fmt.Errorf("nn: %s: bias shape %v does not fit %v", name, b.Shape(), z.Shape())
 	}
-	out, err := gorgonia.ApplyOp(biasOp{}, z, b)
+	out, err := gorgonia.ApplyOp(&biasOp{bias: b != nil, relu: relu}, nodes...)
 	if err != nil {
-		return nil, fmt.Errorf("nn: AddBias: %w", err)
+		return nil, fmt.Errorf("nn: %s: %w", name, err)
 	}
 	return out, nil
 }
 
-// biasOp adds a row to every row (forward) or, as colSum, sums the columns of
-// its input into a 1×m row (the bias gradient).
-type biasOp struct{ colSum bool }
-
-func (op biasOp) Arity() int {
-	if op.colSum {
-		return 1
-	}
-	return 2
+// biasOp is (z[, b]) ↦ z + b, or max(z + b, 0) with relu. Each op owns its
+// output buffer.
+type biasOp struct {
+	bias, relu bool
+	out        *tensor.Dense
 }
 
-func (op biasOp) Type() hm.Type {
-	a := hm.TypeVariable('a')
-	m := gorgonia.TensorType{Dims: 2, Of: a}
-	if op.colSum {
-		return hm.NewFnType(m, m)
+// reluGradOp is (y, g) ↦ g where y > 0, else 0: the gradient of a ReLU
+// computed from its output y.
+type reluGradOp struct{ out *tensor.Dense }
+
+// columnSumOp sums the columns of its input into a 1×m row, in row order:
+// the gradient of a bias.
+type columnSumOp struct{}
+
+var (
+	_ gorgonia.SDOp = (*biasOp)(nil)
+	_ gorgonia.ADOp = (*biasOp)(nil)
+)
+
+func (op *biasOp) Arity() int {
+	if op.bias {
+		return 2
 	}
-	return hm.NewFnType(m, m, m)
+	return 1
 }
 
-func (op biasOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
-	s, ok := inputs[0].(tensor.Shape)
-	if !ok || len(s) != 2 {
-		return nil, fmt.Errorf("nn: %v: want a matrix shape, got %v", op, inputs[0])
+func (op *biasOp) Type() hm.Type {
+	m := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	if op.bias {
+		return hm.NewFnType(m, m, m)
 	}
-	if op.colSum {
-		return tensor.Shape{1, s[1]}, nil
-	}
-	return s.Clone(), nil
+	return hm.NewFnType(m, m)
 }
 
-func (op biasOp) ReturnsPtr() bool      { return false }
-func (op biasOp) CallsExtern() bool     { return false }
-func (op biasOp) OverwritesInput() int  { return -1 }
-func (op biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op biasOp) Hashcode() uint32      { return hashOf(op) }
-func (op biasOp) String() string {
-	if op.colSum {
-		return "nn.ColumnSum"
-	}
-	return "nn.AddBias"
+func (op *biasOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return matrixShape(op, inputs)
 }
 
-func (op biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+func (op *biasOp) ReturnsPtr() bool     { return false }
+func (op *biasOp) CallsExtern() bool    { return false }
+func (op *biasOp) OverwritesInput() int { return -1 }
+
+// WriteHash includes the op's address: two ops of the same inputs must not
+// be merged, since each owns its buffer.
+func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *biasOp) Hashcode() uint32      { return hashOf(op) }
+func (op *biasOp) String() string {
+	if op.relu {
+		return fmt.Sprintf("nn.BiasReLU{%t, %p}", op.bias, op)
+	}
+	return fmt.Sprintf("nn.AddBias{%p}", op)
+}
+
+func (op *biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != op.Arity() {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
@@ -83,40 +129,249 @@ func (op biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	rows, cols := z.Shape()[0], z.Shape()[1]
-	if op.colSum {
-		out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(1, cols))
-		switch d := z.Data().(type) {
-		case []float32:
-			columnSums(out.Data().([]float32), d, rows, cols)
-		case []float64:
-			columnSums(out.Data().([]float64), d, rows, cols)
+	var b *tensor.Dense
+	if op.bias {
+		if b, err = denseOf(inputs[1]); err != nil {
+			return nil, err
 		}
-		return out, nil
+		if b.Dtype() != z.Dtype() || b.Shape().TotalSize() != cols {
+			return nil, fmt.Errorf("nn: %v: bias %v%v does not fit %v%v", op, b.Dtype(), b.Shape(), z.Dtype(), z.Shape())
+		}
 	}
-	b, err := denseOf(inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	if b.Dtype() != z.Dtype() || b.Shape().TotalSize() != cols {
-		return nil, fmt.Errorf("nn: AddBias: bias %v%v does not fit %v%v", b.Dtype(), b.Shape(), z.Dtype(), z.Shape())
-	}
-	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(rows, cols))
+	out := opbuf.Reuse(&op.out, z.Dtype(), rows, cols)
 	switch d := z.Data().(type) {
 	case []float32:
-		addRow(out.Data().([]float32), d, b.Data().([]float32), rows, cols)
+		addBias(out.Data().([]float32), d, rowOf[float32](b), rows, cols, op.relu)
 	case []float64:
-		addRow(out.Data().([]float64), d, b.Data().([]float64), rows, cols)
+		addBias(out.Data().([]float64), d, rowOf[float64](b), rows, cols, op.relu)
 	}
 	return out, nil
 }
 
-func addRow[T float32 | float64](dst, z, b []T, rows, cols int) {
-	for i := 0; i < rows; i++ {
-		o, r := dst[i*cols:(i+1)*cols], z[i*cols:(i+1)*cols]
-		for j, v := range b {
-			o[j] = r[j] + v
+// rowOf returns b's data, or nil for no bias.
+func rowOf[T float32 | float64](b *tensor.Dense) []T {
+	if b == nil {
+		return nil
+	}
+	return b.Data().([]T)
+}
+
+// addBias sets dst = z + b row by row (b nil: z), then max(·, 0) with relu.
+func addBias[T float32 | float64](dst, z, b []T, rows, cols int, relu bool) {
+	parallel.For(rows, minParallelElems/max(cols, 1), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			o, r := dst[i*cols:(i+1)*cols], z[i*cols:(i+1)*cols]
+			switch {
+			case b == nil && relu:
+				for j, v := range r {
+					o[j] = max(v, 0)
+				}
+			case b == nil:
+				copy(o, r)
+			case relu:
+				for j, v := range b {
+					o[j] = max(r[j]+v, 0)
+				}
+			default:
+				for j, v := range b {
+					o[j] = r[j] + v
+				}
+			}
+		}
+	})
+}
+
+func (op *biasOp) DiffWRT(int) []bool {
+	if op.bias {
+		return []bool{true, true}
+	}
+	return []bool{true}
+}
+
+// SymDiff returns z's gradient, the incoming one (masked by the ReLU with
+// relu), and b's, its column sums.
+func (op *biasOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	if len(inputs) != op.Arity() {
+		return nil, fmt.Errorf("nn: %v: %d inputs, want %d", op, len(inputs), op.Arity())
+	}
+	dz := grad
+	if op.relu {
+		var err error
+		if dz, err = gorgonia.ApplyOp(&reluGradOp{}, output, grad); err != nil {
+			return nil, fmt.Errorf("nn: %v gradient: %w", op, err)
 		}
 	}
+	if !op.bias {
+		return gorgonia.Nodes{dz}, nil
+	}
+	db, err := gorgonia.ApplyOp(columnSumOp{}, dz)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %v bias gradient: %w", op, err)
+	}
+	return gorgonia.Nodes{dz, db}, nil
+}
+
+// DoDiff adds z's gradient into its dual value and, with a bias, the column
+// sums of that into b's.
+func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
+	if len(inputs) != op.Arity() {
+		return fmt.Errorf("nn: %v: %d inputs, want %d", op, len(inputs), op.Arity())
+	}
+	g, err := gradOf(output)
+	if err != nil {
+		return err
+	}
+	dz, err := gradOf(inputs[0])
+	if err != nil {
+		return err
+	}
+	if !dz.Shape().Eq(g.Shape()) || dz.Dtype() != g.Dtype() {
+		return fmt.Errorf("nn: %v: gradient shapes %v and %v do not match", op, g.Shape(), dz.Shape())
+	}
+	rows, cols := g.Shape()[0], g.Shape()[1]
+	if op.relu {
+		y, err := denseOf(output.Value())
+		if err != nil {
+			return err
+		}
+		if !y.Shape().Eq(g.Shape()) {
+			return fmt.Errorf("nn: %v: output shape %v does not match gradient %v", op, y.Shape(), g.Shape())
+		}
+		masked := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(rows, cols))
+		switch gd := g.Data().(type) {
+		case []float32:
+			reluGrad(masked.Data().([]float32), y.Data().([]float32), gd)
+		case []float64:
+			reluGrad(masked.Data().([]float64), y.Data().([]float64), gd)
+		}
+		g = masked
+	}
+	switch gd := g.Data().(type) {
+	case []float32:
+		addInto(dz.Data().([]float32), gd)
+	case []float64:
+		addInto(dz.Data().([]float64), gd)
+	}
+	if !op.bias {
+		return nil
+	}
+	db, err := gradOf(inputs[1])
+	if err != nil {
+		return err
+	}
+	if db.Shape().TotalSize() != cols || db.Dtype() != g.Dtype() {
+		return fmt.Errorf("nn: %v: bias gradient shape %v does not fit %v", op, db.Shape(), g.Shape())
+	}
+	switch gd := g.Data().(type) {
+	case []float32:
+		columnSums(db.Data().([]float32), gd, rows, cols)
+	case []float64:
+		columnSums(db.Data().([]float64), gd, rows, cols)
+	}
+	return nil
+}
+
+func addInto[T float32 | float64](dst, src []T) {
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// reluGrad sets dst = g where y > 0, else 0.
+func reluGrad[T float32 | float64](dst, y, g []T) {
+	parallel.For(len(dst), minParallelElems, func(lo, hi int) {
+		for i, v := range y[lo:hi] {
+			if v > 0 {
+				dst[lo+i] = g[lo+i]
+			} else {
+				dst[lo+i] = 0
+			}
+		}
+	})
+}
+
+func (op *reluGradOp) Arity() int { return 2 }
+
+func (op *reluGradOp) Type() hm.Type {
+	m := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(m, m, m)
+}
+
+func (op *reluGradOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
+	return matrixShape(op, inputs)
+}
+
+func (op *reluGradOp) ReturnsPtr() bool      { return false }
+func (op *reluGradOp) CallsExtern() bool     { return false }
+func (op *reluGradOp) OverwritesInput() int  { return -1 }
+func (op *reluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op *reluGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *reluGradOp) String() string        { return fmt.Sprintf("nn.ReLUGrad{%p}", op) }
+
+func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("nn: %v: %d inputs, want 2", op, len(inputs))
+	}
+	y, err := denseOf(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	g, err := denseOf(inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	if !y.Shape().Eq(g.Shape()) || y.Dtype() != g.Dtype() || y.Dims() != 2 {
+		return nil, fmt.Errorf("nn: %v: output %v%v and gradient %v%v differ", op, y.Dtype(), y.Shape(), g.Dtype(), g.Shape())
+	}
+	out := opbuf.Reuse(&op.out, y.Dtype(), y.Shape()[0], y.Shape()[1])
+	switch yd := y.Data().(type) {
+	case []float32:
+		reluGrad(out.Data().([]float32), yd, g.Data().([]float32))
+	case []float64:
+		reluGrad(out.Data().([]float64), yd, g.Data().([]float64))
+	}
+	return out, nil
+}
+
+func (op columnSumOp) Arity() int { return 1 }
+
+func (op columnSumOp) Type() hm.Type {
+	m := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(m, m)
+}
+
+func (op columnSumOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, err := matrixShape(op, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{1, s[1]}, nil
+}
+
+func (op columnSumOp) ReturnsPtr() bool      { return false }
+func (op columnSumOp) CallsExtern() bool     { return false }
+func (op columnSumOp) OverwritesInput() int  { return -1 }
+func (op columnSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op columnSumOp) Hashcode() uint32      { return hashOf(op) }
+func (op columnSumOp) String() string        { return "nn.ColumnSum" }
+
+func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("nn: %v: %d inputs, want 1", op, len(inputs))
+	}
+	z, err := denseOf(inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	rows, cols := z.Shape()[0], z.Shape()[1]
+	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(1, cols))
+	switch d := z.Data().(type) {
+	case []float32:
+		columnSums(out.Data().([]float32), d, rows, cols)
+	case []float64:
+		columnSums(out.Data().([]float64), d, rows, cols)
+	}
+	return out, nil
 }
 
 // columnSums adds the columns of z into dst, adding to its contents.
@@ -128,58 +383,20 @@ func columnSums[T float32 | float64](dst, z []T, rows, cols int) {
 	}
 }
 
-func (op biasOp) DiffWRT(int) []bool {
-	if op.colSum {
-		return []bool{false}
-	}
-	return []bool{true, true}
+func (op columnSumOp) DiffWRT(int) []bool { return []bool{false} }
+
+func (op columnSumOp) SymDiff(gorgonia.Nodes, *gorgonia.Node, *gorgonia.Node) (gorgonia.Nodes, error) {
+	return nil, fmt.Errorf("nn: %v is not differentiable", op)
 }
 
-func (op biasOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	if op.colSum || len(inputs) != 2 {
-		return nil, fmt.Errorf("nn: %v is not differentiable", op)
+// matrixShape returns the shape of the first input, which must be a matrix.
+func matrixShape(op fmt.Stringer, inputs []gorgonia.DimSizer) (tensor.Shape, error) {
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("nn: %v: no inputs", op)
 	}
-	db, err := gorgonia.ApplyOp(biasOp{colSum: true}, grad)
-	if err != nil {
-		return nil, fmt.Errorf("nn: AddBias gradient: %w", err)
+	s, ok := inputs[0].(tensor.Shape)
+	if !ok || len(s) != 2 {
+		return nil, fmt.Errorf("nn: %v: want a matrix shape, got %v", op, inputs[0])
 	}
-	return gorgonia.Nodes{grad, db}, nil
-}
-
-// DoDiff adds the incoming gradient into z's and its column sums into b's.
-func (op biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
-	if op.colSum || len(inputs) != 2 {
-		return fmt.Errorf("nn: %v is not differentiable", op)
-	}
-	g, err := gradOf(output)
-	if err != nil {
-		return err
-	}
-	dz, err := gradOf(inputs[0])
-	if err != nil {
-		return err
-	}
-	db, err := gradOf(inputs[1])
-	if err != nil {
-		return err
-	}
-	rows, cols := g.Shape()[0], g.Shape()[1]
-	if !dz.Shape().Eq(g.Shape()) || db.Shape().TotalSize() != cols || dz.Dtype() != g.Dtype() || db.Dtype() != g.Dtype() {
-		return fmt.Errorf("nn: AddBias: gradient shapes %v, %v, %v do not match", g.Shape(), dz.Shape(), db.Shape())
-	}
-	switch gd := g.Data().(type) {
-	case []float32:
-		addInto(dz.Data().([]float32), gd)
-		columnSums(db.Data().([]float32), gd, rows, cols)
-	case []float64:
-		addInto(dz.Data().([]float64), gd)
-		columnSums(db.Data().([]float64), gd, rows, cols)
-	}
-	return nil
-}
-
-func addInto[T float32 | float64](dst, src []T) {
-	for i, v := range src {
-		dst[i] += v
-	}
+	return s.Clone(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/opbuf"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -430,14 +431,14 @@ func checkMulOperands(name string, c *Constant, h *gorgonia.Node) error {
 
 // mulOp is the gorgonia operation h ↦ A·h, or h ↦ Aᵀ·h if trans is set,
 // with A = c.a; with add, (h, z) ↦ A·h + z. The products are each other's
-// gradient. Each op writes into its own buffer, reused by every run of the
-// graph: a product is 3.5 MB on Amazon Computers, and allocating (and
-// zeroing) a fresh one per run showed in profiles.
+// gradient. Each op writes into its own buffer (see internal/opbuf): a
+// product is 3.5 MB on Amazon Computers, and allocating (and zeroing) a
+// fresh one per run showed in profiles.
 type mulOp struct {
 	c     *Constant
 	trans bool
 	add   bool
-	out   tensor.Tensor
+	out   *tensor.Dense
 }
 
 var (
@@ -529,25 +530,17 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	a, k := op.matrix(), h.Shape()[1]
 	switch x := h.Data().(type) {
 	case []float32:
-		return productInto[float32](op, a.Rows, k, x, z), nil
+		return productInto(op, h.Dtype(), a.Rows, k, x, z), nil
 	case []float64:
-		return productInto[float64](op, a.Rows, k, x, z), nil
+		return productInto(op, h.Dtype(), a.Rows, k, x, z), nil
 	}
 	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, h.Dtype())
 }
 
 // productInto computes op's product of x (k columns) into op's buffer,
 // adding z if it is not nil, and returns the buffer.
-func productInto[T float32 | float64](op *mulOp, rows, k int, x []T, z tensor.Tensor) tensor.Tensor {
-	out, ok := op.out.(*tensor.Dense)
-	if ok {
-		_, same := out.Data().([]T)
-		ok = same && out.Shape()[0] == rows && out.Shape()[1] == k
-	}
-	if !ok {
-		out = tensor.New(tensor.WithShape(rows, k), tensor.WithBacking(make([]T, rows*k)))
-		op.out = out
-	}
+func productInto[T float32 | float64](op *mulOp, dt tensor.Dtype, rows, k int, x []T, z tensor.Tensor) tensor.Tensor {
+	out := opbuf.Reuse(&op.out, dt, rows, k)
 	dst := out.Data().([]T)
 	if z != nil {
 		copy(dst, z.Data().([]T))

@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/opbuf"
 	"github.com/gnsr/gnsr/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -76,7 +77,7 @@ func (op *fnOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		in[i] = d
 	}
-	out := buffer(&op.out, op.dt, op.shape...)
+	out := opbuf.Reuse(&op.out, op.dt, op.shape...)
 	if err := op.fn(out, in); err != nil {
 		return nil, fmt.Errorf("vision: %s: %w", op.name, err)
 	}

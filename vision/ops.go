@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/opbuf"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -33,14 +34,6 @@ func linear(x, w, b *G.Node, noGradX bool) (*G.Node, error) {
 		return nil, fmt.Errorf("vision: linear: %w", err)
 	}
 	return out, nil
-}
-
-// buffer returns *p, reallocated if it does not have the shape.
-func buffer(p **tensor.Dense, dt tensor.Dtype, shape ...int) *tensor.Dense {
-	if *p == nil || !(*p).Shape().Eq(tensor.Shape(shape)) || (*p).Dtype() != dt {
-		*p = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
-	}
-	return *p
 }
 
 func denseOf(v G.Value, dims int) (*tensor.Dense, error) {
@@ -110,7 +103,7 @@ func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	if w.Shape()[0] != k || b.Shape().TotalSize() != m {
 		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", x.Shape(), w.Shape(), b.Shape())
 	}
-	out := buffer(&op.out, op.dt, n, m)
+	out := opbuf.Reuse(&op.out, op.dt, n, m)
 	switch xd := x.Data().(type) {
 	case []float32:
 		o := out.Data().([]float32)
@@ -239,7 +232,7 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 	ad := a.Data().([]T)
 	r, c := a.Shape()[0], a.Shape()[1]
 	if op.kind == gradB {
-		out := buffer(&op.out, op.dt, 1, c)
+		out := opbuf.Reuse(&op.out, op.dt, 1, c)
 		o := out.Data().([]T)
 		clear(o)
 		for i := 0; i < r; i++ {
@@ -268,7 +261,7 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 			scratch = make([]T, br*bc)
 		}
 		transpose(scratch, bd, br, bc) // c×br
-		out := buffer(&op.out, op.dt, r, br)
+		out := opbuf.Reuse(&op.out, op.dt, r, br)
 		mul(out.Data().([]T), ad, scratch, r, c, br)
 		op.scratch = scratch
 		return out, nil
@@ -277,7 +270,7 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 			return nil, fmt.Errorf("vision: %v: shapes %v, %v", op, a.Shape(), b.Shape())
 		}
 		if xs, ok := any(ad).([]float32); ok {
-			out := buffer(&op.out, op.dt, c, bc)
+			out := opbuf.Reuse(&op.out, op.dt, c, bc)
 			gemmTA(out.Data().([]float32), xs, any(bd).([]float32), c, r, bc, false)
 			return out, nil
 		}
@@ -285,7 +278,7 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 			scratch = make([]T, r*c)
 		}
 		transpose(scratch, ad, r, c) // c×r
-		out := buffer(&op.out, op.dt, c, bc)
+		out := opbuf.Reuse(&op.out, op.dt, c, bc)
 		mul(out.Data().([]T), scratch, bd, c, r, bc)
 		op.scratch = scratch
 		return out, nil

@@ -11,11 +11,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// reluRef is the float64 reference of sum(C ⊙ max(X·W + b, 0)).
+// reluRef is the float64 reference of sum(C ⊙ max(X·W + b, 0)) (BiasReLU),
+// or without relu of sum(C ⊙ (X·W + b)) (AddBias).
 type reluRef struct {
-	n, d, c int
-	x, cw   []float64
-	bias    bool
+	n, d, c    int
+	x, cw      []float64
+	bias, relu bool
 }
 
 func (r *reluRef) loss(w, b []float64) float64 {
@@ -29,7 +30,10 @@ func (r *reluRef) loss(w, b []float64) float64 {
 			if r.bias {
 				s += b[j]
 			}
-			sum += r.cw[i*r.c+j] * max(s, 0)
+			if r.relu {
+				s = max(s, 0)
+			}
+			sum += r.cw[i*r.c+j] * s
 		}
 	}
 	return sum
@@ -68,7 +72,13 @@ func (r *reluRef) grads(t *testing.T, machine string, w, b []float64) (float64, 
 		params = append(params, bn)
 	}
 	z := gorgonia.Must(gorgonia.Mul(x, wn))
-	y, err := BiasReLU(z, bn)
+	var y *gorgonia.Node
+	var err error
+	if r.relu {
+		y, err = BiasReLU(z, bn)
+	} else {
+		y, err = AddBias(z, bn)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,10 +111,13 @@ func (r *reluRef) grads(t *testing.T, machine string, w, b []float64) (float64, 
 	return cost.Value().Data().(float64), grad(wn), db
 }
 
-func TestBiasReLUGradients(t *testing.T) {
-	for _, bias := range []bool{true, false} {
+// TestBiasGradients checks BiasReLU, with and without a bias, and AddBias
+// against finite differences on both machines.
+func TestBiasGradients(t *testing.T) {
+	for _, op := range []struct{ bias, relu bool }{{true, true}, {false, true}, {true, false}} {
+		bias := op.bias
 		rng := rand.New(rand.NewPCG(7, 1))
-		r := &reluRef{n: 9, d: 4, c: 3, bias: bias}
+		r := &reluRef{n: 9, d: 4, c: 3, bias: bias, relu: op.relu}
 		normals := func(n int) []float64 {
 			s := make([]float64, n)
 			for i := range s {
@@ -117,7 +130,7 @@ func TestBiasReLUGradients(t *testing.T) {
 		want := r.loss(w, b)
 		wantW, wantB := r.numGrad(w, b, w), r.numGrad(w, b, b)
 		for _, machine := range []string{"tape", "lisp"} {
-			t.Run(fmt.Sprintf("bias=%t/%s", bias, machine), func(t *testing.T) {
+			t.Run(fmt.Sprintf("bias=%t/relu=%t/%s", bias, op.relu, machine), func(t *testing.T) {
 				got, gw, gb := r.grads(t, machine, w, b)
 				if math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
 					t.Errorf("loss = %v, want %v", got, want)
@@ -203,7 +216,7 @@ func TestBiasReLUThreads(t *testing.T) {
 	}
 }
 
-func TestBiasReLUErrors(t *testing.T) {
+func TestBiasErrors(t *testing.T) {
 	g := gorgonia.NewGraph()
 	z := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(4, 3), gorgonia.WithName("z"))
 	for _, b := range []*gorgonia.Node{
@@ -214,5 +227,11 @@ func TestBiasReLUErrors(t *testing.T) {
 		if _, err := BiasReLU(z, b); err == nil {
 			t.Errorf("BiasReLU with bias shape %v: no error", b.Shape())
 		}
+		if _, err := AddBias(z, b); err == nil {
+			t.Errorf("AddBias with bias shape %v: no error", b.Shape())
+		}
+	}
+	if _, err := AddBias(z, nil); err == nil {
+		t.Errorf("AddBias without a bias: no error")
 	}
 }
