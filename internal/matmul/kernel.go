@@ -5,6 +5,30 @@ import (
 	"sync"
 )
 
+// trivialProduct checks the operands of a product c (n×m) = a (n×k) ·
+// b (k×m), panicking if a dimension is negative or a slice is shorter than
+// its matrix, and does the products with nothing to multiply: n or m zero,
+// or k zero, which clears c unless acc. It reports whether the product is
+// done.
+func trivialProduct(c, a, b []float32, n, k, m int, acc bool) bool {
+	if n < 0 || k < 0 || m < 0 {
+		panic("matmul: gemm: negative dimension")
+	}
+	if n == 0 || m == 0 {
+		return true
+	}
+	if k == 0 {
+		if !acc {
+			clear(c[:n*m])
+		}
+		return true
+	}
+	_ = a[n*k-1]
+	_ = b[k*m-1]
+	_ = c[n*m-1]
+	return false
+}
+
 // gemmCore computes gemm (transA false) or gemmTA (transA true) in Go: the
 // pure-Go build's gemm and gemmTA (kernel_noblas.go); the openblas build
 // calls OpenBLAS instead (kernel_openblas.go).
@@ -16,20 +40,12 @@ import (
 // are identical for any GOMAXPROCS. Work is split by blocks of 4 rows over
 // up to GOMAXPROCS goroutines when it is large enough to pay for them.
 //
-// gemmCore panics if a slice is shorter than its matrix.
+// gemmCore panics if a slice is shorter than its matrix or a dimension is
+// negative.
 func gemmCore(c, a, b []float32, n, k, m int, acc, transA bool) {
-	if n == 0 || m == 0 {
+	if trivialProduct(c, a, b, n, k, m, acc) {
 		return
 	}
-	if k == 0 {
-		if !acc {
-			clear(c[:n*m])
-		}
-		return
-	}
-	_ = a[n*k-1]
-	_ = b[k*m-1]
-	_ = c[n*m-1]
 	if !hasFMA {
 		if transA {
 			at := make([]float32, n*k)

@@ -8,7 +8,8 @@ package matmul
 // This build computes both with gemmCore (AVX2/FMA, else plain Go); the
 // openblas build tag makes them call OpenBLAS (kernel_openblas.go).
 //
-// Gemm and GemmTA panic if a slice is shorter than its matrix.
+// Gemm and GemmTA panic if a slice is shorter than its matrix or a
+// dimension is negative.
 func Gemm(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, false) }
 
 func GemmTA(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, true) }

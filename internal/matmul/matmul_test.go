@@ -185,3 +185,24 @@ func TestScalar(t *testing.T) {
 		}
 	}
 }
+
+func TestGemmPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n, k, m int
+		la, lb  int
+	}{
+		{"negative n", -1, 2, 2, 4, 4},
+		{"short a", 2, 3, 2, 5, 6},
+		{"short b", 2, 3, 2, 6, 5},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			Gemm(make([]float32, 4), make([]float32, tc.la), make([]float32, tc.lb), tc.n, tc.k, tc.m, false)
+		}()
+	}
+}
