@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // The per-class sizes of the random splits of the gnn-benchmark protocol
@@ -247,7 +247,7 @@ func readCSRArrays(z *npzReader, prefix string) (*sparseParts, error) {
 
 // sorted returns p as a CSR matrix with sorted, unique columns in each row,
 // summing repeated columns as scipy's sum_duplicates does. It consumes p.
-func (p *sparseParts) sorted() (*sparseops.CSR, error) {
+func (p *sparseParts) sorted() (*sparse.CSR, error) {
 	nnz := len(p.indices)
 	if p.cols > nnz+p.rows {
 		// The column count is not backed by data: buckets for it could
@@ -306,7 +306,7 @@ func (p *sparseParts) sortRows() {
 
 // mergeRepeats sums repeated columns of rows whose columns are sorted and
 // returns the matrix.
-func (p *sparseParts) mergeRepeats() (*sparseops.CSR, error) {
+func (p *sparseParts) mergeRepeats() (*sparse.CSR, error) {
 	out, start := 0, 0
 	for i := 0; i < p.rows; i++ {
 		a, b := p.indptr[i], p.indptr[i+1]
@@ -322,7 +322,7 @@ func (p *sparseParts) mergeRepeats() (*sparseops.CSR, error) {
 		start = out
 	}
 	p.indptr[p.rows] = out
-	return sparseops.NewCSR(p.rows, p.cols, p.indptr, p.indices[:out:out], p.data[:out:out])
+	return sparse.NewCSR(p.rows, p.cols, p.indptr, p.indices[:out:out], p.data[:out:out])
 }
 
 // undirectedEdges returns the stored entries of the square matrix p as

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // Split is a partition of node ids into training, validation and test sets.
@@ -23,7 +23,7 @@ type NodeDataset struct {
 	Name string
 	// Features is the N×F feature matrix as stored in the files (no
 	// normalisation), with sorted column indices in each row.
-	Features *sparseops.CSR
+	Features *sparse.CSR
 	// Labels holds each node's class in [0, NumClasses), or -1 for a node
 	// without a label (CiteSeer's isolated test-range nodes).
 	Labels     []int
@@ -354,7 +354,7 @@ func (p *planetoidFiles) labelSource(s int) (labelMatrix, int) {
 }
 
 // gatherFeatures gathers the final feature rows into one CSR matrix.
-func (p *planetoidFiles) gatherFeatures() (*sparseops.CSR, error) {
+func (p *planetoidFiles) gatherFeatures() (*sparse.CSR, error) {
 	n := p.stackedRows
 	indptr := make([]int, n+1)
 	for r := 0; r < n; r++ {
@@ -388,13 +388,13 @@ func (p *planetoidFiles) gatherFeatures() (*sparseops.CSR, error) {
 				rows[k], cols[k] = r, int(indices[k])
 			}
 		}
-		m, err := sparseops.FromCOO(n, p.features, rows, cols, data)
+		m, err := sparse.FromCOO(n, p.features, rows, cols, data)
 		if err != nil {
 			return nil, fmt.Errorf("datasets: %s: assembling features: %w", p.paths[4], err)
 		}
 		return m, nil
 	}
-	m, err := sparseops.NewCSR(n, p.features, indptr, indices, data)
+	m, err := sparse.NewCSR(n, p.features, indptr, indices, data)
 	if err != nil {
 		return nil, fmt.Errorf("datasets: %s: assembling features: %w", p.paths[4], err)
 	}

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 func TestStats(t *testing.T) {
-	feats, err := sparseops.FromCOO(5, 3, []int{0, 1, 1}, []int{2, 0, 1}, []float32{1, 1, 1})
+	feats, err := sparse.FromCOO(5, 3, []int{0, 1, 1}, []int{2, 0, 1}, []float32{1, 1, 1})
 	if err != nil {
 		t.Fatal(err)
 	}

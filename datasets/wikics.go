@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // WikiCSSplits is the number of training/validation splits in the WikiCS
@@ -415,7 +415,7 @@ func (w *wikiCS) assemble() (*NodeDataset, error) {
 			keys = append(keys, a*int64(n)+b)
 		}
 	}
-	feats, err := sparseops.NewCSR(n, w.cols, w.indptr, w.indices, w.data)
+	feats, err := sparse.NewCSR(n, w.cols, w.indptr, w.indices, w.data)
 	if err != nil {
 		return nil, w.bad("features", "%w", err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/graph"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // ErrData is wrapped by every error that reports inconsistent training data.
@@ -17,7 +17,7 @@ var ErrData = errors.New("gnn: invalid data")
 // Data is a node-classification problem: a graph, a sparse feature matrix
 // with one row per node, labels and the train/validation/test split.
 type Data struct {
-	Features   *sparseops.CSR // nodes × features
+	Features   *sparse.CSR // nodes × features
 	Graph      *graph.Graph
 	Labels     []int // one per node; -1 for nodes without a label
 	NumClasses int

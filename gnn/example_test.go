@@ -7,7 +7,7 @@ import (
 
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/graph"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // ExampleTrain trains a GCN with NSR on a small graph of two cliques joined
@@ -34,7 +34,7 @@ func ExampleTrain() {
 	for i := range rows {
 		rows[i] = i
 	}
-	x, err := sparseops.FromCOO(n, 2, rows, make([]int, n), make([]float32, n))
+	x, err := sparse.FromCOO(n, 2, rows, make([]int, n), make([]float32, n))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/gnsr/gnsr/graph"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // communities returns a stochastic-block-model graph of n nodes in c classes
@@ -57,7 +57,7 @@ func communities(tb testing.TB, seed uint64, n, c int) *Data {
 			}
 		}
 	}
-	x, err := sparseops.FromCOO(n, f, r, col, v)
+	x, err := sparse.FromCOO(n, f, r, col, v)
 	if err != nil {
 		tb.Fatal(err)
 	}

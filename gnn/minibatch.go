@@ -8,6 +8,7 @@ import (
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/sampler"
+	"github.com/gnsr/gnsr/sparse"
 	"github.com/gnsr/gnsr/sparseops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -28,7 +29,7 @@ type miniBatch struct {
 // is the first rows of H_src, as the sampler puts destination nodes first.
 // The loss is over the seeds, the last block's destinations; NSR uses the
 // memory queues, with the seeds as the rows of every layer.
-func (r *run) buildBatch(b *sampler.Batch, x, xDst *sparseops.Constant, labels []int) (*network, error) {
+func (r *run) buildBatch(b *sampler.Batch, x, xDst *sparse.Matrix, labels []int) (*network, error) {
 	g := G.NewGraph()
 	net := &network{g: g}
 	for i, t := range r.w.tensors {
@@ -66,7 +67,7 @@ func (r *run) buildBatch(b *sampler.Batch, x, xDst *sparseops.Constant, labels [
 		if err != nil {
 			return nil, fmt.Errorf("gnn: batch layer %d: %w", l, err)
 		}
-		z, err := sparseops.MulAdd(sparseops.NewConstant(blk.Adj), neigh, root)
+		z, err := sparseops.MulAdd(sparse.NewMatrix(blk.Adj), neigh, root)
 		if err == nil {
 			z, err = biasAndActivation(z, p, per, bias, l+1 < len(b.Blocks))
 		}
@@ -129,10 +130,10 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		// The destination rows are a prefix of the input rows, so the same
 		// dropout seed drops the same entries in both.
 		xs := r.d.Features.SelectRows(b.InputNodes)
-		x := sparseops.NewConstant(xs)
+		x := sparse.NewMatrix(xs)
 		nd := len(b.Blocks[0].Dst)
 		end := xs.Indptr[nd]
-		xDst := sparseops.NewConstant(&sparseops.CSR{Rows: nd, Cols: xs.Cols,
+		xDst := sparse.NewMatrix(&sparse.CSR{Rows: nd, Cols: xs.Cols,
 			Indptr: xs.Indptr[:nd+1], Indices: xs.Indices[:end], Data: xs.Data[:end]})
 		if r.cfg.Dropout > 0 {
 			seed := r.rng.Uint64()

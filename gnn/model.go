@@ -8,6 +8,7 @@ import (
 	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
+	"github.com/gnsr/gnsr/sparse"
 	"github.com/gnsr/gnsr/sparseops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -85,7 +86,7 @@ func perLayer(model string, bias bool) int {
 
 // adjacency returns the propagation matrix of model on g: the GCN
 // normalisation, or the row mean over neighbours for GraphSAGE.
-func adjacency(model string, g *graph.Graph) *sparseops.CSR {
+func adjacency(model string, g *graph.Graph) *sparse.CSR {
 	if model == "sage" {
 		return graph.NormalizeMean(g)
 	}
@@ -120,7 +121,7 @@ type lossSpec struct {
 // trainer replaces with a dropped-out copy each step) directly, so no dense
 // copy of the features is ever made. With loss nil the network is the
 // evaluation one: no dropout, no loss.
-func build(model string, w *weights, x, adj *sparseops.Constant, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
+func build(model string, w *weights, x, adj *sparse.Matrix, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
 	g := G.NewGraph()
 	net := &network{g: g}
 	for i, t := range w.tensors {

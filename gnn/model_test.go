@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gnsr/gnsr/nn"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -51,8 +51,8 @@ func TestModelGradients(t *testing.T) {
 					}
 				}
 			}
-			x := sparseops.NewConstant(d.Features)
-			adj := sparseops.NewConstant(adjacency(model, d.Graph))
+			x := sparse.NewMatrix(d.Features)
+			adj := sparse.NewMatrix(adjacency(model, d.Graph))
 			loss := &lossSpec{rows: d.Train, labels: labels, classes: d.NumClasses,
 				nsrLayers: []int{0}, nsrLambdas: []float64{0.7}, maskZeros: true}
 			buildNet := func() *network {

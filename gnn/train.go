@@ -13,7 +13,7 @@ import (
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/sampler"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -166,8 +166,8 @@ type run struct {
 	pcg         *rand.PCG // rng's source, kept for checkpoints
 	rng         *rand.Rand
 	w           *weights
-	xTrain      *sparseops.Constant
-	adj         *sparseops.Constant
+	xTrain      *sparse.Matrix
+	adj         *sparse.Matrix
 	trainLabels []int
 	tr          *network
 	vm          G.VM
@@ -256,7 +256,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	}
 	layers, _ := cfg.nsrLayers()
 	r := newRun(d, cfg)
-	ev, err := build(cfg.Model, r.w, sparseops.NewConstant(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
+	ev, err := build(cfg.Model, r.w, sparse.NewMatrix(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -394,8 +394,8 @@ func newRun(d *Data, cfg Config) *run {
 	}
 	sizes = append(sizes, d.NumClasses)
 	r.w = newWeights(r.rng, cfg.Model, sizes, !cfg.NoBias)
-	r.adj = sparseops.NewConstant(adjacency(cfg.Model, d.Graph))
-	r.xTrain = sparseops.NewConstant(d.Features)
+	r.adj = sparse.NewMatrix(adjacency(cfg.Model, d.Graph))
+	r.xTrain = sparse.NewMatrix(d.Features)
 	r.trainLabels = make([]int, len(d.Train))
 	for i, v := range d.Train {
 		r.trainLabels[i] = d.Labels[v]

@@ -5,18 +5,18 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // Adjacency returns the n×n adjacency matrix of g: a symmetric 0/1 matrix
 // with no diagonal and sorted columns. The result does not share storage
 // with g.
-func Adjacency(g *Graph) *sparseops.CSR {
+func Adjacency(g *Graph) *sparse.CSR {
 	data := make([]float32, len(g.indices))
 	for k := range data {
 		data[k] = 1
 	}
-	return &sparseops.CSR{
+	return &sparse.CSR{
 		Rows:    g.n,
 		Cols:    g.n,
 		Indptr:  g.csrIndptr(),
@@ -36,10 +36,10 @@ func (g *Graph) csrIndptr() []int {
 
 // AddSelfLoops returns A+I for the square matrix a: 1 is added to every
 // diagonal entry, stored or not. The result has sorted columns with
-// duplicates of a summed, as sparseops.FromCOO would; a is not modified.
+// duplicates of a summed, as sparse.FromCOO would; a is not modified.
 //
 // AddSelfLoops panics if a is not square or is malformed.
-func AddSelfLoops(a *sparseops.CSR) *sparseops.CSR {
+func AddSelfLoops(a *sparse.CSR) *sparse.CSR {
 	if a.Rows != a.Cols {
 		panic("graph: AddSelfLoops of a non-square matrix")
 	}
@@ -68,7 +68,7 @@ func AddSelfLoops(a *sparseops.CSR) *sparseops.CSR {
 		data = append(data, val[p:]...)
 		indptr[i+1] = len(indices)
 	}
-	return &sparseops.CSR{Rows: n, Cols: n, Indptr: indptr, Indices: indices, Data: data}
+	return &sparse.CSR{Rows: n, Cols: n, Indptr: indptr, Indices: indices, Data: data}
 }
 
 // NormalizeSymmetric returns the GCN propagation matrix of Kipf & Welling,
@@ -82,7 +82,7 @@ func AddSelfLoops(a *sparseops.CSR) *sparseops.CSR {
 // Each entry is d_i·d_j rounded once from float64 to float32, where d_i is
 // (deg(i)+1)^-1/2 correctly rounded to float64. This reproduces SciPy's
 // sp.diags(d) @ (A+I) @ sp.diags(d) with d = rowsum(A+I)**-0.5 in float64.
-func NormalizeSymmetric(g *Graph) *sparseops.CSR {
+func NormalizeSymmetric(g *Graph) *sparse.CSR {
 	n := g.n
 	d := make([]float64, n)
 	var inv invSqrtCache
@@ -108,7 +108,7 @@ func NormalizeSymmetric(g *Graph) *sparseops.CSR {
 		}
 		indptr[i+1] = len(indices)
 	}
-	return &sparseops.CSR{Rows: n, Cols: n, Indptr: indptr, Indices: indices, Data: data}
+	return &sparse.CSR{Rows: n, Cols: n, Indptr: indptr, Indices: indices, Data: data}
 }
 
 // NormalizeMean returns D^-1 A, the row-normalised adjacency matrix of g
@@ -116,7 +116,7 @@ func NormalizeSymmetric(g *Graph) *sparseops.CSR {
 // float64 and rounded to float32, in the columns of i's neighbours. The rows
 // of isolated nodes are empty, so they aggregate to zero. Columns are sorted
 // in each row and the matrix is not symmetric in general.
-func NormalizeMean(g *Graph) *sparseops.CSR {
+func NormalizeMean(g *Graph) *sparse.CSR {
 	data := make([]float32, len(g.indices))
 	for i := range g.n {
 		if deg := g.Degree(i); deg > 0 {
@@ -126,7 +126,7 @@ func NormalizeMean(g *Graph) *sparseops.CSR {
 			}
 		}
 	}
-	return &sparseops.CSR{
+	return &sparse.CSR{
 		Rows:    g.n,
 		Cols:    g.n,
 		Indptr:  g.csrIndptr(),

@@ -5,7 +5,7 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 func TestAdjacency(t *testing.T) {
@@ -40,7 +40,7 @@ func TestAdjacency(t *testing.T) {
 func TestAddSelfLoops(t *testing.T) {
 	// Row 0: diagonal already stored; row 1: unsorted with a duplicate;
 	// row 2: empty.
-	a := &sparseops.CSR{
+	a := &sparse.CSR{
 		Rows:    3,
 		Cols:    3,
 		Indptr:  []int{0, 2, 5, 5},
@@ -62,7 +62,7 @@ func TestAddSelfLoops(t *testing.T) {
 		t.Error("AddSelfLoops modified its argument")
 	}
 
-	for name, bad := range map[string]*sparseops.CSR{
+	for name, bad := range map[string]*sparse.CSR{
 		"non-square": {Rows: 2, Cols: 3, Indptr: []int{0, 0, 0}},
 		"malformed":  {Rows: 2, Cols: 2, Indptr: []int{0, 0}},
 	} {

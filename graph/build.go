@@ -9,7 +9,7 @@ import (
 
 	gonum "gonum.org/v1/gonum/graph"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 var (
@@ -70,9 +70,9 @@ func FromEdges(n int, edges [][2]int) (*Graph, error) {
 // sorted columns. a is not modified.
 //
 // FromDirectedCSR returns an error wrapping ErrNotSquare if a is not square,
-// wrapping sparseops.ErrInvalid if a is malformed, and wrapping ErrNodeCount
+// wrapping sparse.ErrInvalid if a is malformed, and wrapping ErrNodeCount
 // if a has more than MaxNodes rows. It panics if a is nil.
-func FromDirectedCSR(a *sparseops.CSR) (*Graph, error) {
+func FromDirectedCSR(a *sparse.CSR) (*Graph, error) {
 	if a.Rows != a.Cols {
 		return nil, fmt.Errorf("%w: %d×%d", ErrNotSquare, a.Rows, a.Cols)
 	}
@@ -188,10 +188,10 @@ type row struct {
 }
 
 // canonical returns row i of a with columns sorted ascending and entries at
-// the same column summed in storage order, as sparseops.FromCOO does. The
+// the same column summed in storage order, as sparse.FromCOO does. The
 // result aliases a when the row is already canonical, and r's buffers
 // otherwise; it is valid until the next call.
-func (r *row) canonical(a *sparseops.CSR, i int) ([]int32, []float32) {
+func (r *row) canonical(a *sparse.CSR, i int) ([]int32, []float32) {
 	lo, hi := a.Indptr[i], a.Indptr[i+1]
 	idx, val := a.Indices[lo:hi], a.Data[lo:hi]
 	if isStrictlySorted(idx) {

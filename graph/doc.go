@@ -12,7 +12,7 @@
 // work on it directly. Node IDs are the node indices.
 //
 // Adjacency, NormalizeSymmetric and NormalizeMean turn a Graph into the
-// float32 sparseops.CSR operators of GCN (Kipf & Welling) and GraphSAGE
+// float32 sparse.CSR operators of GCN (Kipf & Welling) and GraphSAGE
 // mean aggregation; their entries are computed in float64 and rounded once
 // to float32 so they match the usual NumPy/SciPy preprocessing.
 package graph

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/gonum/graph/iterator"
 	"gonum.org/v1/gonum/graph/simple"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 var graphTests = []struct {
@@ -105,7 +105,7 @@ func TestFromDirectedCSR(t *testing.T) {
 			for _, e := range test.edges {
 				r, c, v = append(r, e[0]), append(c, e[1]), append(v, 1)
 			}
-			a, err := sparseops.FromCOO(test.n, test.n, r, c, v)
+			a, err := sparse.FromCOO(test.n, test.n, r, c, v)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +125,7 @@ func TestFromDirectedCSRValues(t *testing.T) {
 	// Row 0 is unsorted with a duplicate at column 3 that sums to zero;
 	// row 1 stores an explicit zero at column 2 and a diagonal entry;
 	// row 2 holds only a one-way edge to 0 with a non-unit weight.
-	a := &sparseops.CSR{
+	a := &sparse.CSR{
 		Rows:    4,
 		Cols:    4,
 		Indptr:  []int{0, 4, 7, 8, 8},
@@ -210,13 +210,13 @@ func TestBuildErrors(t *testing.T) {
 			return err
 		}, ErrNodeRange, "edge 0"},
 		{"non-square CSR", func() error {
-			_, err := FromDirectedCSR(&sparseops.CSR{Rows: 2, Cols: 3, Indptr: []int{0, 0, 0}})
+			_, err := FromDirectedCSR(&sparse.CSR{Rows: 2, Cols: 3, Indptr: []int{0, 0, 0}})
 			return err
 		}, ErrNotSquare, "2×3"},
 		{"malformed CSR", func() error {
-			_, err := FromDirectedCSR(&sparseops.CSR{Rows: 2, Cols: 2, Indptr: []int{0, 1, 1}, Indices: []int32{5}, Data: []float32{1}})
+			_, err := FromDirectedCSR(&sparse.CSR{Rows: 2, Cols: 2, Indptr: []int{0, 1, 1}, Indices: []int32{5}, Data: []float32{1}})
 			return err
-		}, sparseops.ErrInvalid, "column index 5"},
+		}, sparse.ErrInvalid, "column index 5"},
 		{"subgraph node out of range", func() error {
 			_, err := Subgraph(mustGraph(t, 3, nil), []int{0, 3})
 			return err

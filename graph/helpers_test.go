@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 // randomEdges returns m distinct undirected edges without self-loops on n
@@ -73,7 +73,7 @@ func checkGraph(t *testing.T, g *Graph) {
 
 // checkCSR checks that m is a valid n×n matrix with strictly increasing
 // columns in each row.
-func checkCSR(t *testing.T, m *sparseops.CSR, n int) {
+func checkCSR(t *testing.T, m *sparse.CSR, n int) {
 	t.Helper()
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func checkCSR(t *testing.T, m *sparseops.CSR, n int) {
 }
 
 // dense returns m as a dense matrix; present reports the stored positions.
-func dense(m *sparseops.CSR) (vals [][]float32, present [][]bool) {
+func dense(m *sparse.CSR) (vals [][]float32, present [][]bool) {
 	vals = make([][]float32, m.Rows)
 	present = make([][]bool, m.Rows)
 	for i := range m.Rows {

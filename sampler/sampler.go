@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/gnsr/gnsr/graph"
-	"github.com/gnsr/gnsr/sparseops"
+	"github.com/gnsr/gnsr/sparse"
 )
 
 var (
@@ -35,7 +35,7 @@ type Block struct {
 	// row i holds 1/k in the local columns of the k neighbours sampled for
 	// Dst[i], with sorted columns. The rows of nodes without neighbours are
 	// empty. There are no self-loops.
-	Adj *sparseops.CSR
+	Adj *sparse.CSR
 }
 
 // Batch is the sampled computation graph of a batch of seed nodes.
@@ -134,7 +134,7 @@ func (s *Sampler) Sample(seeds []int, rng *rand.Rand) (*Batch, error) {
 	sizes := make([][2]int, L) // numDst, numSrc of each block
 	numDst := len(seeds)
 	for h, f := range s.fanouts {
-		var adj *sparseops.CSR
+		var adj *sparse.CSR
 		var err error
 		nodes, adj, err = s.hop(nodes, numDst, f, rng)
 		if err != nil {
@@ -161,7 +161,7 @@ func (s *Sampler) Sample(seeds []int, rng *rand.Rand) (*Batch, error) {
 // hop samples up to fanout neighbours of each of the destination nodes
 // nodes[:numDst], appending newly reached nodes to nodes, and returns the
 // extended nodes and the block's operator.
-func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *sparseops.CSR, error) {
+func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *sparse.CSR, error) {
 	// Row sizes are known from the degrees, so size the arrays exactly.
 	indptr := make([]int, numDst+1)
 	for i, v := range nodes[:numDst] {
@@ -189,7 +189,7 @@ func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *
 			nodes = s.floyd(row, nbrs, nodes, rng)
 		}
 		// Local ids are not monotone in global ids; sorted columns are
-		// what sparseops builds and give a canonical, cache-friendly row.
+		// what package sparse builds and give a canonical, cache-friendly row.
 		// Rows of new nodes are already sorted, so check first.
 		if !isSorted(row) {
 			slices.Sort(row)
@@ -201,7 +201,7 @@ func (s *Sampler) hop(nodes []int, numDst, fanout int, rng *rand.Rand) ([]int, *
 			}
 		}
 	}
-	adj, err := sparseops.NewCSR(numDst, len(nodes), indptr, indices, data)
+	adj, err := sparse.NewCSR(numDst, len(nodes), indptr, indices, data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sampler: internal error: %w", err)
 	}

@@ -7,13 +7,16 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gnsr/gnsr/internal/randmat"
+	"github.com/gnsr/gnsr/sparse"
+
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // normalizedAdjacency returns D^-1/2 (A+I) D^-1/2 for the 5-node graph with
 // edges 0-1, 1-2, 1-3, 3-4.
-func normalizedAdjacency() *CSR {
+func normalizedAdjacency() *sparse.CSR {
 	edges := [][2]int{{0, 1}, {1, 2}, {1, 3}, {3, 4}}
 	const n = 5
 	var r, c []int
@@ -27,7 +30,7 @@ func normalizedAdjacency() *CSR {
 	for i := range v {
 		v[i] = 1
 	}
-	a, err := FromCOO(n, n, r, c, v)
+	a, err := sparse.FromCOO(n, n, r, c, v)
 	if err != nil {
 		panic(err)
 	}
@@ -42,7 +45,7 @@ func normalizedAdjacency() *CSR {
 }
 
 func denseValue(rows, cols int, seed uint64) *tensor.Dense {
-	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(randomDense64(rows*cols, seed)))
+	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(randmat.Normal64(rows*cols, seed)))
 }
 
 // gradModel builds a scalar loss of the parameter p in g.
@@ -54,16 +57,16 @@ type gradModel struct {
 }
 
 func gradModels() []gradModel {
-	adj := NewConstant(normalizedAdjacency())
+	adj := sparse.NewMatrix(normalizedAdjacency())
 	// X: 5×4 random sparse features with an empty row and an explicit zero.
-	x, err := FromCOO(5, 4,
+	x, err := sparse.FromCOO(5, 4,
 		[]int{0, 0, 1, 2, 2, 2, 4, 4},
 		[]int{1, 3, 0, 0, 2, 3, 1, 2},
 		[]float32{0.5, -1.25, 2, 0.75, 0, -0.5, 1.5, 0.25})
 	if err != nil {
 		panic(err)
 	}
-	feat := NewConstant(x)
+	feat := sparse.NewMatrix(x)
 	wsum := func(g *gorgonia.ExprGraph, n *gorgonia.Node, seed uint64) (*gorgonia.Node, error) {
 		s := n.Shape()
 		w := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(s...), gorgonia.WithName(fmt.Sprint("C", seed)),
@@ -134,8 +137,8 @@ func gradModels() []gradModel {
 			loss: func(g *gorgonia.ExprGraph, h *gorgonia.Node) (*gorgonia.Node, error) {
 				asym := normalizedAdjacency()
 				asym.Data[1] *= 3 // make it non-symmetric
-				a2 := NewConstant(asym)
-				at2 := NewConstant(asym.Transpose())
+				a2 := sparse.NewMatrix(asym)
+				at2 := sparse.NewMatrix(asym.Transpose())
 				p, err := Mul(a2, h)
 				if err != nil {
 					return nil, err
@@ -237,15 +240,15 @@ func TestMulGradient(t *testing.T) {
 
 func TestMulForward(t *testing.T) {
 	a := randomCSR(30, 20, 150, 6)
-	c := NewConstant(a)
+	c := sparse.NewMatrix(a)
 	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
 		for _, k := range []int{1, 3, 16, 19} {
 			g := gorgonia.NewGraph()
 			var hv *tensor.Dense
 			if dt == tensor.Float32 {
-				hv = tensor.New(tensor.WithShape(20, k), tensor.WithBacking(randomDense32(20*k, 7)))
+				hv = tensor.New(tensor.WithShape(20, k), tensor.WithBacking(randmat.Uniform32(20*k, 7)))
 			} else {
-				hv = tensor.New(tensor.WithShape(20, k), tensor.WithBacking(randomDense64(20*k, 7)))
+				hv = tensor.New(tensor.WithShape(20, k), tensor.WithBacking(randmat.Normal64(20*k, 7)))
 			}
 			hn := gorgonia.NewMatrix(g, dt, gorgonia.WithShape(20, k), gorgonia.WithName("h"), gorgonia.WithValue(hv))
 			out, err := Mul(c, hn)
@@ -286,15 +289,15 @@ func TestMulForward(t *testing.T) {
 // the product Xᵀ·C computed directly.
 func TestMulFloat32Gradient(t *testing.T) {
 	x := randomCSR(40, 12, 200, 8)
-	c := NewConstant(x)
+	c := sparse.NewMatrix(x)
 	const k = 16
-	cw := randomDense32(40*k, 9)
+	cw := randmat.Uniform32(40*k, 9)
 	want := make([]float32, 12*k)
 	x.Transpose().MulDense32(want, cw, k)
 	for _, machine := range []string{"tape", "lisp"} {
 		g := gorgonia.NewGraph()
 		w := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(12, k), gorgonia.WithName("w"),
-			gorgonia.WithValue(tensor.New(tensor.WithShape(12, k), tensor.WithBacking(randomDense32(12*k, 10)))))
+			gorgonia.WithValue(tensor.New(tensor.WithShape(12, k), tensor.WithBacking(randmat.Uniform32(12*k, 10)))))
 		cn := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(40, k), gorgonia.WithName("c"),
 			gorgonia.WithValue(tensor.New(tensor.WithShape(40, k), tensor.WithBacking(cw))))
 		xw, err := Mul(c, w)
@@ -334,7 +337,7 @@ func TestMulDistinctConstants(t *testing.T) {
 	a := normalizedAdjacency()
 	b := a.Clone()
 	b.Data[0] = 7
-	ca, cb := NewConstant(a), NewConstant(b)
+	ca, cb := sparse.NewMatrix(a), sparse.NewMatrix(b)
 	g := gorgonia.NewGraph()
 	h := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(5, 2), gorgonia.WithName("h"), gorgonia.WithValue(denseValue(5, 2, 1)))
 	pa := gorgonia.Must(Mul(ca, h))
@@ -356,12 +359,12 @@ func TestMulDistinctConstants(t *testing.T) {
 	}
 }
 
-// TestConstantSetData checks that new values reach both the product and its
-// gradient, which uses the cached transpose.
-func TestConstantSetData(t *testing.T) {
+// TestMulAfterSetData checks that new values of a sparse.Matrix reach both
+// the product and its gradient, which uses the cached transpose.
+func TestMulAfterSetData(t *testing.T) {
 	x := randomCSR(30, 10, 120, 11)
-	c := NewConstant(x)
-	if err := c.SetData(make([]float32, x.NNZ()+1)); !errors.Is(err, ErrShape) {
+	c := sparse.NewMatrix(x)
+	if err := c.SetData(make([]float32, x.NNZ()+1)); !errors.Is(err, sparse.ErrShape) {
 		t.Errorf("wrong length: got error %v", err)
 	}
 	const k = 4
@@ -377,7 +380,7 @@ func TestConstantSetData(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for step := 0; step < 3; step++ {
 		vals := make([]float32, x.NNZ())
-		DropoutValues(vals, x.Data, 0.5, rng)
+		sparse.DropoutValues(vals, x.Data, 0.5, rng)
 		if err := c.SetData(vals); err != nil {
 			t.Fatal(err)
 		}
@@ -401,19 +404,19 @@ func TestConstantSetData(t *testing.T) {
 		}
 		m.Reset()
 	}
-	if x.Data[0] == c.Matrix().Data[0] && x.Data[1] == c.Matrix().Data[1] && x.Data[2] == c.Matrix().Data[2] {
+	if x.Data[0] == c.CSR().Data[0] && x.Data[1] == c.CSR().Data[1] && x.Data[2] == c.CSR().Data[2] {
 		// With p = 0.5 at least one of three values changed with
 		// overwhelming probability; the point is that x is not the
 		// constant's storage.
 		t.Logf("first values unchanged")
 	}
-	if &x.Data[0] == &c.Matrix().Data[0] {
+	if &x.Data[0] == &c.CSR().Data[0] {
 		t.Errorf("NewConstant did not copy its matrix")
 	}
 }
 
 func TestMulErrors(t *testing.T) {
-	c := NewConstant(normalizedAdjacency()) // 5×5
+	c := sparse.NewMatrix(normalizedAdjacency()) // 5×5
 	g := gorgonia.NewGraph()
 	for _, test := range []struct {
 		name string
@@ -449,14 +452,14 @@ func TestMulErrors(t *testing.T) {
 			t.Errorf("NewConstant of an invalid matrix did not panic")
 		}
 	}()
-	NewConstant(&CSR{Rows: 1, Cols: 1, Indptr: []int{0, 1}, Indices: []int32{1}, Data: []float32{1}})
+	sparse.NewMatrix(&sparse.CSR{Rows: 1, Cols: 1, Indptr: []int{0, 1}, Indices: []int32{1}, Data: []float32{1}})
 }
 
 // TestMulTransposedInput checks that a view (a transposed node) is
 // materialised before the product.
 func TestMulTransposedInput(t *testing.T) {
 	a := normalizedAdjacency()
-	c := NewConstant(a)
+	c := sparse.NewMatrix(a)
 	g := gorgonia.NewGraph()
 	hv := denseValue(3, 5, 4)
 	h := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 5), gorgonia.WithName("h"), gorgonia.WithValue(hv))
@@ -482,12 +485,12 @@ func TestMulTransposedInput(t *testing.T) {
 }
 
 func BenchmarkMulOpForwardBackward(b *testing.B) {
-	x := NewConstant(randomCSR(pubmedNodes, pubmedFeatures, pubmedFeatNNZ, 1))
-	adj := NewConstant(randomCSR(pubmedNodes, pubmedNodes, pubmedAdjNNZ, 2))
+	x := sparse.NewMatrix(randomCSR(randmat.PubMedNodes, randmat.PubMedFeatures, randmat.PubMedFeatureNNZ, 1))
+	adj := sparse.NewMatrix(randomCSR(randmat.PubMedNodes, randmat.PubMedNodes, randmat.PubMedAdjacencyNNZ, 2))
 	const k = 16
 	g := gorgonia.NewGraph()
-	w := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(pubmedFeatures, k), gorgonia.WithName("w"),
-		gorgonia.WithValue(tensor.New(tensor.WithShape(pubmedFeatures, k), tensor.WithBacking(randomDense32(pubmedFeatures*k, 3)))))
+	w := gorgonia.NewMatrix(g, tensor.Float32, gorgonia.WithShape(randmat.PubMedFeatures, k), gorgonia.WithName("w"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(randmat.PubMedFeatures, k), tensor.WithBacking(randmat.Uniform32(randmat.PubMedFeatures*k, 3)))))
 	// loss = sum(Â·(X·W)): two products forward, two transposed products
 	// backward (the gradient of X·W is Âᵀ·1, then Xᵀ·that).
 	loss := gorgonia.Must(gorgonia.Sum(gorgonia.Must(Mul(adj, gorgonia.Must(Mul(x, w))))))
@@ -502,4 +505,15 @@ func BenchmarkMulOpForwardBackward(b *testing.B) {
 		}
 		m.Reset()
 	}
+}
+
+// randomCSR returns a rows×cols matrix with about nnz entries, generated
+// from seed.
+func randomCSR(rows, cols, nnz int, seed uint64) *sparse.CSR {
+	r, c, v := randmat.COO(rows, cols, nnz, seed)
+	m, err := sparse.FromCOO(rows, cols, r, c, v)
+	if err != nil {
+		panic(err)
+	}
+	return m
 }

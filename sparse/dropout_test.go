@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"math"
@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"github.com/gnsr/gnsr/internal/randmat"
 )
 
 func TestDropoutValuesStatistics(t *testing.T) {
@@ -119,7 +121,7 @@ func TestDropoutValuesPanics(t *testing.T) {
 }
 
 func BenchmarkDropoutValues(b *testing.B) {
-	src := randomDense32(pubmedFeatNNZ, 1)
+	src := randomDense32(randmat.PubMedFeatureNNZ, 1)
 	dst := make([]float32, len(src))
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.SetBytes(int64(4 * len(src)))
@@ -128,11 +130,11 @@ func BenchmarkDropoutValues(b *testing.B) {
 	}
 }
 
-// TestConstantDropout checks that Constant.Dropout drops the same entries in
+// TestMatrixDropout checks that Matrix.Dropout drops the same entries in
 // the matrix and its cached transpose, keeps about 1-p of them scaled by
 // 1/(1-p), depends only on the seed, whatever the thread count, and that
 // p = 0 restores the values.
-func TestConstantDropout(t *testing.T) {
+func TestMatrixDropout(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var r, c []int
 	var v []float32
@@ -148,7 +150,7 @@ func TestConstantDropout(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []float64{0.1, 0.5, 0.9} {
-		cst := NewConstant(m)
+		cst := NewMatrix(m)
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 		cst.Dropout(p, 42)
 		one := cst.Values()
@@ -157,7 +159,7 @@ func TestConstantDropout(t *testing.T) {
 		if !slices.Equal(one, cst.Values()) {
 			t.Errorf("p=%v: different entries dropped with 1 and 3 threads", p)
 		}
-		if !slices.Equal(cst.Matrix().Data, m.Data) {
+		if !slices.Equal(cst.CSR().Data, m.Data) {
 			t.Errorf("p=%v: Dropout changed Matrix()", p)
 		}
 		kept := 0
@@ -185,9 +187,9 @@ func TestConstantDropout(t *testing.T) {
 	}
 }
 
-func BenchmarkConstantDropoutPubMed(b *testing.B) {
+func BenchmarkMatrixDropoutPubMed(b *testing.B) {
 	m := randomCSR(19717, 500, 988031, 1)
-	c := NewConstant(m)
+	c := NewMatrix(m)
 	seed := uint64(0)
 	for b.Loop() {
 		seed++
@@ -195,11 +197,11 @@ func BenchmarkConstantDropoutPubMed(b *testing.B) {
 	}
 }
 
-// TestConstantDropoutProducts checks that products with a dropped-out
-// Constant, which skip dropped entries, equal products with the matrix whose
+// TestMatrixDropoutProducts checks that products with a dropped-out
+// Matrix, which skip dropped entries, equal products with the matrix whose
 // dropped values are zero: both directions, float64 and float32, blocked
 // and not, with and without accumulation.
-func TestConstantDropoutProducts(t *testing.T) {
+func TestMatrixDropoutProducts(t *testing.T) {
 	tests := []struct {
 		name            string
 		rows, cols, nnz int
@@ -220,7 +222,7 @@ func TestConstantDropoutProducts(t *testing.T) {
 				m.Data[i] = 1
 			}
 		}
-		c := NewConstant(m)
+		c := NewMatrix(m)
 		for step, p := range []float64{0.5, 0.2, 0, 0.9} {
 			c.Dropout(p, uint64(step))
 			dropped := m.Clone()
@@ -238,7 +240,7 @@ func TestConstantDropoutProducts(t *testing.T) {
 				}
 				want, mag := refMul(a, x, test.k)
 				got := make([]float64, a.Rows*test.k)
-				mul(c, trans, got, x, test.k, false)
+				MulInto(c, trans, got, x, test.k, false)
 				for i := range got {
 					if d := math.Abs(got[i] - want[i]); !(d <= 1e-12*mag[i]) {
 						t.Fatalf("%s p=%v trans=%v float64: element %d = %v, want %v", test.name, p, trans, i, got[i], want[i])
@@ -252,7 +254,7 @@ func TestConstantDropoutProducts(t *testing.T) {
 				for i := range got32 {
 					got32[i] = 1
 				}
-				mul(c, trans, got32, x32, test.k, true)
+				MulInto(c, trans, got32, x32, test.k, true)
 				for i := range got32 {
 					if d := math.Abs(float64(got32[i]) - 1 - want[i]); !(d <= 1e-5*(mag[i]+1)) {
 						t.Fatalf("%s p=%v trans=%v float32: element %d = %v, want %v", test.name, p, trans, i, got32[i]-1, want[i])

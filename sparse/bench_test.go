@@ -1,24 +1,17 @@
-package sparseops
+package sparse
 
 import (
-	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/gnsr/gnsr/internal/randmat"
 )
 
 // randomCSR returns a rows×cols matrix with about nnz entries at uniformly
 // random positions (duplicates are merged) and values in [0, 1), generated
 // from a fixed seed.
 func randomCSR(rows, cols, nnz int, seed uint64) *CSR {
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	r := make([]int, nnz)
-	c := make([]int, nnz)
-	v := make([]float32, nnz)
-	for i := range r {
-		r[i] = rng.IntN(rows)
-		c[i] = rng.IntN(cols)
-		v[i] = rng.Float32()
-	}
+	r, c, v := randmat.COO(rows, cols, nnz, seed)
 	m, err := FromCOO(rows, cols, r, c, v)
 	if err != nil {
 		panic(err)
@@ -26,14 +19,7 @@ func randomCSR(rows, cols, nnz int, seed uint64) *CSR {
 	return m
 }
 
-func randomDense32(n int, seed uint64) []float32 {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	d := make([]float32, n)
-	for i := range d {
-		d[i] = rng.Float32()*2 - 1
-	}
-	return d
-}
+func randomDense32(n int, seed uint64) []float32 { return randmat.Uniform32(n, seed) }
 
 func benchmarkSpMM(b *testing.B, rows, cols, nnz, k int) {
 	m := randomCSR(rows, cols, nnz, 1)
@@ -48,25 +34,16 @@ func benchmarkSpMM(b *testing.B, rows, cols, nnz, k int) {
 	b.ReportMetric(2*float64(m.NNZ())*float64(k)*float64(b.N)/secs/1e9, "GFLOP/s")
 }
 
-// PubMed: 19717 nodes, 500 TF-IDF features (988k non-zeros), 44k edges
-// (108k non-zeros in the normalised adjacency with self-loops).
-const (
-	pubmedNodes    = 19717
-	pubmedFeatures = 500
-	pubmedFeatNNZ  = 988031
-	pubmedAdjNNZ   = 108365
-)
-
 func BenchmarkSpMMPubMedFeatures(b *testing.B) {
-	benchmarkSpMM(b, pubmedNodes, pubmedFeatures, pubmedFeatNNZ, 16)
+	benchmarkSpMM(b, randmat.PubMedNodes, randmat.PubMedFeatures, randmat.PubMedFeatureNNZ, 16)
 }
 
 func BenchmarkSpMMPubMedAdjacency16(b *testing.B) {
-	benchmarkSpMM(b, pubmedNodes, pubmedNodes, pubmedAdjNNZ, 16)
+	benchmarkSpMM(b, randmat.PubMedNodes, randmat.PubMedNodes, randmat.PubMedAdjacencyNNZ, 16)
 }
 
 func BenchmarkSpMMPubMedAdjacency3(b *testing.B) {
-	benchmarkSpMM(b, pubmedNodes, pubmedNodes, pubmedAdjNNZ, 3)
+	benchmarkSpMM(b, randmat.PubMedNodes, randmat.PubMedNodes, randmat.PubMedAdjacencyNNZ, 3)
 }
 
 // Amazon Computers: 13752 nodes, 767 binary features (3.68M non-zeros) and a
@@ -87,12 +64,12 @@ func BenchmarkSpMMComputersFeaturesT64(b *testing.B) {
 
 func benchmarkSpMMBlocked(b *testing.B, rows, cols, nnz, k int) {
 	m := randomCSR(rows, cols, nnz, 1)
-	c := NewConstant(m)
+	c := NewMatrix(m)
 	x := randomDense32(cols*k, 2)
 	dst := make([]float32, rows*k)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		mul(c, false, dst, x, k, false)
+		MulInto(c, false, dst, x, k, false)
 	}
 	b.ReportMetric(2*float64(m.NNZ())*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
@@ -106,45 +83,45 @@ func BenchmarkSpMMBlockedComputersFeaturesT64(b *testing.B) {
 }
 
 func BenchmarkSpMMBlockedPubMedFeaturesT16(b *testing.B) {
-	benchmarkSpMMBlocked(b, pubmedFeatures, pubmedNodes, pubmedFeatNNZ, 16)
+	benchmarkSpMMBlocked(b, randmat.PubMedFeatures, randmat.PubMedNodes, randmat.PubMedFeatureNNZ, 16)
 }
 
-// benchmarkConstantDropout times Constant.Dropout of a Computers-sized
+// benchmarkMatrixDropout times Matrix.Dropout of a Computers-sized
 // feature matrix, with random values or binary (as the real one).
-func benchmarkConstantDropout(b *testing.B, binary bool) {
+func benchmarkMatrixDropout(b *testing.B, binary bool) {
 	m := randomCSR(computersNodes, computersFeatures, computersFeatNNZ, 1)
 	if binary {
 		for i := range m.Data {
 			m.Data[i] = 1
 		}
 	}
-	c := NewConstant(m)
+	c := NewMatrix(m)
 	x := randomDense32(computersFeatures*64, 2)
 	dst := make([]float32, computersNodes*64)
 	seed := uint64(0)
 	c.Dropout(0.5, seed)
-	mul(c, false, dst, x, 64, false) // so that Dropout refreshes column blocks too
+	MulInto(c, false, dst, x, 64, false) // so that Dropout refreshes column blocks too
 	for b.Loop() {
 		seed++
 		c.Dropout(0.5, seed)
 	}
 }
 
-func BenchmarkConstantDropoutComputers(b *testing.B)       { benchmarkConstantDropout(b, false) }
-func BenchmarkConstantDropoutComputersBinary(b *testing.B) { benchmarkConstantDropout(b, true) }
+func BenchmarkMatrixDropoutComputers(b *testing.B)       { benchmarkMatrixDropout(b, false) }
+func BenchmarkMatrixDropoutComputersBinary(b *testing.B) { benchmarkMatrixDropout(b, true) }
 
 // benchmarkTransposed times Xᵀ·G for a Computers-sized X: gathered over all
 // entries through the cached transpose, or scattered from the entries kept
 // by dropout.
 func benchmarkTransposed(b *testing.B, p float64) {
 	m := randomCSR(computersNodes, computersFeatures, computersFeatNNZ, 1)
-	c := NewConstant(m)
+	c := NewMatrix(m)
 	c.Dropout(p, 1)
 	const k = 64
 	g := randomDense32(computersNodes*k, 2)
 	dst := make([]float32, computersFeatures*k)
 	for b.Loop() {
-		mul(c, true, dst, g, k, false)
+		MulInto(c, true, dst, g, k, false)
 	}
 }
 

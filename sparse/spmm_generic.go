@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package sparseops
+package sparse
 
 // simdWidth is 0: there is no assembly kernel.
 func simdWidth(k int) int { return 0 }
@@ -10,5 +10,5 @@ func stripsSIMD(lo, hi []int, a operand, dst, b []float32, k, r0 int, acc bool) 
 
 // scatterStrips is never called where simdWidth is 0.
 func scatterStrips(lo, hi []int, a operand, dst, g []float32, k, r0 int) {
-	panic("sparseops: no assembly kernel")
+	panic("sparse: no assembly kernel")
 }

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 )
 
 // ErrInvalid is wrapped by every error that reports a malformed CSR matrix.
-var ErrInvalid = errors.New("sparseops: invalid CSR matrix")
+var ErrInvalid = errors.New("sparse: invalid CSR matrix")
 
 // CSR is a float32 sparse matrix in compressed sparse row form.
 //

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"math"
@@ -116,7 +116,7 @@ func TestBlockWidth(t *testing.T) {
 	}
 }
 
-// TestSortedRows checks the test that decides whether a Constant's products
+// TestSortedRows checks the test that decides whether a Matrix's products
 // may be blocked.
 func TestSortedRows(t *testing.T) {
 	sorted := &CSR{Rows: 2, Cols: 20, Indptr: []int{0, 2, 3}, Indices: []int32{3, 15, 0}, Data: []float32{1, 2, 3}}
@@ -132,7 +132,7 @@ func TestSortedRows(t *testing.T) {
 func TestScatterDeterministic(t *testing.T) {
 	m := randomCSR(3000, 700, 300000, 9)
 	const k = 64
-	c := NewConstant(m)
+	c := NewMatrix(m)
 	c.Dropout(0.5, 7)
 	g := randomDense32(m.Rows*k, 4)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -140,7 +140,7 @@ func TestScatterDeterministic(t *testing.T) {
 	for _, procs := range []int{1, 2, 3, 8} {
 		runtime.GOMAXPROCS(procs)
 		dst := make([]float32, m.Cols*k)
-		mul(c, true, dst, g, k, false)
+		MulInto(c, true, dst, g, k, false)
 		if first == nil {
 			first = dst
 		} else if !slices.Equal(first, dst) {

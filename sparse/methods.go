@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import "math"
 
@@ -142,7 +142,7 @@ func (m *CSR) RowNormalizeL1() *CSR {
 // len(s) != m.Rows.
 func (m *CSR) ScaleRows(s []float32) {
 	if len(s) != m.Rows {
-		panic("sparseops: ScaleRows: len(s) != Rows")
+		panic("sparse: ScaleRows: len(s) != Rows")
 	}
 	for i, f := range s {
 		row := m.Data[m.Indptr[i]:m.Indptr[i+1]]

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 // dst[i] = 0 otherwise, independently for each i, drawing from rng. Applied
 // to the values of a CSR matrix it is dropout on the stored entries that
 // keeps the sparsity pattern (dropped entries become explicit zeros), so the
-// result can go to (*Constant).SetData.
+// result can go to (*Matrix).SetData.
 //
 // Each Uint64 drawn decides two values, one per 32-bit half compared with an
 // integer threshold, so the keep probability is 1-p rounded to a multiple
@@ -18,10 +18,10 @@ import (
 // slice. It panics if len(dst) != len(src), or p < 0, p >= 1 or p is NaN.
 func DropoutValues(dst, src []float32, p float64, rng *rand.Rand) {
 	if len(dst) != len(src) {
-		panic("sparseops: DropoutValues: len(dst) != len(src)")
+		panic("sparse: DropoutValues: len(dst) != len(src)")
 	}
 	if !(p >= 0 && p < 1) {
-		panic("sparseops: DropoutValues: p outside [0, 1)")
+		panic("sparse: DropoutValues: p outside [0, 1)")
 	}
 	if p == 0 {
 		copy(dst, src)

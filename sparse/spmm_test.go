@@ -1,11 +1,12 @@
-package sparseops
+package sparse
 
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"testing"
+
+	"github.com/gnsr/gnsr/internal/randmat"
 )
 
 // refMul returns m·b computed densely in float64, and the sum of the
@@ -26,14 +27,7 @@ func refMul(m *CSR, b []float64, k int) (ref, mag []float64) {
 	return ref, mag
 }
 
-func randomDense64(n int, seed uint64) []float64 {
-	rng := rand.New(rand.NewPCG(seed, 2))
-	d := make([]float64, n)
-	for i := range d {
-		d[i] = rng.NormFloat64()
-	}
-	return d
-}
+func randomDense64(n int, seed uint64) []float64 { return randmat.Normal64(n, seed) }
 
 type spmmCase struct {
 	rows, cols, nnz int

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"errors"

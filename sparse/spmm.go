@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"runtime"
@@ -29,7 +29,7 @@ func (m *CSR) MulDense64(dst, b []float64, k int) { spmm(m, dst, b, k, false) }
 
 // operand is the sparse left operand of a product: the entries of row i are
 // positions [lo[i], hi[i]) of indices and data. For a CSR matrix lo and hi
-// are its row pointers; after dropout (see Constant) rows keep only their
+// are its row pointers; after dropout (see Matrix) rows keep only their
 // first entries, the ones not dropped.
 type operand struct {
 	rows, cols int
@@ -54,7 +54,7 @@ func spmm[T float32 | float64](m *CSR, dst, b []T, k int, acc bool) {
 // spmmOperand computes dst = a·b, or dst += a·b if acc is set.
 func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
 	if k < 0 || len(b) != a.cols*k || len(dst) != a.rows*k {
-		panic("sparseops: MulDense: dimension mismatch")
+		panic("sparse: MulDense: dimension mismatch")
 	}
 	if len(a.data) == 0 {
 		// Also covers Cols = 0, where b is empty and the kernels would

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"runtime"
@@ -21,7 +21,7 @@ import (
 // plain Go loop (any k, float32 or float64).
 func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k int, acc bool) {
 	if len(g) != a.rows*k || len(dst) != a.cols*k {
-		panic("sparseops: MulDense: dimension mismatch")
+		panic("sparse: MulDense: dimension mismatch")
 	}
 	if !acc {
 		clear(dst)

@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"runtime"
@@ -100,7 +100,7 @@ func sortedRows(m *CSR) bool {
 // All k columns must be within simdWidth(k).
 func spmmBlocked(a operand, cb *colBlocks, dst, b []float32, k int, acc bool) {
 	if len(b) != a.cols*k || len(dst) != a.rows*k {
-		panic("sparseops: MulDense: dimension mismatch")
+		panic("sparse: MulDense: dimension mismatch")
 	}
 	if len(a.data) == 0 {
 		if !acc {

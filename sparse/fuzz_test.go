@@ -1,4 +1,4 @@
-package sparseops
+package sparse
 
 import (
 	"errors"
@@ -126,11 +126,11 @@ func checkCSROps(t *testing.T, m *CSR) {
 			}
 		}
 	}
-	cst := NewConstant(m)
+	cst := NewMatrix(m)
 	if err := cst.SetData(m.Data); err != nil {
 		t.Fatal(err)
 	}
-	if !cst.Matrix().Equal(m) {
+	if !cst.CSR().Equal(m) {
 		t.Fatal("constant differs from its matrix")
 	}
 }

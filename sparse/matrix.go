@@ -1,0 +1,372 @@
+package sparse
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/gnsr/gnsr/internal/parallel"
+)
+
+// ErrShape is wrapped by errors that report operands of mismatched shape,
+// length or type.
+var ErrShape = errors.New("sparse: shape mismatch")
+
+// Matrix is a CSR matrix prepared as the left operand of products during
+// training (MulInto, and the gorgonia ops of package sparseops): a
+// normalised adjacency matrix or a sparse feature matrix. It caches the transpose that gradients need, and can
+// apply dropout to its entries (Dropout) for one step at a time.
+//
+// A Matrix must not be changed (SetData, Dropout) while a graph that uses
+// it runs.
+type Matrix struct {
+	a, at *CSR
+	// src[q] is the entry of a that sits at position q of at.
+	src []int32
+	// sorted records that every row of a and at has increasing columns, so
+	// that products can be cache-blocked.
+	sorted bool
+	// uniform records that a has entries, all of the same value (binary
+	// features), so that Dropout need not copy values.
+	uniform bool
+
+	// dropped holds, after a Dropout with p > 0, the entries kept in a,
+	// each row's moved to the front of its range: products then skip
+	// dropped entries instead of multiplying by zero, and transposed ones
+	// scatter from them (see scatterProduct) rather than filter at too. nil
+	// when no dropout is active.
+	dropped *keptEntries
+
+	// blocks caches column blocks for cache-blocked float32 products of all
+	// entries, by matrix (0: a, 1: at) and block width (those of the kept
+	// entries of a are in dropped). The mutex guards both because one
+	// Matrix may serve several graphs.
+	mu     sync.Mutex
+	blocks [2]map[int]*colBlocks
+}
+
+// keptEntries are the entries of a matrix that survive dropout: those of
+// row i are positions [indptr[i], hi[i]) of indices and data, in the row's
+// order, with values scaled by 1/(1-p).
+type keptEntries struct {
+	hi      []int
+	indices []int32
+	data    []float32
+	// filled is the value every element of data holds when the matrix's
+	// values are all equal (binary features): then only indices are
+	// compacted, a third less memory traffic. NaN otherwise.
+	filled float32
+	// blocks are column blocks of the kept entries by block width: those
+	// that products asked for, which every Dropout then refreshes while it
+	// compacts, instead of searching each row again.
+	blocks map[int]*colBlocks
+	// full are the blocks of the smallest width in blocks, over all the
+	// matrix's entries: the fixed bounds that compaction walks.
+	full *colBlocks
+}
+
+// NewMatrix returns a Matrix holding a copy of a, so that SetData never
+// changes a. It panics if a is not valid (see Validate).
+func NewMatrix(a *CSR) *Matrix {
+	if err := a.Validate(); err != nil {
+		panic(err)
+	}
+	a = a.Clone()
+	at, perm := a.TransposePerm()
+	src := make([]int32, len(perm))
+	for k, q := range perm {
+		src[q] = int32(k)
+	}
+	return &Matrix{a: a, at: at, src: src, sorted: sortedRows(a) && sortedRows(at), uniform: allEqual(a.Data)}
+}
+
+// CSR returns the matrix held by c, with the values given to NewMatrix
+// or the last SetData: dropout does not change it (see Values). The caller
+// must not modify it; use SetData to change its values.
+func (c *Matrix) CSR() *CSR { return c.a }
+
+// Transposed returns the transpose of c's matrix, with the values of the
+// last NewMatrix or SetData. The caller must not modify it.
+func (c *Matrix) Transposed() *CSR { return c.at }
+
+// Values returns the values that products use now, in the order of
+// CSR().Data: after Dropout with p > 0 the kept values scaled by 1/(1-p)
+// and zeros for dropped ones, else CSR().Data. It returns a new slice.
+func (c *Matrix) Values() []float32 {
+	m := c.a
+	if c.dropped == nil {
+		return slices.Clone(m.Data)
+	}
+	out := make([]float32, len(m.Data))
+	d := c.dropped
+	for i := 0; i < m.Rows; i++ {
+		// The kept entries are a subsequence of the row: match them up.
+		p := m.Indptr[i]
+		for q := m.Indptr[i]; q < d.hi[i]; q++ {
+			for m.Indices[p] != d.indices[q] {
+				p++
+			}
+			out[p] = d.data[q]
+			p++
+		}
+	}
+	return out
+}
+
+// SetData replaces the values of c's matrix, and of its cached transpose,
+// with vals, keeping the sparsity pattern: vals[k] becomes the value of
+// entry k (CSR().Data[k]). vals is copied. Any dropout is undone. It
+// returns an error wrapping ErrShape if len(vals) differs from the number
+// of entries.
+func (c *Matrix) SetData(vals []float32) error {
+	if len(vals) != len(c.a.Data) {
+		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(c.a.Data))
+	}
+	copy(c.a.Data, vals)
+	// Gathering into the transpose is a plain copy per position, so it can
+	// be split over goroutines without affecting the result.
+	dst, src := c.at.Data, c.src
+	parallel.For(len(dst), 1<<16, func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for q := range d {
+			d[q] = vals[s[q]]
+		}
+	})
+	c.uniform = allEqual(c.a.Data)
+	c.setDropped(nil)
+	return nil
+}
+
+// setDropped makes d the kept entries (nil: all entries).
+func (c *Matrix) setDropped(d *keptEntries) {
+	c.mu.Lock()
+	c.dropped = d
+	c.mu.Unlock()
+}
+
+// Dropout makes products with c use each entry's value (from NewMatrix or
+// the last SetData) scaled by 1/(1-p), or drop the entry with probability p:
+// dropout on the stored entries, as for the input features of a GCN. Which
+// entries are kept is a hash of seed and the entry's position (a
+// counter-based generator), so rows are filtered in parallel and the result
+// depends only on seed and p: not on the thread count. Dropped entries are left out of
+// products rather than multiplied by zero, which halves their cost at
+// p = 0.5. p = 0 restores all entries. Dropout panics if p is not in [0, 1).
+func (c *Matrix) Dropout(p float64, seed uint64) {
+	if !(p >= 0 && p < 1) {
+		panic("sparse: Dropout: p outside [0, 1)")
+	}
+	if p == 0 {
+		c.setDropped(nil)
+		return
+	}
+	d := c.dropped
+	if d == nil {
+		// Reuse the buffers of the previous step's dropout, if any.
+		d = new(keptEntries)
+	}
+	keep := 1 - p
+	t := int64(math.Round(keep * (1 << 32)))
+	scale := float32(1 / keep)
+	keepEntries(d, c.a, c.uniform, scale, seed, t)
+	c.setDropped(d)
+}
+
+// keepEntries fills d with the entries of m that dropout keeps, their values
+// scaled: entry q is kept if the high half of splitMix(weylState(seed, q)) is below
+// thresh. With uniform (all values of m equal), d.data is filled with the
+// one scaled value and only indices are compacted. Rows run in parallel, each
+// compacted to the front of its range without branching on the draw (kept
+// or not, an entry is written at the next free position, which advances
+// only if it is kept). The column blocks in d.blocks are recomputed for the
+// kept entries on the way: a row is compacted block by block of m's own
+// entries, whose bounds are fixed, so no entry tests its column. m's rows
+// must have sorted columns if there are any blocks.
+func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64) {
+	if len(d.hi) != m.Rows {
+		d.hi = make([]int, m.Rows)
+		d.indices = make([]int32, len(m.Indices))
+		d.data = make([]float32, len(m.Data))
+		d.filled = float32(math.NaN())
+	}
+	if uniform {
+		if v := m.Data[0] * scale; v != d.filled {
+			for i := range d.data {
+				d.data[i] = v
+			}
+			d.filled = v
+		}
+	} else {
+		d.filled = float32(math.NaN())
+	}
+	// One block width is updated in the loop (products of one Matrix use
+	// one k in practice); any others are searched for afterwards.
+	var cb *colBlocks
+	for _, b := range d.blocks {
+		if cb == nil || b.width < cb.width {
+			cb = b
+		}
+	}
+	var full *colBlocks // the same blocks of all of m's entries
+	nb := 1
+	if cb != nil {
+		nb = len(cb.starts) - 1
+		cb.starts[0], cb.starts[nb] = m.Indptr[:m.Rows], d.hi
+		if d.full == nil || d.full.width != cb.width {
+			d.full = newColBlocks(csrOperand(m), cb.width)
+		}
+		full = d.full
+	}
+	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
+	indptr, inIdx, inData, outIdx, outData, hi := m.Indptr, m.Indices, m.Data, d.indices, d.data, d.hi
+	parallel.For(m.Rows, rowsPer, func(r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			lo, end := indptr[i], indptr[i+1]
+			keptIdx, keptData := outIdx[lo:end], outData[lo:end]
+			var n int
+			z := weylState(seed, uint64(lo))
+			if cb == nil {
+				n, _ = keepRange(keptIdx, keptData, 0, inIdx[lo:end], inData[lo:end], z, thresh, scale, uniform)
+				hi[i] = lo + n
+				continue
+			}
+			for q := 0; q < nb; q++ {
+				if q > 0 {
+					cb.starts[q][i] = lo + n
+				}
+				s, e := full.starts[q][i], full.starts[q+1][i]
+				n, z = keepRange(keptIdx, keptData, n, inIdx[s:e], inData[s:e], z, thresh, scale, uniform)
+			}
+			hi[i] = lo + n
+		}
+	})
+	kept := operand{rows: m.Rows, cols: m.Cols, lo: m.Indptr[:m.Rows], hi: d.hi, indices: d.indices, data: d.data, indptr: m.Indptr}
+	for w, b := range d.blocks {
+		if b != cb {
+			d.blocks[w] = newColBlocks(kept, w)
+		}
+	}
+}
+
+// keepRange compacts the consecutive entries idx (values data) into
+// keptIdx[n:] and keptData[n:] (only indices if uniform), keeping each
+// with the draw of its Weyl state, the first being z. It returns the new
+// count and the state after the last entry.
+func keepRange(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64) {
+	if uniform {
+		for _, col := range idx {
+			keptIdx[n] = col
+			n += keptBit(z, thresh)
+			z += weyl
+		}
+		return n, z
+	}
+	for p, col := range idx {
+		keptIdx[n] = col
+		keptData[n] = data[p] * scale
+		n += keptBit(z, thresh)
+		z += weyl
+	}
+	return n, z
+}
+
+// keptBit returns 1 if the draw of Weyl state z keeps its entry (the high
+// half of splitMix(z) below thresh), else 0, without a branch.
+func keptBit(z uint64, thresh int64) int {
+	return int(uint64(int64(splitMix(z)>>32)-thresh) >> 63)
+}
+
+// allEqual reports whether v is not empty and every element equals v[0].
+func allEqual(v []float32) bool {
+	if len(v) == 0 {
+		return false
+	}
+	for _, x := range v {
+		if x != v[0] {
+			return false
+		}
+	}
+	return true
+}
+
+// operand returns the current entries of a (trans false), all of them or
+// those kept by Dropout, or all entries of its transpose (trans true).
+func (c *Matrix) operand(trans bool) operand {
+	if trans {
+		return csrOperand(c.at)
+	}
+	o := csrOperand(c.a)
+	if d := c.dropped; d != nil {
+		o.hi, o.indices, o.data = d.hi, d.indices, d.data
+	}
+	return o
+}
+
+// MulInto sets dst = A·x (or adds A·x to dst, with acc), where A is c's
+// matrix with its current entries (trans false) or its transpose (trans
+// true), and x is a row-major matrix of k columns. float32 products are
+// cache-blocked when that pays (see blockWidth); transposed products after
+// Dropout scatter from the kept entries. Results do not depend on the
+// number of goroutines. MulInto panics if dst or x do not have the
+// product's dimensions.
+func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc bool) {
+	scatter := trans && c.dropped != nil
+	a := c.operand(trans && !scatter)
+	var cb *colBlocks
+	if _, ok := any(dst).([]float32); ok && c.sorted {
+		if width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k); width > 0 {
+			cb = c.colBlocks(trans && !scatter, a, width)
+		}
+	}
+	switch {
+	case scatter:
+		scatterProduct(a, cb, dst, x, k, acc)
+	case cb != nil:
+		spmmBlocked(a, cb, any(dst).([]float32), any(x).([]float32), k, acc)
+	default:
+		spmmOperand(a, dst, x, k, acc)
+	}
+}
+
+// colBlocks returns the column blocks of width of a, the current entries
+// of c's matrix (trans false) or of its transpose, computing them once.
+func (c *Matrix) colBlocks(trans bool, a operand, width int) *colBlocks {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	blocks := &c.blocks[0]
+	switch {
+	case trans:
+		blocks = &c.blocks[1]
+	case c.dropped != nil:
+		blocks = &c.dropped.blocks
+	}
+	cb := (*blocks)[width]
+	if cb == nil {
+		cb = newColBlocks(a, width)
+		if *blocks == nil {
+			*blocks = map[int]*colBlocks{}
+		}
+		(*blocks)[width] = cb
+	}
+	return cb
+}
+
+// Dropout draws 64 random-looking bits for entry k from
+// splitMix(weylState(seed, k)): the SplitMix64 finaliser of a Weyl
+// sequence, a good counter-based generator.
+
+// weyl is the increment of the Weyl sequence.
+const weyl = 0x9e3779b97f4a7c15
+
+// weylState returns the Weyl sequence's state for counter k; the state of
+// k+1 is that plus weyl, which lets loops step it with an addition.
+func weylState(seed, k uint64) uint64 { return seed + (k+1)*weyl }
+
+// splitMix is the SplitMix64 finaliser.
+func splitMix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
