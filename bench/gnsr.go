@@ -85,11 +85,15 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 	return &c, nil
 }
 
-// Config returns the protocol's configuration of c with seed.
+// Config returns the protocol's configuration of c with seed, for the
+// cell's epochs where it sets them.
 func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
 	cfg := gnn.DefaultConfig()
 	cfg.Model, cfg.Hidden, cfg.Seed = c.Model, ProtocolHidden(c.Dataset), seed
-	if g.epochs > 0 {
+	switch {
+	case c.Epochs > 0:
+		cfg.Epochs = c.Epochs
+	case g.epochs > 0:
 		cfg.Epochs = g.epochs
 	}
 	if c.Variant == NSR {

@@ -100,19 +100,27 @@ func (p PeersPlan) Todo(recs []Record) []Job {
 	return jobs
 }
 
+// Slot is a Planner's: a cell, gnsr's seeds and the peer's together, is
+// one slot, so that a shard times both sides of a cell under the same
+// conditions; all in PhaseTune.
+func (p PeersPlan) Slot(j Job) (Job, Phase) { return Job{Cell: j.Cell}, PhaseTune }
+
 // RunPeers runs the runs of p that s does not hold yet: for each cell,
 // gnsr's seeds through run, then the peer's through peer, whose records
 // are stored once its process has finished every seed. It stops at the
 // first error and when ctx is done; a later call carries on from there.
+// With opt.Shard it runs the shard's cells only.
 func RunPeers(ctx context.Context, s *Store, p PeersPlan, run Runner, peer PeerRunner, opt Options) error {
 	if p.Seeds < 1 {
 		return fmt.Errorf("bench: seeds = %d, need at least 1", p.Seeds)
 	}
-	d := newDriver(s, TablePeers, p.record(), run, opt, len(p.Todo(s.Records())))
-	d.pending = func() []Job { return p.Todo(s.Records()) }
+	d := newDriver(s, TablePeers, p.record(), p, run, opt)
 	for _, c := range p.Cells {
 		if err := d.seeds(ctx, c, p.Seeds); err != nil {
 			return err
+		}
+		if !d.keep.Keep(Job{Impl: ImplTorch, Cell: c}) {
+			continue
 		}
 		missing := false
 		for seed := 0; seed < p.Seeds; seed++ {
