@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -164,12 +165,12 @@ func (op *dropoutOp) OverwritesInput() int { return -1 }
 // input with different masks are not merged into one node.
 func (op *dropoutOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nn.Dropout%p", op.m) }
 
-func (op *dropoutOp) Hashcode() uint32 { return hashOf(op) }
+func (op *dropoutOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *dropoutOp) String() string { return fmt.Sprintf("Dropout{%v, %p}", op.m.p, op.m) }
 
 func (op *dropoutOp) check(v gorgonia.Value) (*tensor.Dense, error) {
-	x, err := denseOf(v)
+	x, err := autograd.Dense(v)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func (op *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.V
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := reusable(prealloc, x.Shape(), x.Dtype())
+	dst, ok := autograd.Reusable(prealloc, x.Shape(), x.Dtype())
 	if !ok {
 		dst = tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
 	}
@@ -225,11 +226,11 @@ func (op *dropoutOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes
 	if len(inputs) != 1 {
 		return fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
 	}
-	dx, err := gradOf(inputs[0])
+	dx, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
-	dy, err := gradOf(output)
+	dy, err := autograd.GradOf(output)
 	if err != nil {
 		return err
 	}

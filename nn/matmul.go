@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	mm "github.com/gnsr/gnsr/internal/matmul"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
@@ -99,7 +100,7 @@ func (op matMulOp) OverwritesInput() int { return -1 }
 func (op matMulOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.MatMul%d", op.prod)
 }
-func (op matMulOp) Hashcode() uint32 { return hashOf(op) }
+func (op matMulOp) Hashcode() uint32 { return autograd.Hash(op) }
 func (op matMulOp) String() string {
 	return [...]string{"MatMul", "MatMulNT", "MatMulTN"}[op.prod]
 }
@@ -108,11 +109,11 @@ func (op matMulOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want 2", op, len(inputs))
 	}
-	a, err := denseOf(inputs[0])
+	a, err := autograd.Dense(inputs[0])
 	if err != nil {
 		return nil, err
 	}
-	b, err := denseOf(inputs[1])
+	b, err := autograd.Dense(inputs[1])
 	if err != nil {
 		return nil, err
 	}
@@ -172,23 +173,23 @@ func (op matMulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, 
 	if op.prod != prodNN || len(inputs) != 2 {
 		return fmt.Errorf("nn: %v is not differentiable", op)
 	}
-	g, err := gradOf(output)
+	g, err := autograd.GradOf(output)
 	if err != nil {
 		return err
 	}
-	a, err := denseOf(inputs[0].Value())
+	a, err := autograd.Dense(inputs[0].Value())
 	if err != nil {
 		return err
 	}
-	b, err := denseOf(inputs[1].Value())
+	b, err := autograd.Dense(inputs[1].Value())
 	if err != nil {
 		return err
 	}
-	da, err := gradOf(inputs[0])
+	da, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
-	db, err := gradOf(inputs[1])
+	db, err := autograd.GradOf(inputs[1])
 	if err != nil {
 		return err
 	}

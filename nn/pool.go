@@ -1,32 +1,33 @@
-package vision
+package nn
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// maxPool returns the maximum of every k×k window of x (n×c×h×w), windows
+// MaxPool returns the maximum of every k×k window of x (n×c×h×w), windows
 // stride apart without padding (torch's max_pool2d with ceil_mode off). The
 // gradient goes to the window's maximum, the first in row-major order on
 // ties, or to its last NaN if it has one, as torch on the CPU.
-func maxPool(x *G.Node, k, stride int) (*G.Node, error) {
-	if err := checkInputs("maxpool", x.Dtype(), []*G.Node{x}, 4); err != nil {
+func MaxPool(x *G.Node, k, stride int) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: maxpool", x.Dtype(), []*G.Node{x}, 4); err != nil {
 		return nil, err
 	}
 	xs := x.Shape().Clone()
 	n, c, h, w := xs[0], xs[1], xs[2], xs[3]
 	if k < 1 || stride < 1 || h < k || w < k {
-		return nil, fmt.Errorf("vision: maxpool: window %d, stride %d on input %v", k, stride, xs)
+		return nil, fmt.Errorf("nn: maxpool: window %d, stride %d on input %v", k, stride, xs)
 	}
 	ho, wo := (h-k)/stride+1, (w-k)/stride+1
 	ys := tensor.Shape{n, c, ho, wo}
 	dt := x.Dtype()
 	var arg []int32 // per output, the index of its maximum in its input plane
-	op := &layerOp{fnOp: fnOp{name: "MaxPool", dt: dt, in: []tensor.Shape{xs}, shape: ys}}
-	op.fn = func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec := autograd.LayerSpec{Name: "nn.MaxPool", Dtype: dt, In: []tensor.Shape{xs}, Shape: ys}
+	spec.Fn = func(out *tensor.Dense, in []*tensor.Dense) error {
 		if len(arg) != ys.TotalSize() {
 			arg = make([]int32, ys.TotalSize())
 		}
@@ -37,8 +38,8 @@ func maxPool(x *G.Node, k, stride int) (*G.Node, error) {
 		}
 		return nil
 	}
-	op.plan = func() ([]gradStep, []int) {
-		back := newFn("MaxPoolGrad", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		back := autograd.NewFn("nn.MaxPoolGrad", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 			if len(arg) != ys.TotalSize() {
 				return fmt.Errorf("no forward pass before the gradient")
 			}
@@ -49,9 +50,9 @@ func maxPool(x *G.Node, k, stride int) (*G.Node, error) {
 			}
 			return nil
 		}, ys.Clone())
-		return []gradStep{{back, []int{2}}}, []int{3}
+		return []autograd.GradStep{{Op: back, Args: []int{2}}}, []int{3}
 	}
-	return apply(op, "maxpool", x)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: maxpool", x)
 }
 
 func poolForward[T float32 | float64](y, x []T, arg []int32, planes, h, w, k, stride, ho, wo int) {
@@ -126,17 +127,17 @@ func poolBackward[T float32 | float64](dx, g []T, arg []int32, planes, hw, ohw i
 	})
 }
 
-// globalAvgPool returns the mean of every channel of x (n×c×h×w), n×c.
-func globalAvgPool(x *G.Node) (*G.Node, error) {
-	if err := checkInputs("global average pool", x.Dtype(), []*G.Node{x}, 4); err != nil {
+// GlobalAvgPool returns the mean of every channel of x (n×c×h×w), n×c.
+func GlobalAvgPool(x *G.Node) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: global average pool", x.Dtype(), []*G.Node{x}, 4); err != nil {
 		return nil, err
 	}
 	xs := x.Shape().Clone()
 	planes, hw := xs[0]*xs[1], xs[2]*xs[3]
 	ys := tensor.Shape{xs[0], xs[1]}
 	dt := x.Dtype()
-	op := &layerOp{fnOp: fnOp{name: "GlobalAvgPool", dt: dt, in: []tensor.Shape{xs}, shape: ys}}
-	op.fn = func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec := autograd.LayerSpec{Name: "nn.GlobalAvgPool", Dtype: dt, In: []tensor.Shape{xs}, Shape: ys}
+	spec.Fn = func(out *tensor.Dense, in []*tensor.Dense) error {
 		if dt == tensor.Float32 {
 			planeMeans(out.Data().([]float32), in[0].Data().([]float32), planes, hw)
 		} else {
@@ -144,8 +145,8 @@ func globalAvgPool(x *G.Node) (*G.Node, error) {
 		}
 		return nil
 	}
-	op.plan = func() ([]gradStep, []int) {
-		back := newFn("GlobalAvgPoolGrad", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		back := autograd.NewFn("nn.GlobalAvgPoolGrad", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 			if dt == tensor.Float32 {
 				spread(out.Data().([]float32), in[0].Data().([]float32), hw)
 			} else {
@@ -153,9 +154,9 @@ func globalAvgPool(x *G.Node) (*G.Node, error) {
 			}
 			return nil
 		}, ys.Clone())
-		return []gradStep{{back, []int{2}}}, []int{3}
+		return []autograd.GradStep{{Op: back, Args: []int{2}}}, []int{3}
 	}
-	return apply(op, "global average pool", x)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: global average pool", x)
 }
 
 func planeMeans[T float32 | float64](y, x []T, planes, hw int) {
@@ -179,22 +180,22 @@ func spread[T float32 | float64](dx, g []T, hw int) {
 	}
 }
 
-// flatten returns x (n×c×h×w) as an n×(c·h·w) matrix, a copy.
+// Flatten returns x (n×c×h×w) as an n×(c·h·w) matrix, a copy.
 //
 // A copy rather than a view: an op output sharing another's memory could be
 // overwritten by gorgonia's register reuse while one of the two is live.
-func flatten(x *G.Node) (*G.Node, error) {
-	if err := checkInputs("flatten", x.Dtype(), []*G.Node{x}, 4); err != nil {
+func Flatten(x *G.Node) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: flatten", x.Dtype(), []*G.Node{x}, 4); err != nil {
 		return nil, err
 	}
 	xs := x.Shape().Clone()
 	ys := tensor.Shape{xs[0], xs[1] * xs[2] * xs[3]}
 	dt := x.Dtype()
-	op := &layerOp{fnOp: fnOp{name: "Flatten", dt: dt, in: []tensor.Shape{xs}, shape: ys, fn: copyData}}
-	op.plan = func() ([]gradStep, []int) {
-		return []gradStep{{newFn("Unflatten", dt, xs.Clone(), copyData, ys.Clone()), []int{2}}}, []int{3}
+	spec := autograd.LayerSpec{Name: "nn.Flatten", Dtype: dt, In: []tensor.Shape{xs}, Shape: ys, Fn: copyData}
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		return []autograd.GradStep{{Op: autograd.NewFn("nn.Unflatten", dt, xs.Clone(), copyData, ys.Clone()), Args: []int{2}}}, []int{3}
 	}
-	return apply(op, "flatten", x)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: flatten", x)
 }
 
 func copyData(out *tensor.Dense, in []*tensor.Dense) error {
@@ -207,19 +208,19 @@ func copyData(out *tensor.Dense, in []*tensor.Dense) error {
 	return nil
 }
 
-// residual returns a + b for tensors of one shape, then max(·, 0) with
+// Residual returns a + b for tensors of one shape, then max(·, 0) with
 // relu: the end of a residual block.
-func residual(a, b *G.Node, relu bool) (*G.Node, error) {
+func Residual(a, b *G.Node, relu bool) (*G.Node, error) {
 	s := a.Shape()
-	if err := checkInputs("residual add", a.Dtype(), []*G.Node{a, b}, s.Dims(), s.Dims()); err != nil {
+	if err := autograd.CheckInputs("nn: residual add", a.Dtype(), []*G.Node{a, b}, s.Dims(), s.Dims()); err != nil {
 		return nil, err
 	}
 	if !b.Shape().Eq(s) {
-		return nil, fmt.Errorf("vision: residual add: shapes %v and %v", s, b.Shape())
+		return nil, fmt.Errorf("nn: residual add: shapes %v and %v", s, b.Shape())
 	}
 	dt, shape := a.Dtype(), s.Clone()
-	op := &layerOp{fnOp: fnOp{name: "Residual", dt: dt, in: []tensor.Shape{shape, shape}, shape: shape}}
-	op.fn = func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec := autograd.LayerSpec{Name: "nn.Residual", Dtype: dt, In: []tensor.Shape{shape, shape}, Shape: shape}
+	spec.Fn = func(out *tensor.Dense, in []*tensor.Dense) error {
 		if dt == tensor.Float32 {
 			addRelu(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), relu)
 		} else {
@@ -227,13 +228,13 @@ func residual(a, b *G.Node, relu bool) (*G.Node, error) {
 		}
 		return nil
 	}
-	op.plan = func() ([]gradStep, []int) {
+	spec.Plan = func() ([]autograd.GradStep, []int) {
 		if !relu {
 			return nil, []int{3, 3}
 		}
-		return []gradStep{{reluMaskOp(dt, shape), []int{2, 3}}}, []int{4, 4}
+		return []autograd.GradStep{{Op: reluMaskOp(dt, shape), Args: []int{2, 3}}}, []int{4, 4}
 	}
-	return apply(op, "residual add", a, b)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: residual add", a, b)
 }
 
 func addRelu[T float32 | float64](y, a, b []T, relu bool) {
@@ -252,8 +253,8 @@ func addRelu[T float32 | float64](y, a, b []T, relu bool) {
 
 // reluMaskOp returns the op (y, g) ↦ g where y > 0, else 0: the gradient of
 // a ReLU from its output.
-func reluMaskOp(dt tensor.Dtype, s tensor.Shape) *fnOp {
-	return newFn("ReLUMask", dt, s.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+func reluMaskOp(dt tensor.Dtype, s tensor.Shape) *autograd.Fn {
+	return autograd.NewFn("nn.ReLUMask", dt, s.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 		if dt == tensor.Float32 {
 			reluMask(out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
 		} else {

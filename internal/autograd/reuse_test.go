@@ -1,4 +1,4 @@
-package opbuf
+package autograd
 
 import (
 	"testing"

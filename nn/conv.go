@@ -1,246 +1,38 @@
-package vision
+package nn
 
 import (
 	"fmt"
-	"hash"
 
-	"github.com/chewxy/hm"
-	"github.com/gnsr/gnsr/internal/opbuf"
+	mm "github.com/gnsr/gnsr/internal/matmul"
+
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// The convolutional ops of this package (conv.go, pool.go, batchnorm.go)
-// share a small framework. A fnOp computes a tensor of a shape fixed when
-// the graph is built into a buffer it keeps between runs; every gradient is
-// one. A layerOp is a fnOp with a gradient plan: a list of fnOp steps over
-// its inputs, its output and the incoming gradient, which SymDiff turns into
-// nodes (TapeMachine) and DoDiff evaluates directly, adding the results into
-// the inputs' gradients (LispMachine), so that both machines compute the
-// same numbers with the same code.
+// The convolutional ops of this file, pool.go and batchnorm.go are
+// autograd.Layers: one gradient plan serves both gorgonia machines.
 //
-// Scratch memory (im2col columns, transposes) lives in a workspace shared
+// Scratch memory (im2col columns, transposes) lives in a Workspace shared
 // by the ops of one graph, which a machine runs one at a time; an op uses it
 // only inside Do. State that a gradient needs (batch statistics, argmax
 // indices) is kept by the forward op. A graph using these ops must not be
 // run by two machines at once.
 //
-// float32 runs on the package's gemm; float64 on plain Go loops, for the
-// gradient checks. Work is split over goroutines only where each writes its
-// own part of the output, and every sum runs in an order fixed by the
-// shapes, so results are the same for any GOMAXPROCS.
+// float32 runs on internal/matmul's gemm; float64 on plain Go loops, for
+// the gradient checks. Work is split over goroutines only where each
+// writes its own part of the output, and every sum runs in an order fixed
+// by the shapes, so results are the same for any GOMAXPROCS.
 
-// fnOp computes out = fn(inputs) for inputs and output of fixed shapes.
-type fnOp struct {
-	name  string
-	dt    tensor.Dtype
-	in    []tensor.Shape
-	shape tensor.Shape
-	fn    func(out *tensor.Dense, in []*tensor.Dense) error
-	out   *tensor.Dense
-}
-
-func newFn(name string, dt tensor.Dtype, shape tensor.Shape, fn func(out *tensor.Dense, in []*tensor.Dense) error, in ...tensor.Shape) *fnOp {
-	return &fnOp{name: name, dt: dt, in: in, shape: shape, fn: fn}
-}
-
-func (op *fnOp) Arity() int { return len(op.in) }
-func (op *fnOp) Type() hm.Type {
-	ts := make([]hm.Type, 0, len(op.in)+1)
-	for _, s := range op.in {
-		ts = append(ts, G.TensorType{Dims: s.Dims(), Of: op.dt})
-	}
-	ts = append(ts, G.TensorType{Dims: op.shape.Dims(), Of: op.dt})
-	return hm.NewFnType(ts...)
-}
-func (op *fnOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape.Clone(), nil }
-func (op *fnOp) ReturnsPtr() bool                               { return false }
-func (op *fnOp) CallsExtern() bool                              { return false }
-func (op *fnOp) OverwritesInput() int                           { return -1 }
-func (op *fnOp) WriteHash(h hash.Hash)                          { fmt.Fprint(h, op.String()) }
-func (op *fnOp) Hashcode() uint32                               { return opHash(op) }
-func (op *fnOp) String() string                                 { return fmt.Sprintf("vision.%s{%p}", op.name, op) }
-
-func (op *fnOp) Do(vals ...G.Value) (G.Value, error) {
-	if len(vals) != len(op.in) {
-		return nil, fmt.Errorf("vision: %s: %d inputs, want %d", op.name, len(vals), len(op.in))
-	}
-	in := make([]*tensor.Dense, len(vals))
-	for i, v := range vals {
-		d, err := denseOf(v, op.in[i].Dims())
-		if err != nil {
-			return nil, fmt.Errorf("%w (%s input %d)", err, op.name, i)
-		}
-		if !d.Shape().Eq(op.in[i]) || d.Dtype() != op.dt {
-			return nil, fmt.Errorf("vision: %s input %d is %v%v, want %v%v", op.name, i, d.Dtype(), d.Shape(), op.dt, op.in[i])
-		}
-		in[i] = d
-	}
-	out := opbuf.Reuse(&op.out, op.dt, op.shape...)
-	if err := op.fn(out, in); err != nil {
-		return nil, fmt.Errorf("vision: %s: %w", op.name, err)
-	}
-	return out, nil
-}
-
-// gradStep is one step of a gradient plan: op applied to the values at
-// args in the list [inputs..., output, incoming gradient, earlier steps...].
-type gradStep struct {
-	op   G.Op
-	args []int
-}
-
-// layerOp is a differentiable fnOp. plan returns fresh gradient steps
-// (with their own buffers) and, for each input, the index of its gradient
-// in the list of gradStep, or -1 for none.
-type layerOp struct {
-	fnOp
-	plan func() ([]gradStep, []int)
-
-	adSteps []gradStep // DoDiff's own steps, made on first use
-	adGrads []int
-}
-
-func (op *layerOp) DiffWRT(n int) []bool {
-	_, grads := op.plan()
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = i < len(grads) && grads[i] >= 0
-	}
-	return out
-}
-
-func (op *layerOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
-	steps, grads := op.plan()
-	nodes := append(append(G.Nodes{}, in...), out, grad)
-	for _, s := range steps {
-		args := make(G.Nodes, len(s.args))
-		for i, a := range s.args {
-			args[i] = nodes[a]
-		}
-		n, err := G.ApplyOp(s.op, args...)
-		if err != nil {
-			return nil, fmt.Errorf("vision: %s gradient: %w", op.name, err)
-		}
-		nodes = append(nodes, n)
-	}
-	res := make(G.Nodes, len(in))
-	for i, g := range grads {
-		if g >= 0 {
-			res[i] = nodes[g]
-		}
-	}
-	return res, nil
-}
-
-// DoDiff computes the gradient plan on values and adds each input's
-// gradient into the derivative of its dual value.
-func (op *layerOp) DoDiff(_ G.ExecutionContext, in G.Nodes, out *G.Node) error {
-	if op.adSteps == nil {
-		op.adSteps, op.adGrads = op.plan()
-	}
-	g, err := out.Grad()
-	if err != nil {
-		return fmt.Errorf("vision: %s: output gradient: %w", op.name, err)
-	}
-	vals := make([]G.Value, 0, len(in)+2+len(op.adSteps))
-	for _, n := range in {
-		vals = append(vals, n.Value())
-	}
-	vals = append(vals, out.Value(), g)
-	for _, s := range op.adSteps {
-		args := make([]G.Value, len(s.args))
-		for i, a := range s.args {
-			args[i] = vals[a]
-		}
-		v, err := s.op.Do(args...)
-		if err != nil {
-			return err
-		}
-		vals = append(vals, v)
-	}
-	for i, gi := range op.adGrads {
-		if gi < 0 {
-			continue
-		}
-		if err := addGrad(in[i], vals[gi]); err != nil {
-			return fmt.Errorf("vision: %s: %w", op.name, err)
-		}
-	}
-	return nil
-}
-
-// addGrad adds v into the derivative of n's dual value.
-func addGrad(n *G.Node, v G.Value) error {
-	gv, err := n.Grad()
-	if err != nil {
-		return fmt.Errorf("gradient of %v: %w", n, err)
-	}
-	d, ok := gv.(*tensor.Dense)
-	if !ok || d.RequiresIterator() {
-		return fmt.Errorf("gradient of %v is %T, want a dense tensor", n, gv)
-	}
-	s, err := denseOf(v, d.Dims())
-	if err != nil {
-		return err
-	}
-	if s.Shape().TotalSize() != d.Shape().TotalSize() || s.Dtype() != d.Dtype() {
-		return fmt.Errorf("gradient %v%v does not fit %v%v", s.Dtype(), s.Shape(), d.Dtype(), d.Shape())
-	}
-	switch dd := d.Data().(type) {
-	case []float32:
-		addTo(dd, s.Data().([]float32))
-	case []float64:
-		addTo(dd, s.Data().([]float64))
-	default:
-		return fmt.Errorf("gradient of dtype %v", d.Dtype())
-	}
-	return nil
-}
-
-func addTo[T float32 | float64](dst, src []T) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
-	}
-}
-
-// apply adds op on the inputs to their graph; op checks their shapes and
-// dtype again in Do.
-func apply(op G.Op, name string, in ...*G.Node) (*G.Node, error) {
-	out, err := G.ApplyOp(op, in...)
-	if err != nil {
-		return nil, fmt.Errorf("vision: %s: %w", name, err)
-	}
-	return out, nil
-}
-
-// checkInputs reports whether the nodes are of dtype dt with the given
-// numbers of dimensions.
-func checkInputs(name string, dt tensor.Dtype, nodes []*G.Node, dims ...int) error {
-	for i, n := range nodes {
-		if n.Dtype() != dt {
-			return fmt.Errorf("vision: %s: input %d has dtype %v, want %v", name, i, n.Dtype(), dt)
-		}
-		if n.Shape().Dims() != dims[i] {
-			return fmt.Errorf("vision: %s: input %d has shape %v, want %d dimensions", name, i, n.Shape(), dims[i])
-		}
-	}
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return fmt.Errorf("vision: %s: dtype %v, want float32 or float64", name, dt)
-	}
-	return nil
-}
-
-// workspace is the scratch memory of the ops of one graph.
-type workspace struct {
+// Workspace is the scratch memory of the ops of one graph.
+type Workspace struct {
 	f32 [3][]float32
 	f64 [3][]float64
 }
 
 // scratch returns slot i of ws with at least n elements of type T.
-func scratch[T float32 | float64](ws *workspace, i, n int) []T {
+func scratch[T float32 | float64](ws *Workspace, i, n int) []T {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
 		if cap(ws.f32[i]) < n {
@@ -265,25 +57,25 @@ func parallelIfLarge(n, cost int, fn func(lo, hi int)) {
 	parallel.For(n, 1, fn)
 }
 
-// matmul computes c (n×m) = a (n×k)·b (k×m), or adds it to c with acc.
-func matmul[T float32 | float64](c, a, b []T, n, k, m int, acc bool) {
+// gemmAny computes c (n×m) = a (n×k)·b (k×m), or adds it to c with acc.
+func gemmAny[T float32 | float64](c, a, b []T, n, k, m int, acc bool) {
 	if c32, ok := any(c).([]float32); ok {
-		gemm(c32, any(a).([]float32), any(b).([]float32), n, k, m, acc)
+		mm.Gemm(c32, any(a).([]float32), any(b).([]float32), n, k, m, acc)
 		return
 	}
-	gemmScalar(c, a, b, 0, n, 0, m, k, m, acc)
+	mm.Scalar(c, a, b, 0, n, 0, m, k, m, acc)
 }
 
-// matmulTA computes c (n×m) = aᵀ·b for a stored k×n; float64 transposes a
-// into workspace slot 2 first.
-func matmulTA[T float32 | float64](ws *workspace, c, a, b []T, n, k, m int) {
+// gemmAnyTA computes c (n×m) = aᵀ·b for a stored k×n; float64 transposes a
+// into Workspace slot 2 first.
+func gemmAnyTA[T float32 | float64](ws *Workspace, c, a, b []T, n, k, m int) {
 	if c32, ok := any(c).([]float32); ok {
-		gemmTA(c32, any(a).([]float32), any(b).([]float32), n, k, m, false)
+		mm.GemmTA(c32, any(a).([]float32), any(b).([]float32), n, k, m, false)
 		return
 	}
 	at := scratch[T](ws, 2, n*k)
-	transpose(at, a[:k*n], k, n)
-	gemmScalar(c, at, b, 0, n, 0, m, k, m, false)
+	mm.Transpose(at, a[:k*n], k, n)
+	mm.Scalar(c, at, b, 0, n, 0, m, k, m, false)
 }
 
 // convGeom is the geometry of a convolution of n images cin×h×w with cout
@@ -310,33 +102,33 @@ func (g *convGeom) group() int {
 	return max(1, min(g.n, (groupCols+g.hw()-1)/g.hw()))
 }
 
-// conv2d returns the 2-D cross-correlation of x (n×cin×h×w) with the
+// Conv2D returns the 2-D cross-correlation of x (n×cin×h×w) with the
 // filters w (cout×cin×kh×kw) plus the bias b (cout), which may be nil, with
 // the given stride and zero padding on every side: torch's conv2d. With
 // noGradX, no gradient is made for x (the network input). The op keeps its
 // output and scratch memory in ws, shared by the ops of x's graph.
-func conv2d(ws *workspace, x, w, b *G.Node, stride, pad int, noGradX bool) (*G.Node, error) {
+func Conv2D(ws *Workspace, x, w, b *G.Node, stride, pad int, noGradX bool) (*G.Node, error) {
 	in := []*G.Node{x, w}
 	dims := []int{4, 4}
 	if b != nil {
 		in, dims = append(in, b), append(dims, 1)
 	}
-	if err := checkInputs("conv2d", x.Dtype(), in, dims...); err != nil {
+	if err := autograd.CheckInputs("nn: conv2d", x.Dtype(), in, dims...); err != nil {
 		return nil, err
 	}
 	xs, wsh := x.Shape(), w.Shape()
 	g := &convGeom{n: xs[0], cin: xs[1], h: xs[2], w: xs[3], cout: wsh[0], kh: wsh[2], kw: wsh[3],
 		stride: stride, pad: pad, noGradX: noGradX, hasBias: b != nil}
 	if stride < 1 || pad < 0 || wsh[1] != g.cin || g.kh < 1 || g.kw < 1 {
-		return nil, fmt.Errorf("vision: conv2d: input %v, filters %v, stride %d, padding %d do not fit", xs, wsh, stride, pad)
+		return nil, fmt.Errorf("nn: conv2d: input %v, filters %v, stride %d, padding %d do not fit", xs, wsh, stride, pad)
 	}
 	if b != nil && b.Shape()[0] != g.cout {
-		return nil, fmt.Errorf("vision: conv2d: bias %v for %d filters", b.Shape(), g.cout)
+		return nil, fmt.Errorf("nn: conv2d: bias %v for %d filters", b.Shape(), g.cout)
 	}
 	g.ho = (g.h+2*pad-g.kh)/stride + 1
 	g.wo = (g.w+2*pad-g.kw)/stride + 1
 	if g.h+2*pad < g.kh || g.w+2*pad < g.kw || g.ho < 1 || g.wo < 1 {
-		return nil, fmt.Errorf("vision: conv2d: %v input too small for %v filters with padding %d", xs, wsh, pad)
+		return nil, fmt.Errorf("nn: conv2d: %v input too small for %v filters with padding %d", xs, wsh, pad)
 	}
 	dt := x.Dtype()
 	ys := tensor.Shape{g.n, g.cout, g.ho, g.wo}
@@ -344,8 +136,8 @@ func conv2d(ws *workspace, x, w, b *G.Node, stride, pad int, noGradX bool) (*G.N
 	if b != nil {
 		inShapes = append(inShapes, b.Shape().Clone())
 	}
-	op := &layerOp{fnOp: fnOp{name: "Conv2d", dt: dt, in: inShapes, shape: ys}}
-	op.fn = func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec := autograd.LayerSpec{Name: "nn.Conv2d", Dtype: dt, In: inShapes, Shape: ys}
+	spec.Fn = func(out *tensor.Dense, in []*tensor.Dense) error {
 		var bias *tensor.Dense
 		if len(in) == 3 {
 			bias = in[2]
@@ -357,41 +149,41 @@ func conv2d(ws *workspace, x, w, b *G.Node, stride, pad int, noGradX bool) (*G.N
 		}
 		return nil
 	}
-	op.plan = func() ([]gradStep, []int) {
+	spec.Plan = func() ([]autograd.GradStep, []int) {
 		// list: 0 x, 1 w, [2 b], then out, grad, steps
 		gi := len(in) + 1
-		var steps []gradStep
+		var steps []autograd.GradStep
 		grads := []int{-1, -1, -1}[:len(in)]
 		next := gi + 1
 		if !noGradX {
-			steps = append(steps, gradStep{newFn("Conv2dGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			steps = append(steps, autograd.GradStep{Op: autograd.NewFn("nn.Conv2dGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 				if dt == tensor.Float32 {
 					convBackX(ws, g, out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
 				} else {
 					convBackX(ws, g, out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
 				}
 				return nil
-			}, wsh.Clone(), ys.Clone()), []int{1, gi}})
+			}, wsh.Clone(), ys.Clone()), Args: []int{1, gi}})
 			grads[0] = next
 			next++
 		}
-		steps = append(steps, gradStep{newFn("Conv2dGradW", dt, wsh.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+		steps = append(steps, autograd.GradStep{Op: autograd.NewFn("nn.Conv2dGradW", dt, wsh.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 			if dt == tensor.Float32 {
 				convBackW(ws, g, out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
 			} else {
 				convBackW(ws, g, out.Data().([]float64), in[0].Data().([]float64), in[1].Data().([]float64))
 			}
 			return nil
-		}, xs.Clone(), ys.Clone()), []int{0, gi}})
+		}, xs.Clone(), ys.Clone()), Args: []int{0, gi}})
 		grads[1] = next
 		next++
 		if b != nil {
-			steps = append(steps, gradStep{channelSumOp(dt, ys), []int{gi}})
+			steps = append(steps, autograd.GradStep{Op: channelSumOp(dt, ys), Args: []int{gi}})
 			grads[2] = next
 		}
 		return steps, grads
 	}
-	return apply(op, "conv2d", in...)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: conv2d", in...)
 }
 
 func dataOr[T float32 | float64](d *tensor.Dense) []T {
@@ -403,9 +195,9 @@ func dataOr[T float32 | float64](d *tensor.Dense) []T {
 
 // channelSumOp returns the op g (n×c×h×w) ↦ Σ over n, h, w of g (c): the
 // gradient of a per-channel bias.
-func channelSumOp(dt tensor.Dtype, gs tensor.Shape) *fnOp {
+func channelSumOp(dt tensor.Dtype, gs tensor.Shape) *autograd.Fn {
 	n, c, hw := gs[0], gs[1], gs[2]*gs[3]
-	return newFn("ChannelSum", dt, tensor.Shape{c}, func(out *tensor.Dense, in []*tensor.Dense) error {
+	return autograd.NewFn("nn.ChannelSum", dt, tensor.Shape{c}, func(out *tensor.Dense, in []*tensor.Dense) error {
 		if dt == tensor.Float32 {
 			channelSums(out.Data().([]float32), in[0].Data().([]float32), n, c, hw)
 		} else {
@@ -543,7 +335,7 @@ func col2im[T float32 | float64](g *convGeom, dxc, dcol []T, m, off, c int) {
 // convForward computes y = conv(x, w) + b, a group of images at a time:
 // im2col of the group (K × m), then W (cout × K) · col, written straight
 // into y for a single image and scattered into it otherwise.
-func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T) {
+func convForward[T float32 | float64](ws *Workspace, g *convGeom, y, x, w, b []T) {
 	K, hw, grp := g.k(), g.hw(), g.group()
 	inImg, plane, outImg := g.cin*g.h*g.w, g.h*g.w, g.cout*hw
 	col := scratch[T](ws, 0, K*grp*hw)
@@ -563,7 +355,7 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 		})
 		if gi == 1 {
 			yi := y[i0*outImg:][:outImg]
-			matmul(yi, w, col, g.cout, K, m, false)
+			gemmAny(yi, w, col, g.cout, K, m, false)
 			for co, bv := range b { // no bias: b is nil
 				for j := range yi[co*hw : (co+1)*hw] {
 					yi[co*hw+j] += bv
@@ -572,7 +364,7 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 			continue
 		}
 		t := tmp[:g.cout*m]
-		matmul(t, w, col, g.cout, K, m, false)
+		gemmAny(t, w, col, g.cout, K, m, false)
 		parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				yi := y[(i0+i)*outImg:][:outImg]
@@ -593,7 +385,7 @@ func convForward[T float32 | float64](ws *workspace, g *convGeom, y, x, w, b []T
 }
 
 // convBackX computes dx = col2im(Wᵀ·dy), a group of images at a time.
-func convBackX[T float32 | float64](ws *workspace, g *convGeom, dx, w, dy []T) {
+func convBackX[T float32 | float64](ws *Workspace, g *convGeom, dx, w, dy []T) {
 	K, hw, grp := g.k(), g.hw(), g.group()
 	inImg, plane, outImg := g.cin*g.h*g.w, g.h*g.w, g.cout*hw
 	dcol := scratch[T](ws, 0, K*grp*hw)
@@ -617,7 +409,7 @@ func convBackX[T float32 | float64](ws *workspace, g *convGeom, dx, w, dy []T) {
 			})
 		}
 		dc := dcol[:K*m]
-		matmulTA(ws, dc, w, d, K, g.cout, m)
+		gemmAnyTA(ws, dc, w, d, K, g.cout, m)
 		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin
@@ -632,7 +424,7 @@ func convBackX[T float32 | float64](ws *workspace, g *convGeom, dx, w, dy []T) {
 // multiple of 4 with zeros, so that all run on the kernel's row blocks),
 // dy's rows transposed to m × cout, and the product accumulated into a
 // K × cout matrix, transposed into dw at the end.
-func convBackW[T float32 | float64](ws *workspace, g *convGeom, dw, x, dy []T) {
+func convBackW[T float32 | float64](ws *Workspace, g *convGeom, dw, x, dy []T) {
 	K, hw, grp := g.k(), g.hw(), g.group()
 	kr := (K + 3) &^ 3
 	inImg, plane, outImg := g.cin*g.h*g.w, g.h*g.w, g.cout*hw
@@ -655,7 +447,7 @@ func convBackW[T float32 | float64](ws *workspace, g *convGeom, dw, x, dy []T) {
 				transposeInto(dyT[i*hw*g.cout:][:hw*g.cout], dy[(i0+i)*outImg:][:outImg], g.cout, hw)
 			}
 		})
-		matmul(dwT, col, dyT[:m*g.cout], kr, m, g.cout, i0 > 0)
+		gemmAny(dwT, col, dyT[:m*g.cout], kr, m, g.cout, i0 > 0)
 	}
 	transposeInto(dw[:g.cout*K], dwT[:K*g.cout], K, g.cout)
 }

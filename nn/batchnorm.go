@@ -1,9 +1,10 @@
-package vision
+package nn
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -14,16 +15,16 @@ const (
 	bnMomentum = 0.1
 )
 
-// bnRunning holds the running statistics of one batch-norm layer, shared by
+// BNRunning holds the running statistics of one batch-norm layer, shared by
 // the training graph that updates them and the evaluation graphs that read
 // them. Update is consulted on every training forward pass: when it points
 // to false, the statistics are left alone.
-type bnRunning struct {
-	mean, variance *tensor.Dense // c each, in the layer's dtype
-	update         *bool
+type BNRunning struct {
+	Mean, Variance *tensor.Dense // c each, in the layer's dtype
+	Update         *bool         // nil: always update in training
 }
 
-// batchNorm returns γ·(x − μ)/sqrt(σ² + ε) + β per channel of x (n×c×h×w),
+// BatchNorm returns γ·(x − μ)/sqrt(σ² + ε) + β per channel of x (n×c×h×w),
 // with γ and β vectors of c, and max(·, 0) of that with relu.
 //
 // With train, μ and σ² are the batch's mean and biased variance over n, h
@@ -31,32 +32,32 @@ type bnRunning struct {
 // mean ← 0.9·mean + 0.1·μ and variance ← 0.9·variance + 0.1·σ²·m/(m−1) for
 // the m = n·h·w values of a channel. Without train, μ and σ² are run's.
 // The statistics are computed in float64.
-func batchNorm(x, gamma, beta *G.Node, run *bnRunning, train, relu bool) (*G.Node, error) {
-	if err := checkInputs("batchnorm", x.Dtype(), []*G.Node{x, gamma, beta}, 4, 1, 1); err != nil {
+func BatchNorm(x, gamma, beta *G.Node, run *BNRunning, train, relu bool) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: batchnorm", x.Dtype(), []*G.Node{x, gamma, beta}, 4, 1, 1); err != nil {
 		return nil, err
 	}
 	xs := x.Shape().Clone()
 	n, c, hw := xs[0], xs[1], xs[2]*xs[3]
 	if gamma.Shape()[0] != c || beta.Shape()[0] != c {
-		return nil, fmt.Errorf("vision: batchnorm: γ %v and β %v for %d channels", gamma.Shape(), beta.Shape(), c)
+		return nil, fmt.Errorf("nn: batchnorm: γ %v and β %v for %d channels", gamma.Shape(), beta.Shape(), c)
 	}
 	if train && n*hw < 2 {
-		return nil, fmt.Errorf("vision: batchnorm: training needs more than one value per channel, have input %v", xs)
+		return nil, fmt.Errorf("nn: batchnorm: training needs more than one value per channel, have input %v", xs)
 	}
-	if run == nil || run.mean == nil || run.variance == nil {
-		return nil, fmt.Errorf("vision: batchnorm: no running statistics")
+	if run == nil || run.Mean == nil || run.Variance == nil {
+		return nil, fmt.Errorf("nn: batchnorm: no running statistics")
 	}
-	for _, t := range []*tensor.Dense{run.mean, run.variance} {
+	for _, t := range []*tensor.Dense{run.Mean, run.Variance} {
 		if t.Dtype() != x.Dtype() || t.Shape().TotalSize() != c {
-			return nil, fmt.Errorf("vision: batchnorm: running statistics %v%v for %d channels of %v", t.Dtype(), t.Shape(), c, x.Dtype())
+			return nil, fmt.Errorf("nn: batchnorm: running statistics %v%v for %d channels of %v", t.Dtype(), t.Shape(), c, x.Dtype())
 		}
 	}
 	dt := x.Dtype()
 	cs := tensor.Shape{c}
 	st := &bnStats{n: n, c: c, hw: hw, mean: make([]float64, c), invStd: make([]float64, c),
 		scale: make([]float64, c), shift: make([]float64, c)}
-	op := &layerOp{fnOp: fnOp{name: "BatchNorm", dt: dt, in: []tensor.Shape{xs, cs, cs}, shape: xs.Clone()}}
-	op.fn = func(out *tensor.Dense, in []*tensor.Dense) error {
+	spec := autograd.LayerSpec{Name: "nn.BatchNorm", Dtype: dt, In: []tensor.Shape{xs, cs, cs}, Shape: xs.Clone()}
+	spec.Fn = func(out *tensor.Dense, in []*tensor.Dense) error {
 		st.setStats(in[0], run, train)
 		if dt == tensor.Float32 {
 			bnForward(st, out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32), in[2].Data().([]float32), relu)
@@ -65,14 +66,14 @@ func batchNorm(x, gamma, beta *G.Node, run *bnRunning, train, relu bool) (*G.Nod
 		}
 		return nil
 	}
-	op.plan = func() ([]gradStep, []int) {
+	spec.Plan = func() ([]autograd.GradStep, []int) {
 		// list: 0 x, 1 γ, 2 β, 3 out, 4 grad; steps 5 dγ, 6 dβ, 7 dx.
 		// The dγ step also sums dβ, which the dβ step, taking the dγ node
 		// as its input so that it runs after, copies. With relu, the
 		// gradient is masked where x·scale + shift ≤ 0, recomputed from x
 		// as the forward pass computed it, rather than read from out.
 		sumG := make([]float64, c)
-		dGamma := newFn("BatchNormGradGamma", dt, cs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+		dGamma := autograd.NewFn("nn.BatchNormGradGamma", dt, cs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 			if dt == tensor.Float32 {
 				bnParamGrads(st, relu, sumG, out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32))
 			} else {
@@ -80,7 +81,7 @@ func batchNorm(x, gamma, beta *G.Node, run *bnRunning, train, relu bool) (*G.Nod
 			}
 			return nil
 		}, xs.Clone(), xs.Clone())
-		dBeta := newFn("BatchNormGradBeta", dt, cs.Clone(), func(out *tensor.Dense, _ []*tensor.Dense) error {
+		dBeta := autograd.NewFn("nn.BatchNormGradBeta", dt, cs.Clone(), func(out *tensor.Dense, _ []*tensor.Dense) error {
 			if dt == tensor.Float32 {
 				fromF64(out.Data().([]float32), sumG)
 			} else {
@@ -88,7 +89,7 @@ func batchNorm(x, gamma, beta *G.Node, run *bnRunning, train, relu bool) (*G.Nod
 			}
 			return nil
 		}, cs.Clone())
-		dX := newFn("BatchNormGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+		dX := autograd.NewFn("nn.BatchNormGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
 			if dt == tensor.Float32 {
 				bnInputGrad(st, train, relu, out.Data().([]float32), in[0].Data().([]float32), in[1].Data().([]float32),
 					in[2].Data().([]float32), in[3].Data().([]float32), in[4].Data().([]float32))
@@ -98,9 +99,9 @@ func batchNorm(x, gamma, beta *G.Node, run *bnRunning, train, relu bool) (*G.Nod
 			}
 			return nil
 		}, xs.Clone(), cs.Clone(), xs.Clone(), cs.Clone(), cs.Clone())
-		return []gradStep{{dGamma, []int{0, 4}}, {dBeta, []int{5}}, {dX, []int{0, 1, 4, 5, 6}}}, []int{7, 5, 6}
+		return []autograd.GradStep{{Op: dGamma, Args: []int{0, 4}}, {Op: dBeta, Args: []int{5}}, {Op: dX, Args: []int{0, 1, 4, 5, 6}}}, []int{7, 5, 6}
 	}
-	return apply(op, "batchnorm", x, gamma, beta)
+	return autograd.Apply(autograd.NewLayer(spec), "nn: batchnorm", x, gamma, beta)
 }
 
 func fromF64[T float32 | float64](dst []T, src []float64) {
@@ -121,13 +122,13 @@ type bnStats struct {
 
 // setStats sets st's mean and 1/sqrt(σ²+ε) from the batch x (updating the
 // running statistics) with train, from the running statistics without.
-func (st *bnStats) setStats(x *tensor.Dense, run *bnRunning, train bool) {
+func (st *bnStats) setStats(x *tensor.Dense, run *BNRunning, train bool) {
 	var rm, rv []float64
-	switch d := run.mean.Data().(type) {
+	switch d := run.Mean.Data().(type) {
 	case []float32:
-		rm, rv = toF64(d), toF64(run.variance.Data().([]float32))
+		rm, rv = toF64(d), toF64(run.Variance.Data().([]float32))
 	case []float64:
-		rm, rv = d, run.variance.Data().([]float64)
+		rm, rv = d, run.Variance.Data().([]float64)
 	}
 	if !train {
 		for ch := range st.c {
@@ -146,17 +147,17 @@ func (st *bnStats) setStats(x *tensor.Dense, run *bnRunning, train bool) {
 	for ch := range st.c {
 		st.invStd[ch] = 1 / math.Sqrt(variance[ch]+bnEps)
 	}
-	if run.update != nil && !*run.update {
+	if run.Update != nil && !*run.Update {
 		return
 	}
 	for ch := range st.c {
 		rm[ch] = (1-bnMomentum)*rm[ch] + bnMomentum*st.mean[ch]
 		rv[ch] = (1-bnMomentum)*rv[ch] + bnMomentum*variance[ch]*m/(m-1)
 	}
-	switch d := run.mean.Data().(type) {
+	switch d := run.Mean.Data().(type) {
 	case []float32:
 		fromF64(d, rm)
-		fromF64(run.variance.Data().([]float32), rv)
+		fromF64(run.Variance.Data().([]float32), rv)
 	}
 }
 

@@ -1,13 +1,12 @@
-package vision
+package nn
 
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
-	"strings"
 	"testing"
 
+	"github.com/gnsr/gnsr/internal/gradtest"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -82,41 +81,6 @@ func loadGolden(t *testing.T) *goldenFile {
 	return f
 }
 
-// closeTo reports the first element of got that differs from want by more
-// than tol relative to max(|want_i|, 1% of want's largest magnitude).
-func closeTo(got any, want []float64, tol float64) error {
-	g := asF64(got)
-	if len(g) != len(want) {
-		return fmt.Errorf("%d values, want %d", len(g), len(want))
-	}
-	var scale float64
-	for _, w := range want {
-		scale = max(scale, math.Abs(w))
-	}
-	for i, w := range want {
-		if d := math.Abs(g[i] - w); !(d <= tol*max(math.Abs(w), 0.01*scale)) {
-			return fmt.Errorf("element %d = %.12g, want %.12g (difference %.3g)", i, g[i], w, d)
-		}
-	}
-	return nil
-}
-
-func asF64(v any) []float64 {
-	switch d := v.(type) {
-	case []float64:
-		return d
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case G.Value:
-		return asF64(d.Data())
-	}
-	panic(fmt.Sprintf("asF64 of %T", v))
-}
-
 // runOp builds op on variable nodes holding ins, takes cost = Σ op(ins)⊙dy
 // and returns the output and the gradients of the inputs (nil where none),
 // computed by the given machine ("tape" or "lisp").
@@ -181,7 +145,7 @@ func checkAll(t *testing.T, tol float64, checks ...goldenCheck) {
 			t.Errorf("%s: missing", c.name)
 			continue
 		}
-		if err := closeTo(c.got, c.want.Data, tol); err != nil {
+		if err := gradtest.CloseTo(c.got, c.want.Data, tol); err != nil {
 			t.Errorf("%s: %v", c.name, err)
 		}
 	}
@@ -213,13 +177,13 @@ func TestGoldenConv(t *testing.T) {
 				if c.B != nil {
 					ins = append(ins, c.B)
 				}
-				ws := &workspace{}
+				ws := &Workspace{}
 				y, grads := runOp(t, r.machine, r.dt, ins, c.Dy, func(n []*G.Node) (*G.Node, error) {
 					var b *G.Node
 					if len(n) == 3 {
 						b = n[2]
 					}
-					return conv2d(ws, n[0], n[1], b, c.Stride, c.Pad, false)
+					return Conv2D(ws, n[0], n[1], b, c.Stride, c.Pad, false)
 				})
 				checks := []goldenCheck{{"y", y, c.Y}, {"dx", grads[0], c.Dx}, {"dw", grads[1], c.Dw}}
 				if c.B != nil {
@@ -238,7 +202,7 @@ func TestGoldenMaxPool(t *testing.T) {
 		for _, r := range goldenRuns {
 			t.Run(fmt.Sprintf("%s/%v/%s", name, r.dt, r.machine), func(t *testing.T) {
 				y, grads := runOp(t, r.machine, r.dt, []*goldenTensor{c.X}, c.Dy, func(n []*G.Node) (*G.Node, error) {
-					return maxPool(n[0], c.K, c.Stride)
+					return MaxPool(n[0], c.K, c.Stride)
 				})
 				checkAll(t, r.tol, goldenCheck{"y", y, c.Y}, goldenCheck{"dx", grads[0], c.Dx})
 			})
@@ -251,7 +215,7 @@ func TestGoldenGlobalAvgPool(t *testing.T) {
 	for _, r := range goldenRuns {
 		t.Run(fmt.Sprintf("%v/%s", r.dt, r.machine), func(t *testing.T) {
 			y, grads := runOp(t, r.machine, r.dt, []*goldenTensor{c.X}, c.Dy, func(n []*G.Node) (*G.Node, error) {
-				return globalAvgPool(n[0])
+				return GlobalAvgPool(n[0])
 			})
 			checkAll(t, r.tol, goldenCheck{"y", y, c.Y}, goldenCheck{"dx", grads[0], c.Dx})
 		})
@@ -266,38 +230,15 @@ func TestGoldenBatchNorm(t *testing.T) {
 		c := f.Cases[name]
 		for _, r := range goldenRuns {
 			t.Run(fmt.Sprintf("%s/%v/%s", name, r.dt, r.machine), func(t *testing.T) {
-				run := &bnRunning{mean: c.RunningMean.dense(r.dt), variance: c.RunningVar.dense(r.dt)}
+				run := &BNRunning{Mean: c.RunningMean.dense(r.dt), Variance: c.RunningVar.dense(r.dt)}
 				y, grads := runOp(t, r.machine, r.dt, []*goldenTensor{c.X, c.Gamma, c.Beta}, c.Dy, func(n []*G.Node) (*G.Node, error) {
-					return batchNorm(n[0], n[1], n[2], run, c.Train, c.Relu)
+					return BatchNorm(n[0], n[1], n[2], run, c.Train, c.Relu)
 				})
 				checkAll(t, r.tol, goldenCheck{"y", y, c.Y}, goldenCheck{"dx", grads[0], c.Dx},
 					goldenCheck{"dgamma", grads[1], c.Dgamma}, goldenCheck{"dbeta", grads[2], c.Dbeta},
-					goldenCheck{"running mean", run.mean.Data(), c.NewRunningMean},
-					goldenCheck{"running variance", run.variance.Data(), c.NewRunningVar})
+					goldenCheck{"running mean", run.Mean.Data(), c.NewRunningMean},
+					goldenCheck{"running variance", run.Variance.Data(), c.NewRunningVar})
 			})
-		}
-	}
-}
-
-// TestGoldenParamCounts compares CNNParamCount with torch's counts of the
-// same models, and with the size of the weights NewCNNWeights makes.
-func TestGoldenParamCounts(t *testing.T) {
-	f := loadGolden(t)
-	want := map[string]int{"vgg19": 20040522, "resnet18": 11173962, "cnn": 113962, "cnn_width2": 412234}
-	for name, n := range want {
-		if f.Params[name] != n {
-			t.Errorf("golden file: %s has %d parameters, want %d", name, f.Params[name], n)
-		}
-		spec := CNNSpec{Arch: name, Width: 1}
-		if a, ok := strings.CutSuffix(name, "_width2"); ok {
-			spec = CNNSpec{Arch: a, Width: 2}
-		}
-		got, err := CNNParamCount(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != n {
-			t.Errorf("CNNParamCount(%+v) = %d, torch counts %d", spec, got, n)
 		}
 	}
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden values for the convolutional ops of package vision.
+"""Golden values for the convolutional ops of package nn (conv, pooling, batch norm) and the parameter counts of vision's models.
 
 Computes with torch in float64, on small inputs given by formulas (written
 into the JSON too), the forward outputs and the gradients for an upstream
@@ -12,7 +12,7 @@ and ResNet-18 of github.com/kuangliu/pytorch-cifar and of the small "cnn".
 
 Run from the repository root:
 
-    /usr/bin/python3 vision/testdata/golden_cnn.py > vision/testdata/golden_cnn.json
+    /usr/bin/python3 nn/testdata/golden_cnn.py > nn/testdata/golden_cnn.json
 """
 
 import json

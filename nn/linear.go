@@ -1,12 +1,13 @@
-package vision
+package nn
 
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
+
+	mm "github.com/gnsr/gnsr/internal/matmul"
 
 	"github.com/chewxy/hm"
-	"github.com/gnsr/gnsr/internal/opbuf"
+	"github.com/gnsr/gnsr/internal/autograd"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -19,41 +20,18 @@ import (
 // allocates nothing large; a graph using them must not be run by two
 // machines at once. float64 takes a plain Go path, for gradient checks.
 
-// linear returns x·w + b for x (n×k), w (k×m) and b (1×m). With noGradX, no
-// gradient is made for x (the network input).
-func linear(x, w, b *G.Node, noGradX bool) (*G.Node, error) {
+// Linear returns x·w + b for x (n×k), w (k×m) and b (1×m), with gradients
+// on both gorgonia machines. With noGradX, no gradient is made for x (the
+// network input, whose gradient nothing reads).
+func Linear(x, w, b *G.Node, noGradX bool) (*G.Node, error) {
 	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
 	if xs.Dims() != 2 || ws.Dims() != 2 || bs.Dims() != 2 || xs[1] != ws[0] || bs[0] != 1 || bs[1] != ws[1] {
-		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", xs, ws, bs)
+		return nil, fmt.Errorf("nn: Linear: shapes %v, %v, %v do not fit", xs, ws, bs)
 	}
 	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
-		return nil, fmt.Errorf("vision: linear: dtypes %v, %v, %v differ", x.Dtype(), w.Dtype(), b.Dtype())
+		return nil, fmt.Errorf("nn: Linear: dtypes %v, %v, %v differ", x.Dtype(), w.Dtype(), b.Dtype())
 	}
-	out, err := G.ApplyOp(&linearOp{noGradX: noGradX, dt: x.Dtype()}, x, w, b)
-	if err != nil {
-		return nil, fmt.Errorf("vision: linear: %w", err)
-	}
-	return out, nil
-}
-
-func denseOf(v G.Value, dims int) (*tensor.Dense, error) {
-	d, ok := v.(*tensor.Dense)
-	if !ok {
-		return nil, fmt.Errorf("vision: want *tensor.Dense, got %T", v)
-	}
-	if d.RequiresIterator() {
-		d = d.Materialize().(*tensor.Dense)
-	}
-	if d.Dims() != dims {
-		return nil, fmt.Errorf("vision: value of shape %v, want %d dimensions", d.Shape(), dims)
-	}
-	return d, nil
-}
-
-func opHash(op fmt.Stringer) uint32 {
-	h := fnv.New32a()
-	fmt.Fprint(h, op.String())
-	return h.Sum32()
+	return autograd.Apply(&linearAD{linearOp: &linearOp{noGradX: noGradX, dt: x.Dtype()}}, "nn: Linear", x, w, b)
 }
 
 // linearOp is (x, w, b) ↦ x·w + b.
@@ -72,7 +50,7 @@ func (op *linearOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, ok1 := in[0].(tensor.Shape)
 	w, ok2 := in[1].(tensor.Shape)
 	if !ok1 || !ok2 || len(x) != 2 || len(w) != 2 {
-		return nil, fmt.Errorf("vision: linear: bad input shapes %v, %v", in[0], in[1])
+		return nil, fmt.Errorf("nn: linear: bad input shapes %v, %v", in[0], in[1])
 	}
 	return tensor.Shape{x[0], w[1]}, nil
 }
@@ -80,41 +58,41 @@ func (op *linearOp) ReturnsPtr() bool      { return false }
 func (op *linearOp) CallsExtern() bool     { return false }
 func (op *linearOp) OverwritesInput() int  { return -1 }
 func (op *linearOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *linearOp) Hashcode() uint32      { return opHash(op) }
+func (op *linearOp) Hashcode() uint32      { return autograd.Hash(op) }
 func (op *linearOp) String() string        { return fmt.Sprintf("vision.Linear{%p}", op) }
 
 func (op *linearOp) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != 3 {
-		return nil, fmt.Errorf("vision: linear: %d inputs, want 3", len(in))
+		return nil, fmt.Errorf("nn: linear: %d inputs, want 3", len(in))
 	}
-	x, err := denseOf(in[0], 2)
+	x, err := autograd.DenseDims(in[0], 2)
 	if err != nil {
 		return nil, err
 	}
-	w, err := denseOf(in[1], 2)
+	w, err := autograd.DenseDims(in[1], 2)
 	if err != nil {
 		return nil, err
 	}
-	b, err := denseOf(in[2], 2)
+	b, err := autograd.DenseDims(in[2], 2)
 	if err != nil {
 		return nil, err
 	}
 	n, k, m := x.Shape()[0], x.Shape()[1], w.Shape()[1]
 	if w.Shape()[0] != k || b.Shape().TotalSize() != m {
-		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", x.Shape(), w.Shape(), b.Shape())
+		return nil, fmt.Errorf("nn: linear: shapes %v, %v, %v do not fit", x.Shape(), w.Shape(), b.Shape())
 	}
-	out := opbuf.Reuse(&op.out, op.dt, n, m)
+	out := autograd.Reuse(&op.out, op.dt, n, m)
 	switch xd := x.Data().(type) {
 	case []float32:
 		o := out.Data().([]float32)
 		broadcastRows(o, b.Data().([]float32), n)
-		gemm(o, xd, w.Data().([]float32), n, k, m, true)
+		mm.Gemm(o, xd, w.Data().([]float32), n, k, m, true)
 	case []float64:
 		o := out.Data().([]float64)
 		broadcastRows(o, b.Data().([]float64), n)
-		gemmScalar(o, xd, w.Data().([]float64), 0, n, 0, m, k, m, true)
+		mm.Scalar(o, xd, w.Data().([]float64), 0, n, 0, m, k, m, true)
 	default:
-		return nil, fmt.Errorf("vision: linear: dtype %v", x.Dtype())
+		return nil, fmt.Errorf("nn: linear: dtype %v", x.Dtype())
 	}
 	return out, nil
 }
@@ -132,16 +110,16 @@ func (op *linearOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	var err error
 	if !op.noGradX {
 		if dx, err = G.ApplyOp(&linearGradOp{kind: gradX, dt: op.dt}, grad, in[1]); err != nil {
-			return nil, fmt.Errorf("vision: linear gradient: %w", err)
+			return nil, fmt.Errorf("nn: linear gradient: %w", err)
 		}
 	}
 	dw, err := G.ApplyOp(&linearGradOp{kind: gradW, dt: op.dt}, in[0], grad)
 	if err != nil {
-		return nil, fmt.Errorf("vision: linear gradient: %w", err)
+		return nil, fmt.Errorf("nn: linear gradient: %w", err)
 	}
 	db, err := G.ApplyOp(&linearGradOp{kind: gradB, dt: op.dt}, grad)
 	if err != nil {
-		return nil, fmt.Errorf("vision: linear gradient: %w", err)
+		return nil, fmt.Errorf("nn: linear gradient: %w", err)
 	}
 	return G.Nodes{dx, dw, db}, nil
 }
@@ -178,7 +156,7 @@ func (op *linearGradOp) Type() hm.Type {
 func (op *linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	a, ok := in[0].(tensor.Shape)
 	if !ok || len(a) != 2 {
-		return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[0])
+		return nil, fmt.Errorf("nn: %v: bad input shape %v", op, in[0])
 	}
 	switch op.kind {
 	case gradB:
@@ -186,13 +164,13 @@ func (op *linearGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	case gradX:
 		b, ok := in[1].(tensor.Shape)
 		if !ok || len(b) != 2 {
-			return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[1])
+			return nil, fmt.Errorf("nn: %v: bad input shape %v", op, in[1])
 		}
 		return tensor.Shape{a[0], b[0]}, nil
 	}
 	b, ok := in[1].(tensor.Shape)
 	if !ok || len(b) != 2 {
-		return nil, fmt.Errorf("vision: %v: bad input shape %v", op, in[1])
+		return nil, fmt.Errorf("nn: %v: bad input shape %v", op, in[1])
 	}
 	return tensor.Shape{a[1], b[1]}, nil
 }
@@ -200,22 +178,22 @@ func (op *linearGradOp) ReturnsPtr() bool      { return false }
 func (op *linearGradOp) CallsExtern() bool     { return false }
 func (op *linearGradOp) OverwritesInput() int  { return -1 }
 func (op *linearGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *linearGradOp) Hashcode() uint32      { return opHash(op) }
+func (op *linearGradOp) Hashcode() uint32      { return autograd.Hash(op) }
 func (op *linearGradOp) String() string {
 	return fmt.Sprintf("vision.LinearGrad%d{%p}", op.kind, op)
 }
 
 func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	if len(in) != op.Arity() {
-		return nil, fmt.Errorf("vision: %v: %d inputs, want %d", op, len(in), op.Arity())
+		return nil, fmt.Errorf("nn: %v: %d inputs, want %d", op, len(in), op.Arity())
 	}
-	a, err := denseOf(in[0], 2)
+	a, err := autograd.DenseDims(in[0], 2)
 	if err != nil {
 		return nil, err
 	}
 	var b *tensor.Dense
 	if op.kind != gradB {
-		if b, err = denseOf(in[1], 2); err != nil {
+		if b, err = autograd.DenseDims(in[1], 2); err != nil {
 			return nil, err
 		}
 	}
@@ -225,14 +203,14 @@ func (op *linearGradOp) Do(in ...G.Value) (G.Value, error) {
 	case tensor.Float64:
 		return linearGrad[float64](op, a, b)
 	}
-	return nil, fmt.Errorf("vision: %v: dtype %v", op, a.Dtype())
+	return nil, fmt.Errorf("nn: %v: dtype %v", op, a.Dtype())
 }
 
 func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Value, error) {
 	ad := a.Data().([]T)
 	r, c := a.Shape()[0], a.Shape()[1]
 	if op.kind == gradB {
-		out := opbuf.Reuse(&op.out, op.dt, 1, c)
+		out := autograd.Reuse(&op.out, op.dt, 1, c)
 		o := out.Data().([]T)
 		clear(o)
 		for i := 0; i < r; i++ {
@@ -247,40 +225,71 @@ func linearGrad[T float32 | float64](op *linearGradOp, a, b *tensor.Dense) (G.Va
 	scratch, _ := op.scratch.([]T)
 	mul := func(o, x, y []T, n, k, m int) {
 		if xs, ok := any(x).([]float32); ok {
-			gemm(any(o).([]float32), xs, any(y).([]float32), n, k, m, false)
+			mm.Gemm(any(o).([]float32), xs, any(y).([]float32), n, k, m, false)
 			return
 		}
-		gemmScalar(o, x, y, 0, n, 0, m, k, m, false)
+		mm.Scalar(o, x, y, 0, n, 0, m, k, m, false)
 	}
 	switch op.kind {
 	case gradX: // g (r×c) · wᵀ, w is br×bc with bc = c
 		if bc != c {
-			return nil, fmt.Errorf("vision: %v: shapes %v, %v", op, a.Shape(), b.Shape())
+			return nil, fmt.Errorf("nn: %v: shapes %v, %v", op, a.Shape(), b.Shape())
 		}
 		if len(scratch) != br*bc {
 			scratch = make([]T, br*bc)
 		}
-		transpose(scratch, bd, br, bc) // c×br
-		out := opbuf.Reuse(&op.out, op.dt, r, br)
+		mm.Transpose(scratch, bd, br, bc) // c×br
+		out := autograd.Reuse(&op.out, op.dt, r, br)
 		mul(out.Data().([]T), ad, scratch, r, c, br)
 		op.scratch = scratch
 		return out, nil
 	default: // gradW: xᵀ (c×r) · g (r×bc)
 		if br != r {
-			return nil, fmt.Errorf("vision: %v: shapes %v, %v", op, a.Shape(), b.Shape())
+			return nil, fmt.Errorf("nn: %v: shapes %v, %v", op, a.Shape(), b.Shape())
 		}
 		if xs, ok := any(ad).([]float32); ok {
-			out := opbuf.Reuse(&op.out, op.dt, c, bc)
-			gemmTA(out.Data().([]float32), xs, any(bd).([]float32), c, r, bc, false)
+			out := autograd.Reuse(&op.out, op.dt, c, bc)
+			mm.GemmTA(out.Data().([]float32), xs, any(bd).([]float32), c, r, bc, false)
 			return out, nil
 		}
 		if len(scratch) != r*c {
 			scratch = make([]T, r*c)
 		}
-		transpose(scratch, ad, r, c) // c×r
-		out := opbuf.Reuse(&op.out, op.dt, c, bc)
+		mm.Transpose(scratch, ad, r, c) // c×r
+		out := autograd.Reuse(&op.out, op.dt, c, bc)
 		mul(out.Data().([]T), scratch, bd, c, r, bc)
 		op.scratch = scratch
 		return out, nil
 	}
+}
+
+// linearAD is linearOp with DoDiff: it computes the gradients with
+// linearGradOps of its own and adds them into the inputs' derivatives.
+type linearAD struct {
+	*linearOp
+	ad []*linearGradOp
+}
+
+func (op *linearAD) DoDiff(_ G.ExecutionContext, in G.Nodes, out *G.Node) error {
+	g, err := out.Grad()
+	if err != nil {
+		return fmt.Errorf("nn: Linear: output gradient: %w", err)
+	}
+	if op.ad == nil {
+		op.ad = []*linearGradOp{{kind: gradX, dt: op.dt}, {kind: gradW, dt: op.dt}, {kind: gradB, dt: op.dt}}
+	}
+	args := [][]G.Value{{g, in[1].Value()}, {in[0].Value(), g}, {g}}
+	for i, gop := range op.ad {
+		if op.noGradX && i == 0 {
+			continue
+		}
+		v, err := gop.Do(args[i]...)
+		if err != nil {
+			return err
+		}
+		if err := autograd.AddGrad(in[i], v); err != nil {
+			return fmt.Errorf("nn: Linear: %w", err)
+		}
+	}
+	return nil
 }
