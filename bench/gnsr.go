@@ -109,10 +109,17 @@ func (g *GNSR) Run(ctx context.Context, c Cell, seed uint64) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	cfg := g.Config(c, seed)
-	r := Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
+	return TrainGNN(ctx, d, g.Config(c, seed), nil)
+}
+
+// TrainGNN trains cfg on d (gnn.Train, onEpoch called after every epoch
+// if not nil) and returns the run's record: its measurements and the
+// settings the tables print. A loss that stops being finite is a result
+// (λ too large), recorded with Error set.
+func TrainGNN(ctx context.Context, d *gnn.Data, cfg gnn.Config, onEpoch func(gnn.Epoch)) (Record, error) {
+	r := Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, Batch: cfg.BatchSize, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
 	start := time.Now()
-	res, err := gnn.Train(ctx, d, cfg, nil)
+	res, err := gnn.Train(ctx, d, cfg, onEpoch)
 	r.WallS = time.Since(start).Seconds()
 	switch {
 	case errors.Is(err, gnn.ErrNaNLoss):

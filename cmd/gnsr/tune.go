@@ -145,19 +145,7 @@ func tuneRunner(f *trainFlags, data *gnn.Data, prog *progress) bench.Runner {
 			cfg.NSR.Lambdas = slices.Repeat([]float64{c.Lambda}, len(cfg.NSR.Layers))
 		}
 		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, seed))
-		r := bench.Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, Batch: cfg.BatchSize, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
-		start := time.Now()
-		res, err := gnn.TrainWith(ctx, data, cfg, gnn.Options{OnEpoch: prog.step})
-		r.WallS = time.Since(start).Seconds()
-		switch {
-		case errors.Is(err, gnn.ErrNaNLoss):
-			r.Error = err.Error()
-			return r, nil
-		case err != nil:
-			return bench.Record{}, err
-		}
-		r.ValAcc, r.TestAcc, r.BestEpoch, r.EpochMs = res.ValAcc, res.TestAcc, res.BestEpoch, res.EpochMsMedian
-		return r, nil
+		return bench.TrainGNN(ctx, data, cfg, prog.step)
 	}
 }
 
