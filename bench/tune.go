@@ -183,7 +183,7 @@ func TuneMarkdown(recs []Record) []byte {
 			gain = 100 * (nsr.Mean - van.Mean)
 		}
 		fmt.Fprintf(&b, "\nBold: the chosen λ = %g. Vanilla %s, NSR %s: %s points.\n", lambda, pct(van, p.Seeds), pct(nsr, p.Seeds), signed(gain, ".2f"))
-	case tunedFrom(recs, p):
+	case p.tuned(recs):
 		b.WriteString("\nNo λ chosen: every λ diverged on some seed.\n")
 	default:
 		b.WriteString("\nNo λ chosen yet: some runs are missing (n below the seeds).\n")
@@ -191,8 +191,8 @@ func TuneMarkdown(recs []Record) []byte {
 	return []byte(b.String())
 }
 
-// tunedFrom reports whether every λ of p has a run on every seed.
-func tunedFrom(recs []Record, p TunePlan) bool {
+// tuned reports whether recs hold a run of every λ of p on every seed.
+func (p TunePlan) tuned(recs []Record) bool {
 	for _, j := range p.Todo(recs) {
 		if j.Cell.Variant == NSR {
 			return false
