@@ -89,7 +89,7 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 // cell's epochs where it sets them.
 func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
 	cfg := gnn.DefaultConfig()
-	cfg.Model, cfg.Hidden, cfg.Seed = c.Model, ProtocolHidden(c.Dataset), seed
+	cfg.Arch, cfg.Hidden, cfg.Seed = c.Model, ProtocolHidden(c.Dataset), seed
 	switch {
 	case c.Epochs > 0:
 		cfg.Epochs = c.Epochs

@@ -83,6 +83,17 @@ func ProtocolHidden(name string) int {
 	return 64
 }
 
+// ProtocolFor returns the training protocol of a dataset: its hidden width
+// (ProtocolHidden) and, on PubMed, the GAT paper's setup for GAT (8 output
+// heads, learning rate 0.01, weight decay 0.001).
+func ProtocolFor(name string) Protocol {
+	p := Protocol{Defaults: Defaults{Hidden: ProtocolHidden(name)}}
+	if name == "pubmed" {
+		p.ByArch = map[string]Defaults{"gat": {OutHeads: 8, LR: ptr(0.01), WeightDecay: ptr(0.001)}}
+	}
+	return p
+}
+
 // Load reads the dataset name from the data root and prepares it under the
 // evaluation protocol with FromDataset.
 func Load(root, name string) (*Data, error) {

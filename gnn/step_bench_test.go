@@ -24,8 +24,11 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 		b.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	cfg.Model, cfg.Hidden = model, hidden
-	r := newRun(d, cfg)
+	cfg.Arch, cfg.Hidden = model, hidden
+	r, err := newRun(d, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := r.compile(); err != nil {
 		b.Fatal(err)
 	}

@@ -32,12 +32,22 @@ type BNRunning struct {
 // mean ← 0.9·mean + 0.1·μ and variance ← 0.9·variance + 0.1·σ²·m/(m−1) for
 // the m = n·h·w values of a channel. Without train, μ and σ² are run's.
 // The statistics are computed in float64.
+//
+// x may also be a matrix n×c (torch's BatchNorm1d, for node features),
+// which is the same as n×c×1×1.
 func BatchNorm(x, gamma, beta *G.Node, run *BNRunning, train, relu bool) (*G.Node, error) {
-	if err := autograd.CheckInputs("nn: batchnorm", x.Dtype(), []*G.Node{x, gamma, beta}, 4, 1, 1); err != nil {
+	dims := 4
+	if x.Shape().Dims() == 2 {
+		dims = 2
+	}
+	if err := autograd.CheckInputs("nn: batchnorm", x.Dtype(), []*G.Node{x, gamma, beta}, dims, 1, 1); err != nil {
 		return nil, err
 	}
 	xs := x.Shape().Clone()
-	n, c, hw := xs[0], xs[1], xs[2]*xs[3]
+	n, c, hw := xs[0], xs[1], 1
+	if dims == 4 {
+		hw = xs[2] * xs[3]
+	}
 	if gamma.Shape()[0] != c || beta.Shape()[0] != c {
 		return nil, fmt.Errorf("nn: batchnorm: γ %v and β %v for %d channels", gamma.Shape(), beta.Shape(), c)
 	}

@@ -61,7 +61,7 @@ checkpoint: other data or another architecture is refused.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			rec := evalJSON{Checkpoint: path, Dataset: dataset, Model: ck.Config.Model, Seed: ck.Config.Seed,
+			rec := evalJSON{Checkpoint: path, Dataset: dataset, Model: ck.Config.Arch, Seed: ck.Config.Seed,
 				EpochsDone: ck.EpochsDone, Epochs: ck.Config.Epochs, TrainAcc: acc.Train, ValAcc: acc.Val, TestAcc: acc.Test}
 			w := cmd.OutOrStdout()
 			if jsonOut {

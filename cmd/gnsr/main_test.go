@@ -39,7 +39,7 @@ func TestTrainFlagErrors(t *testing.T) {
 		{"bad lambda", []string{"--dataset", "cora", "--nsr-lambda", "lots"}, []string{"--nsr-lambda", "not a number"}},
 		{"dropout", []string{"--dataset", "cora", "--dropout", "1.5"}, []string{"dropout"}},
 		{"seeds", []string{"--dataset", "cora", "--seeds", "0"}, []string{"--seeds"}},
-		{"unknown model", []string{"--dataset", "cora", "--model", "gat"}, []string{"unknown model", "gcn"}},
+		{"unknown model", []string{"--dataset", "cora", "--model", "gin"}, []string{"unknown architecture", "gcn"}},
 		{"graph flag on images", []string{"--dataset", "mnist", "--hidden", "8"}, []string{"--hidden does not apply"}},
 		{"unknown image model", []string{"--dataset", "mnist", "--model", "mlp5"}, []string{"--model", "mlp4"}},
 		{"image NSR layer", []string{"--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"}, []string{"--nsr-layers", "out of range"}},

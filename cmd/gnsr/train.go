@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gnsr/gnsr/internal/stats"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
@@ -25,6 +27,7 @@ type trainFlags struct {
 	quiet     bool
 	nsrLambda string
 	nsrLayers string
+	hidden    string // --hidden, one width or one per hidden layer
 	split     int
 	cfg       gnn.Config
 	// gnsr train only: the run directory (--out, or --resume's), whether
@@ -89,9 +92,14 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Models, vision.Archs(), vision.CNNArchs()))
-	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
-	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS)")
+	fl.StringVar(&f.cfg.Arch, "model", f.cfg.Arch, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Archs(), vision.Archs(), vision.CNNArchs()))
+	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers (any depth >= 1)")
+	fl.StringVar(&f.hidden, "hidden", "", "hidden units per layer, one value or one per hidden layer (e.g. 64,32); per head for gat (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS; gat 8)")
+	fl.IntVar(&f.cfg.Heads, "heads", 0, "gat: attention heads of the hidden layers, concatenated (default 8)")
+	fl.IntVar(&f.cfg.OutHeads, "out-heads", 0, "gat: attention heads of the output layer, averaged (default 1; PubMed 8)")
+	fl.StringVar(&f.cfg.Activation, "activation", f.cfg.Activation, fmt.Sprintf("activation after each hidden layer, one of %v (default relu; gat elu)", gnn.Activations()))
+	fl.BoolVar(&f.cfg.Residual, "residual", false, "residual connections: add each hidden layer's input to its output where the widths agree")
+	fl.BoolVar(&f.cfg.BatchNorm, "batch-norm", false, "batch norm before the activation of each hidden layer")
 	fl.IntVar(&f.split, "split", 0, "WikiCS: which of its 20 train/validation splits to use")
 	fl.Float64Var(&f.cfg.Dropout, "dropout", f.cfg.Dropout, "dropout probability on the input and hidden layers")
 	fl.Float64Var(&f.cfg.LR, "lr", f.cfg.LR, "Adam learning rate")
@@ -193,13 +201,64 @@ func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 	return loadData(f.dataDir, f.dataset, f.split)
 }
 
+// applyProtocol sets the settings of f.cfg that no flag set from the
+// dataset's protocol and the architecture's reference setup
+// (gnn.ConfigFor), and parses --hidden.
+func applyProtocol(cmd *cobra.Command, f *trainFlags) error {
+	base, err := gnn.ConfigFor(f.cfg.Arch, gnn.ProtocolFor(f.dataset))
+	if err != nil {
+		return flagError(fmt.Errorf("--model: %w", err))
+	}
+	changed := cmd.Flags().Changed
+	for _, s := range []struct {
+		flag string
+		dst  *int
+		v    int
+	}{{"layers", &f.cfg.Layers, base.Layers}, {"heads", &f.cfg.Heads, base.Heads}, {"out-heads", &f.cfg.OutHeads, base.OutHeads}, {"epochs", &f.cfg.Epochs, base.Epochs}} {
+		if !changed(s.flag) {
+			*s.dst = s.v
+		}
+	}
+	for _, s := range []struct {
+		flag string
+		dst  *float64
+		v    float64
+	}{{"dropout", &f.cfg.Dropout, base.Dropout}, {"lr", &f.cfg.LR, base.LR}, {"weight-decay", &f.cfg.WeightDecay, base.WeightDecay}} {
+		if !changed(s.flag) {
+			*s.dst = s.v
+		}
+	}
+	if !changed("activation") {
+		f.cfg.Activation = base.Activation
+	}
+	f.cfg.Hidden, f.cfg.HiddenSizes = base.Hidden, nil
+	if f.hidden != "" {
+		var sizes []int
+		for _, field := range strings.Split(f.hidden, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || v < 1 {
+				return fmt.Errorf("--hidden %q: want a positive width, or one per hidden layer separated by commas", f.hidden)
+			}
+			sizes = append(sizes, v)
+		}
+		if len(sizes) == 1 {
+			f.cfg.Hidden = sizes[0]
+		} else if len(sizes) != f.cfg.Layers-1 {
+			return fmt.Errorf("--hidden %q: %d widths for %d hidden layers (--layers %d)", f.hidden, len(sizes), f.cfg.Layers-1, f.cfg.Layers)
+		} else {
+			f.cfg.HiddenSizes, f.cfg.Hidden = sizes, sizes[0]
+		}
+	}
+	return nil
+}
+
 // resolveFlags checks the flags that describe a run and resolves them into f.
 func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if f.dataset == "" {
 		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
 	}
-	if !cmd.Flags().Changed("hidden") {
-		f.cfg.Hidden = gnn.ProtocolHidden(f.dataset)
+	if err := applyProtocol(cmd, f); err != nil {
+		return err
 	}
 	if f.split != 0 && f.dataset != "wikics" {
 		return fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
@@ -239,7 +298,7 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, cfg.Seed))
+		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := seedOptions(f, cfg)
 		if err != nil {
 			return nil, err
@@ -287,7 +346,7 @@ type seedJSON struct {
 
 func seedRecord(f *trainFlags, r *gnn.Result) seedJSON {
 	rec := seedJSON{
-		Dataset: f.dataset, Model: f.cfg.Model, Seed: r.Seed, ValAcc: r.ValAcc, TestAcc: r.TestAcc,
+		Dataset: f.dataset, Model: f.cfg.Arch, Seed: r.Seed, ValAcc: r.ValAcc, TestAcc: r.TestAcc,
 		BestEpoch: r.BestEpoch, EpochMsMedian: r.EpochMsMedian,
 		NSRLambda: nonNil(r.NSRLambdas), NSRLayers: nonNil(r.NSRLayers), NSRChoice: r.NSRChoice,
 	}
@@ -334,7 +393,7 @@ func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON 
 	tm, ts := stats.MeanStd(test)
 	vm, _ := stats.MeanStd(val)
 	s := summaryJSON{
-		Summary: true, Dataset: f.dataset, Model: f.cfg.Model, Seeds: len(rs),
+		Summary: true, Dataset: f.dataset, Model: f.cfg.Arch, Seeds: len(rs),
 		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: stats.Median(ms),
 		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden, BLAS: blasbackend.Name(),
 		NSRLambdas: nonNil(f.cfg.NSR.Lambdas), NSRLayers: nsrLayersString(f),
@@ -367,7 +426,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
-	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Model, f.cfg.Epochs, f.cfg.Hidden)
+	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden)
 	if f.cfg.NSR.Enabled() {
 		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
 	}

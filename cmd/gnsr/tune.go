@@ -118,7 +118,7 @@ type tuneSummary struct {
 // gnn.Config later is covered too.
 func tuneSettings(f *trainFlags) (string, error) {
 	cfg := f.cfg
-	cfg.Model, cfg.Seed, cfg.Epochs, cfg.NSR.Lambdas, cfg.NSR.Auto, cfg.NSR.Warmup = "", 0, 0, nil, false, 0
+	cfg.Arch, cfg.Seed, cfg.Epochs, cfg.NSR.Lambdas, cfg.NSR.Auto, cfg.NSR.Warmup = "", 0, 0, nil, false, 0
 	b, err := json.Marshal(struct {
 		gnn.Config
 		Split int `json:"split"`
@@ -144,7 +144,7 @@ func tuneRunner(f *trainFlags, data *gnn.Data, prog *progress) bench.Runner {
 		if c.Variant == bench.NSR {
 			cfg.NSR.Lambdas = slices.Repeat([]float64{c.Lambda}, len(cfg.NSR.Layers))
 		}
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, seed))
+		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, seed))
 		return bench.TrainGNN(ctx, data, cfg, prog.step)
 	}
 }
@@ -176,7 +176,7 @@ func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
 	if err != nil {
 		return err
 	}
-	plan := bench.TunePlan{Model: f.cfg.Model, Dataset: f.dataset, FirstSeed: f.seed, Seeds: f.seeds, Grid: grid,
+	plan := bench.TunePlan{Model: f.cfg.Arch, Dataset: f.dataset, FirstSeed: f.seed, Seeds: f.seeds, Grid: grid,
 		Layer: f.cfg.NSR.Layers[0], Epochs: f.cfg.Epochs, Config: settings}
 	if err := plan.Validate(); err != nil {
 		return err

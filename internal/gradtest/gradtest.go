@@ -34,6 +34,10 @@ func CloseTo(got any, want []float64, tol float64) error {
 // It panics for any other type.
 func AsF64(v any) []float64 {
 	switch d := v.(type) {
+	case float64:
+		return []float64{d}
+	case float32:
+		return []float64{float64(d)}
 	case []float64:
 		return d
 	case []float32:
