@@ -690,16 +690,8 @@ type Accuracy struct {
 // architecture gives an error wrapping ErrCheckpoint.
 func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	cfg := c.Config
-	if d.Resplit != nil {
-		split, err := d.Resplit(cfg.Seed)
-		if err != nil {
-			return Accuracy{}, fmt.Errorf("gnn: split for seed %d: %w", cfg.Seed, err)
-		}
-		resplit := *d
-		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
-		d = &resplit
-	}
-	if err := d.Validate(); err != nil {
+	d, err := d.ForSeed(cfg.Seed)
+	if err != nil {
 		return Accuracy{}, err
 	}
 	if fp := DataFingerprint(d); fp != c.Fingerprint {

@@ -27,6 +27,30 @@ type Data struct {
 	// Resplit, if not nil, gives the split for a seed: Train uses it in
 	// place of Train, Val and Test, for datasets without an official split.
 	Resplit func(seed uint64) (datasets.Split, error)
+	// Name, FeatureTransform (what was applied to the stored features, one
+	// of FeatureTransforms) and ClassNames describe the data for saved
+	// models; all may be empty.
+	Name             string
+	FeatureTransform string
+	ClassNames       []string
+}
+
+// ForSeed returns d with the split of seed (Resplit's, where d has one),
+// validated.
+func (d *Data) ForSeed(seed uint64) (*Data, error) {
+	if d.Resplit != nil {
+		split, err := d.Resplit(seed)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: split for seed %d: %w", seed, err)
+		}
+		resplit := *d
+		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
+		d = &resplit
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Validate reports whether d is consistent: features and labels cover every
@@ -113,13 +137,18 @@ func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gnn: %s: %w", ds.Name, err)
 	}
-	x := ds.Features
+	transform := ""
 	if slices.Contains(planetoid, ds.Name) {
-		x = x.RowNormalizeL1()
+		transform = "l1-rows"
+	}
+	x, err := applyTransform(transform, ds.Features)
+	if err != nil {
+		return nil, err
 	}
 	d := &Data{
 		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
 		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
+		Name: ds.Name, FeatureTransform: transform, ClassNames: ds.ClassNames,
 	}
 	if strings.HasPrefix(ds.Name, "amazon-") {
 		labels, classes := ds.Labels, ds.NumClasses

@@ -171,6 +171,9 @@ func LookupArch(name string) (Arch, error) {
 type Model struct {
 	Spec   Spec
 	Layers []Layer
+	// Info describes the data and run a trained model comes from; zero for
+	// a new model.
+	Info ModelInfo
 	// norms holds the batch norm of each hidden layer (nil without).
 	norms []*batchNorm
 	// newLayer is the layer constructor the model was built with.

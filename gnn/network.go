@@ -51,11 +51,13 @@ func buildNetwork(m *Model, x Features, blocks []*Block, loss *lossSpec, update 
 		return nil, err
 	}
 	net.outputs = outs
-	net.values = make([]G.Value, len(outs))
-	for i, o := range outs {
-		G.Read(o, &net.values[i])
-	}
 	if loss == nil {
+		// Only evaluation reads the layers' values: a Read copies them
+		// out every run.
+		net.values = make([]G.Value, len(outs))
+		for i, o := range outs {
+			G.Read(o, &net.values[i])
+		}
 		return net, nil
 	}
 	logits := outs[len(outs)-1]

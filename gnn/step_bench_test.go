@@ -23,8 +23,13 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	cfg.Arch, cfg.Hidden = model, hidden
+	cfg, err := ConfigFor(model, ProtocolFor(dataset))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if hidden > 0 {
+		cfg.Hidden = hidden
+	}
 	r, err := newRun(d, cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -43,3 +48,5 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 func BenchmarkStepComputersGCN(b *testing.B)  { benchmarkStep(b, "amazon-computers", "gcn", 64) }
 func BenchmarkStepComputersSAGE(b *testing.B) { benchmarkStep(b, "amazon-computers", "sage", 64) }
 func BenchmarkStepPubMedGCN(b *testing.B)     { benchmarkStep(b, "pubmed", "gcn", 16) }
+func BenchmarkStepPubMedGAT(b *testing.B)     { benchmarkStep(b, "pubmed", "gat", 0) }
+func BenchmarkStepPhotoGAT(b *testing.B)      { benchmarkStep(b, "amazon-photo", "gat", 0) }

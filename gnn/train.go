@@ -86,6 +86,9 @@ type Options struct {
 	// data) to continue from.
 	Resume *Checkpoint
 	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
+	// Model, if not "", is the file TrainWith saves the model of the best
+	// validation epoch to at the end (Model.Save).
+	Model string
 }
 
 // InterruptedError is the error TrainWith returns when its context is done:
@@ -123,16 +126,8 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if d.Resplit != nil {
-		split, err := d.Resplit(cfg.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("gnn: split for seed %d: %w", cfg.Seed, err)
-		}
-		resplit := *d
-		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
-		d = &resplit
-	}
-	if err := d.Validate(); err != nil {
+	d, err := d.ForSeed(cfg.Seed)
+	if err != nil {
 		return nil, err
 	}
 	var fingerprint [32]byte
@@ -286,6 +281,13 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	if r.best != nil {
 		if res.Model, err = r.model.withState(r.best); err != nil {
 			return nil, err
+		}
+		res.Model.Info = ModelInfo{Dataset: d.Name, FeatureTransform: d.FeatureTransform, ClassNames: d.ClassNames,
+			Seed: cfg.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc, Config: &cfg}
+		if opts.Model != "" {
+			if err := res.Model.Save(opts.Model); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return res, nil

@@ -94,19 +94,20 @@ func headScale[T float32 | float64](out, g, a []T, n, heads, width int) {
 	})
 }
 
-// headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f], summing rows in order.
+// headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f], summing rows in
+// order (one pass over x, row by row: the columns are few).
 func headWeightGrad[T float32 | float64](out, g, x []T, n, heads, width int) {
 	hw := heads * width
-	parallel.For(hw, 1, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			h := c / width
-			var s T
-			for r := range n {
-				s += g[r*heads+h] * x[r*hw+c]
+	clear(out[:hw])
+	for r := range n {
+		xr, gr := x[r*hw:(r+1)*hw], g[r*heads:(r+1)*heads]
+		for h, gv := range gr {
+			o, xs := out[h*width:(h+1)*width], xr[h*width:(h+1)*width]
+			for f, v := range xs {
+				o[f] += gv * v
 			}
-			out[c] = s
 		}
-	})
+	}
 }
 
 // LeakyReLU returns x where x > 0, else slope·x, elementwise on a matrix;
@@ -152,12 +153,14 @@ func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 // forward pass with sign = v = x, the gradient with sign = y, v = g.
 func leaky[T float32 | float64](out, sign, v []T, slope T) {
 	parallel.For(len(out), minParallelElems, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			if sign[i] > 0 {
-				out[i] = v[i]
-			} else {
-				out[i] = slope * v[i]
+		o, sg, vs := out[lo:hi], sign[lo:hi], v[lo:hi]
+		for i, x := range vs {
+			// A select, not a branch: the sign is a coin toss.
+			r := slope * x
+			if sg[i] > 0 {
+				r = x
 			}
+			o[i] = r
 		}
 	})
 }

@@ -3,6 +3,8 @@ package sparse
 import (
 	"fmt"
 	"math"
+
+	"github.com/gnsr/gnsr/internal/fastmath"
 	"runtime"
 	"sync"
 )
@@ -119,7 +121,7 @@ func EdgeSoftmax[T float32 | float64](p *CSR, e []T, heads int, out []T) {
 			for k := lo; k < hi; k++ {
 				o := out[k*heads : (k+1)*heads]
 				for h, x := range e[k*heads : (k+1)*heads] {
-					w := math.Exp(float64(x) - mx[h])
+					w := exp(x, mx[h])
 					o[h] = T(w)
 					sum[h] += w
 				}
@@ -132,6 +134,15 @@ func EdgeSoftmax[T float32 | float64](p *CSR, e []T, heads int, out []T) {
 			}
 		}
 	})
+}
+
+// exp returns e^(x−m): in float32 arithmetic for float32 x, which
+// math.Exp's float64 would spend most of a softmax's time on.
+func exp[T float32 | float64](x T, m float64) float64 {
+	if x32, ok := any(x).(float32); ok {
+		return float64(fastmath.Exp32(x32 - float32(m)))
+	}
+	return math.Exp(float64(x) - m)
 }
 
 // EdgeSoftmaxGrad sets out to the gradient of EdgeSoftmax's input from its
@@ -182,10 +193,7 @@ func EdgeMul[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, x [
 				w := vals[e*heads : (e+1)*heads]
 				xj := x[int(p.Indices[k])*hw:][:hw]
 				for h, a := range w {
-					oh, xh := o[h*width:(h+1)*width], xj[h*width:(h+1)*width]
-					for f, v := range xh {
-						oh[f] += a * v
-					}
+					axpy(o[h*width:(h+1)*width], a, xj[h*width:(h+1)*width])
 				}
 			}
 		}
@@ -217,3 +225,18 @@ func EdgeRowSums[T float32 | float64](p *CSR, vals []T, perm []int32, heads int,
 // m's matrix (Transposed), the index of the same entry in m's matrix: the
 // perm of the edge kernels. The caller must not modify it.
 func (m *Matrix) TransposeSources() []int32 { return m.src }
+
+// axpy adds a·x to y, four elements at a time.
+func axpy[T float32 | float64](y []T, a T, x []T) {
+	x = x[:len(y)]
+	f := 0
+	for ; f+4 <= len(y); f += 4 {
+		y[f] += a * x[f]
+		y[f+1] += a * x[f+1]
+		y[f+2] += a * x[f+2]
+		y[f+3] += a * x[f+3]
+	}
+	for ; f < len(y); f++ {
+		y[f] += a * x[f]
+	}
+}

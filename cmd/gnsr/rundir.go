@@ -114,6 +114,7 @@ func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
 	}
 	opts := gnn.Options{
 		Checkpoint:      filepath.Join(f.outDir, fmt.Sprintf("seed-%d.ckpt", cfg.Seed)),
+		Model:           filepath.Join(f.outDir, fmt.Sprintf("seed-%d.model", cfg.Seed)),
 		CheckpointEvery: f.ckptEvery,
 		Meta:            map[string]string{"dataset": f.dataset, "split": strconv.Itoa(f.split)},
 	}
