@@ -91,22 +91,9 @@ type Options struct {
 	Model string
 }
 
-// InterruptedError is the error TrainWith returns when its context is done:
-// the run stopped between epochs after Epoch epochs. It wraps the
-// context's error.
-type InterruptedError struct {
-	Seed       uint64
-	Epoch      int    // epochs done
-	Checkpoint string // the checkpoint written at the stop, "" if none
-	Resumable  error  // nil if the checkpoint can be resumed, else why not
-	Err        error  // ctx.Err()
-}
-
-func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("gnn: interrupted after epoch %d of seed %d: %v", e.Epoch, e.Seed, e.Err)
-}
-
-func (e *InterruptedError) Unwrap() error { return e.Err }
+// InterruptedError is the error TrainWith returns when its context is
+// done (nn.InterruptedError, shared with the image trainer).
+type InterruptedError = nn.InterruptedError
 
 // Train trains a model on d with cfg and returns the test accuracy at the
 // epoch of best validation accuracy. onEpoch, if not nil, is called after
