@@ -316,7 +316,11 @@ func decodeTensors(b []byte) ([]Tensor, error) {
 // evaluating it cannot index out of range.
 func (c *Checkpoint) validate() error {
 	cfg := c.Config
-	if err := cfg.Validate(); err != nil {
+	arch, err := LookupArch(cfg.Arch)
+	if err != nil {
+		arch = Arch{Name: cfg.Arch} // a layer of the caller's own
+	}
+	if err := cfg.validate(arch); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	switch {
@@ -697,7 +701,11 @@ func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	if fp := DataFingerprint(d); fp != c.Fingerprint {
 		return Accuracy{}, fmt.Errorf("%w: made with other data (fingerprint %x, the data's is %x)", ErrCheckpoint, c.Fingerprint[:8], fp[:8])
 	}
-	r, err := newRun(d, cfg)
+	a, err := LookupArch(cfg.Arch)
+	if err != nil {
+		return Accuracy{}, err
+	}
+	r, err := newRun(d, cfg, a.New)
 	if err != nil {
 		return Accuracy{}, err
 	}

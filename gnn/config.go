@@ -109,11 +109,17 @@ func ConfigFor(arch string, p Protocol) (Config, error) {
 }
 
 // Validate reports the first setting of c that is out of range, naming it.
+// The architecture must be a registered one.
 func (c *Config) Validate() error {
 	arch, err := LookupArch(c.Arch)
 	if err != nil {
 		return err
 	}
+	return c.validate(arch)
+}
+
+// validate is Validate for the architecture arch, registered or not.
+func (c *Config) validate(arch Arch) error {
 	switch {
 	case c.Layers < 1:
 		return fmt.Errorf("gnn: layers = %d, need at least 1", c.Layers)

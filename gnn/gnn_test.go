@@ -330,6 +330,28 @@ func TestMiniBatchSAGE(t *testing.T) {
 	}
 }
 
+// TestMiniBatchEveryArch trains every architecture on sampled blocks: the
+// same layers as full batch, fed bipartite blocks.
+func TestMiniBatchEveryArch(t *testing.T) {
+	d := communities(t, 8, 300, 3)
+	for _, arch := range Archs() {
+		t.Run(arch, func(t *testing.T) {
+			cfg, err := ConfigFor(arch, Protocol{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Epochs, cfg.BatchSize, cfg.Fanouts = 40, 16, []int{5, 3}
+			res, err := Train(context.Background(), d, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TestAcc < 0.85 {
+				t.Errorf("mini-batch %s test accuracy %.3f, want >= 0.85", arch, res.TestAcc)
+			}
+		})
+	}
+}
+
 func TestMiniBatchConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string

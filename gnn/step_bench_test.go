@@ -30,7 +30,8 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 	if hidden > 0 {
 		cfg.Hidden = hidden
 	}
-	r, err := newRun(d, cfg)
+	a, _ := LookupArch(model)
+	r, err := newRun(d, cfg, a.New)
 	if err != nil {
 		b.Fatal(err)
 	}

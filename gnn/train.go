@@ -89,6 +89,10 @@ type Options struct {
 	// Model, if not "", is the file TrainWith saves the model of the best
 	// validation epoch to at the end (Model.Save).
 	Model string
+	// Layer, if not nil, makes the model's layers in place of the
+	// registered architecture's: for layers of your own. Config.Arch then
+	// only names the architecture.
+	Layer func(LayerConfig, *rand.Rand) (Layer, error)
 }
 
 // InterruptedError is the error TrainWith returns when its context is
@@ -110,7 +114,14 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 // another Config, other data (see DataFingerprint) or another architecture,
 // or from one that is not Resumable, is an error wrapping ErrCheckpoint.
 func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
+	arch := Arch{Name: cfg.Arch, New: opts.Layer}
+	if opts.Layer == nil {
+		var err error
+		if arch, err = LookupArch(cfg.Arch); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.validate(arch); err != nil {
 		return nil, err
 	}
 	d, err := d.ForSeed(cfg.Seed)
@@ -134,7 +145,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		}
 	}
 	layers, _ := cfg.NSR.Resolve(cfg.Layers)
-	r, err := newRun(d, cfg)
+	r, err := newRun(d, cfg, arch.New)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +294,11 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 // newRun draws the initial weights of a run and prepares its constant
 // inputs. It consumes the rng as a fresh run does, also when the weights
 // are then replaced by a checkpoint's.
-func newRun(d *Data, cfg Config) (*run, error) {
+func newRun(d *Data, cfg Config, newLayer func(LayerConfig, *rand.Rand) (Layer, error)) (*run, error) {
 	pcg := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
 	r := &run{d: d, cfg: cfg, pcg: pcg, rng: rand.New(pcg)}
 	var err error
-	if r.model, err = NewModel(cfg.Spec(d.Features.Cols, d.NumClasses), r.rng); err != nil {
+	if r.model, err = NewModelWith(cfg.Spec(d.Features.Cols, d.NumClasses), newLayer, r.rng); err != nil {
 		return nil, err
 	}
 	r.block = FullBlock(d.Graph)

@@ -210,6 +210,20 @@ func applyProtocol(cmd *cobra.Command, f *trainFlags) error {
 		return flagError(fmt.Errorf("--model: %w", err))
 	}
 	changed := cmd.Flags().Changed
+	for _, c := range []struct {
+		flag string
+		v    int
+	}{{"layers", f.cfg.Layers}, {"heads", f.cfg.Heads}, {"out-heads", f.cfg.OutHeads}} {
+		if changed(c.flag) && c.v < 1 {
+			return fmt.Errorf("--%s = %d, need at least 1", c.flag, c.v)
+		}
+	}
+	arch, _ := gnn.LookupArch(f.cfg.Arch)
+	for _, flag := range []string{"heads", "out-heads"} {
+		if changed(flag) && !arch.Attention {
+			return fmt.Errorf("--%s applies to attention architectures (gat), not --model %s", flag, f.cfg.Arch)
+		}
+	}
 	for _, s := range []struct {
 		flag string
 		dst  *int
