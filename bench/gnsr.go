@@ -12,7 +12,7 @@ import (
 )
 
 // GNSR trains gnsr's graph networks for the bench under the evaluation
-// protocol: gnn.DefaultConfig with the hidden width of ProtocolHidden, the
+// protocol: gnn.ConfigFor the cell's architecture and dataset, the
 // public split on Planetoid, a datasets.RandomSplit per seed on Amazon and
 // the file's split seed mod 20 on WikiCS. It keeps every dataset it loads,
 // so create one per bench. The zero GNSR reads from the working directory
@@ -88,8 +88,12 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 // Config returns the protocol's configuration of c with seed, for the
 // cell's epochs where it sets them.
 func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
-	cfg := gnn.DefaultConfig()
-	cfg.Arch, cfg.Hidden, cfg.Seed = c.Model, ProtocolHidden(c.Dataset), seed
+	cfg, err := gnn.ConfigFor(c.Model, gnn.ProtocolFor(c.Dataset))
+	if err != nil {
+		// Plans are validated against the registry before they run.
+		panic(err)
+	}
+	cfg.Seed = seed
 	switch {
 	case c.Epochs > 0:
 		cfg.Epochs = c.Epochs

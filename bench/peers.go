@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/gnn"
 )
 
 // PeerRunner runs a peer implementation on c for seeds 0..seeds-1, in one
@@ -237,12 +240,12 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	var args []string
 	hidden := 0
 	switch {
-	case c.Model == "gcn" || c.Model == "sage":
+	case slices.Contains(gnn.Archs(), c.Model):
 		if c.Dataset == "wikics" {
 			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read wikics")
 		}
 		args = []string{filepath.Join(t.Dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
-		hidden = ProtocolHidden(c.Dataset)
+		hidden = ProtocolHidden(c.Dataset, c.Model)
 	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == "mnist":
 		args = []string{filepath.Join(t.Dir, "mlp_torch.py"), "--arch", c.Model}
 	default:
@@ -340,13 +343,12 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// ProtocolHidden returns the protocol's hidden width for a dataset: 16 on
-// the Planetoid datasets, 64 on the others (Amazon, WikiCS).
-func ProtocolHidden(dataset string) int {
-	for _, d := range planetoidSets {
-		if d == dataset {
-			return 16
-		}
+// ProtocolHidden returns the protocol's hidden width of an architecture on
+// a dataset (gnn.ConfigFor's), which the peer uses too.
+func ProtocolHidden(dataset, arch string) int {
+	cfg, err := gnn.ConfigFor(arch, gnn.ProtocolFor(dataset))
+	if err != nil {
+		return 0
 	}
-	return 64
+	return cfg.Hidden
 }

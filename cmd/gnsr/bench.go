@@ -249,8 +249,8 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		return "", "", fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	for _, m := range f.models {
-		if m != "gcn" && m != "sage" {
-			return "", "", fmt.Errorf("--models: unknown model %q (gcn, sage)", m)
+		if _, err := gnn.LookupArch(m); err != nil {
+			return "", "", fmt.Errorf("--models: %w", err)
 		}
 	}
 	if root, err = datasets.Root(f.dataDir); err != nil {
