@@ -42,7 +42,7 @@ func (f *fakeRun) run(ctx context.Context, c Cell, seed uint64) (Record, error) 
 	if f.cancelAfter > 0 && len(f.calls) == f.cancelAfter {
 		f.cancel()
 	}
-	r := Record{Hidden: ProtocolHidden(c.Dataset), Epochs: 200, LR: 0.01, WeightDecay: 5e-4, Dropout: 0.5, EpochMs: 2, WallS: 1}
+	r := Record{Hidden: ProtocolHidden(c.Dataset, c.Model), Epochs: 200, LR: 0.01, WeightDecay: 5e-4, Dropout: 0.5, EpochMs: 2, WallS: 1}
 	val, test := 0.70, 0.80
 	if c.Variant == NSR {
 		switch c.Lambda {

@@ -9,9 +9,13 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
 )
 
 // PeerRunner runs a peer implementation on c for seeds 0..seeds-1, in one
@@ -230,12 +234,12 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	hidden := 0
 	switch {
 	case c.Model == "gcn" || c.Model == "sage":
-		if c.Dataset == "wikics" {
-			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read wikics")
+		if e, err := datasets.Lookup(c.Dataset); err != nil || !slices.Contains(peerFamilies, e.Family) {
+			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
 		}
 		args = []string{filepath.Join(t.Dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
-		hidden = ProtocolHidden(c.Dataset)
-	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == "mnist":
+		hidden = ProtocolHidden(c.Dataset, c.Model)
+	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == MLPDataset:
 		args = []string{filepath.Join(t.Dir, "mlp_torch.py"), "--arch", c.Model}
 	default:
 		return nil, 0, fmt.Errorf("no peer for model %s on %s", c.Model, c.Dataset)
@@ -332,13 +336,23 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// ProtocolHidden returns the protocol's hidden width for a dataset: 16 on
-// the Planetoid datasets, 64 on the others (Amazon, WikiCS).
-func ProtocolHidden(dataset string) int {
-	for _, d := range planetoidSets {
-		if d == dataset {
-			return 16
-		}
+// protocolConfig returns the configuration of model under the protocol of
+// dataset's registry entry, or gnn.DefaultConfig for a dataset the registry
+// does not know (the plan checks datasets before any run).
+func protocolConfig(dataset, model string) gnn.Config {
+	e, err := datasets.Lookup(dataset)
+	if err != nil {
+		c := gnn.DefaultConfig()
+		c.Model = model
+		return c
 	}
-	return 64
+	return gnn.ProtocolConfig(e.Protocol, model)
 }
+
+// ProtocolHidden returns the hidden width the protocol of dataset's
+// registry entry gives model.
+func ProtocolHidden(dataset, model string) int { return protocolConfig(dataset, model).Hidden }
+
+// peerFamilies are the dataset families whose files the peer gnn_torch.py
+// reads.
+var peerFamilies = []datasets.Family{datasets.Planetoid, datasets.Amazon}

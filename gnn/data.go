@@ -3,8 +3,6 @@ package gnn
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/graph"
@@ -69,18 +67,26 @@ func (d *Data) Validate() error {
 	return nil
 }
 
-// planetoid names the datasets whose features the protocol L1-normalises,
-// trains with 16 hidden units and splits publicly.
-var planetoid = []string{"cora", "citeseer", "pubmed"}
-
-// ProtocolHidden returns the evaluation protocol's hidden width for a
-// dataset: 16 for the Planetoid datasets (Kipf & Welling), 64 for the others
-// (gnn-benchmark; with 16, GCN underfits Amazon Photo).
-func ProtocolHidden(name string) int {
-	if slices.Contains(planetoid, name) {
-		return 16
+// ProtocolConfig returns DefaultConfig with the settings the evaluation
+// protocol p fixes for model: layers, hidden width, dropout, learning rate,
+// weight decay and epochs (the protocol's per-architecture overrides
+// applied). The protocol comes from the dataset's registry entry
+// (datasets.Lookup) or from a loaded dataset (NodeDataset.Protocol).
+func ProtocolConfig(p datasets.Protocol, model string) Config {
+	c := DefaultConfig()
+	h := p.For(model)
+	c.Model = model
+	if h.Layers > 0 {
+		c.Layers = h.Layers
 	}
-	return 64
+	if h.Hidden > 0 {
+		c.Hidden = h.Hidden
+	}
+	if h.Epochs > 0 {
+		c.Epochs = h.Epochs
+	}
+	c.Dropout, c.LR, c.WeightDecay = h.Dropout, h.LR, h.WeightDecay
+	return c
 }
 
 // Load reads the dataset name from the data root and prepares it under the
@@ -93,28 +99,36 @@ func Load(root, name string) (*Data, error) {
 	return FromDataset(ds)
 }
 
-// FromDataset prepares a dataset under the evaluation protocol: the graph
-// symmetrised without self-loops; the Planetoid features L1
-// row-normalised, the others as stored; the Amazon datasets, which have no
-// official split, split anew for every seed (Resplit) as gnn-benchmark does.
+// FromDataset prepares a dataset under its evaluation protocol
+// (ds.Protocol): the graph as loaded (symmetric, without self-loops), the
+// features transformed as the protocol says (L1 row-normalised for
+// Planetoid, as stored for the others), and, where the protocol draws a
+// split per seed (Amazon's per-class split, WikiCS's file splits), Resplit
+// giving it; Train, Val and Test hold the dataset's split.
 func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
-	g, err := graph.FromEdges(len(ds.Labels), ds.Edges)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: %s: %w", ds.Name, err)
+	if ds.Graph == nil {
+		return nil, fmt.Errorf("%w: %s has no graph", ErrData, ds.Name)
 	}
-	x := ds.Features
-	if slices.Contains(planetoid, ds.Name) {
-		x = x.RowNormalizeL1()
+	var x *sparse.CSR
+	switch {
+	case ds.Features != nil:
+		x = ds.Protocol.Features.CSR(ds.Features)
+	case ds.Dense != nil:
+		// TEMPORARY: dense features (OGB's) go through CSR until the layer
+		// API takes dense input; remove this conversion then. It costs
+		// twice the memory of the dense matrix.
+		x = ds.Protocol.Features.Dense(ds.Dense).CSR()
+	default:
+		return nil, fmt.Errorf("%w: %s has no features", ErrData, ds.Name)
 	}
 	d := &Data{
-		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
+		Features: x, Graph: ds.Graph, Labels: ds.Labels, NumClasses: ds.NumClasses,
 		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
 	}
-	if strings.HasPrefix(ds.Name, "amazon-") {
-		labels, classes := ds.Labels, ds.NumClasses
-		d.Resplit = func(seed uint64) (datasets.Split, error) {
-			return datasets.RandomSplit(labels, classes, datasets.BenchmarkTrainPerClass, datasets.BenchmarkValPerClass, seed)
-		}
+	if policy := ds.Protocol.Split; policy.PerSeed() {
+		// Only what a split needs: the closure must not keep the features.
+		splits := &datasets.NodeDataset{Name: ds.Name, Labels: ds.Labels, NumClasses: ds.NumClasses, Split: ds.Split, Splits: ds.Splits}
+		d.Resplit = func(seed uint64) (datasets.Split, error) { return policy.ForSeed(splits, seed) }
 	}
 	return d, nil
 }

@@ -53,7 +53,11 @@ checkpoint: other data or another architecture is refused.`,
 					return fmt.Errorf("%s: bad split %q", path, s)
 				}
 			}
-			data, err := loadData(dataDir, dataset, split)
+			src := &trainFlags{dataDir: dataDir, dataset: dataset, split: split, graph: ck.Meta["graph"]}
+			if src.graph != "" && !cmd.Flags().Changed("dataset") {
+				src.dataset = "" // the graph's directory, not a registry name
+			}
+			data, err := loadData(cmd, src)
 			if err != nil {
 				return err
 			}

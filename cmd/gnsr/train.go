@@ -18,6 +18,7 @@ import (
 
 type trainFlags struct {
 	dataset   string
+	graph     string // --graph DIR: a user's graph (LoadDir); dataset then holds DIR
 	dataDir   string
 	seeds     int
 	seed      uint64
@@ -65,7 +66,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 					return err
 				}
 			}
-			if imageDatasets[f.dataset] {
+			if isImageDataset(f.dataset) {
 				if f.outDir != "" {
 					return fmt.Errorf("--out and --resume apply to graph datasets; %s trains without checkpoints", f.dataset)
 				}
@@ -88,6 +89,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
+	fl.StringVar(&f.graph, "graph", "", "train on your own graph instead of --dataset: a directory in OGB's raw layout or of Parquet tables (see the README; gnsr data synth writes both)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Models, vision.Archs(), vision.CNNArchs()))
 	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
@@ -146,7 +148,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	var data *gnn.Data
 	var err error
 	if f.resume {
-		data, err = loadData(f.dataDir, f.dataset, f.split)
+		data, err = loadData(cmd, f)
 	} else {
 		data, err = prepare(cmd, f)
 	}
@@ -190,19 +192,19 @@ func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 	if err := resolveFlags(cmd, f); err != nil {
 		return nil, err
 	}
-	return loadData(f.dataDir, f.dataset, f.split)
+	return loadData(cmd, f)
 }
 
-// resolveFlags checks the flags that describe a run and resolves them into f.
+// resolveFlags checks the flags that describe a run and resolves them into f:
+// the settings the user did not give come from the dataset's protocol.
 func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
-	if f.dataset == "" {
-		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
+	protocol, err := runProtocol(f)
+	if err != nil {
+		return err
 	}
-	if !cmd.Flags().Changed("hidden") {
-		f.cfg.Hidden = gnn.ProtocolHidden(f.dataset)
-	}
-	if f.split != 0 && f.dataset != "wikics" {
-		return fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
+	applyProtocol(cmd, f, protocol)
+	if f.split != 0 && protocol.Split.Kind != datasets.FileSplits {
+		return fmt.Errorf("--split picks one of the splits of a dataset whose files hold several (WikiCS); %s has one split", f.dataset)
 	}
 	if f.seeds < 1 {
 		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
@@ -216,21 +218,83 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	return nil
 }
 
-// loadData loads a dataset (with WikiCS's split) from the data root dir
-// (or the default root) under the evaluation protocol.
-func loadData(dir, dataset string, split int) (*gnn.Data, error) {
-	root, err := datasets.Root(dir)
-	if err != nil {
-		return nil, err
+// runProtocol checks --dataset and --graph and returns the protocol of the
+// data they name; with --graph, f.dataset becomes the directory.
+func runProtocol(f *trainFlags) (datasets.Protocol, error) {
+	nodeSets := datasets.KnownOf(datasets.NodeClassification)
+	switch {
+	case f.graph != "" && f.dataset != "" && f.dataset != f.graph:
+		return datasets.Protocol{}, fmt.Errorf("--graph %s and --dataset %s: give one of them", f.graph, f.dataset)
+	case f.graph != "":
+		f.dataset = f.graph
+		return datasets.UserProtocol(), nil
+	case f.dataset == "":
+		return datasets.Protocol{}, fmt.Errorf("--dataset is required, one of %v (or --graph DIR for your own graph)", nodeSets)
 	}
-	if dataset == "wikics" {
-		ds, err := datasets.LoadWikiCS(root, split)
+	e, err := datasets.Lookup(f.dataset)
+	if err != nil {
+		return datasets.Protocol{}, fmt.Errorf("--dataset: %w", err)
+	}
+	if e.Kind != datasets.NodeClassification {
+		return datasets.Protocol{}, fmt.Errorf("--dataset %s is an %s dataset; this command takes node-classification datasets: %v", f.dataset, e.Kind, nodeSets)
+	}
+	return e.Protocol, nil
+}
+
+// applyProtocol sets the training settings the user did not give to those
+// of the protocol, for f's model.
+func applyProtocol(cmd *cobra.Command, f *trainFlags, p datasets.Protocol) {
+	pc := gnn.ProtocolConfig(p, f.cfg.Model)
+	set := cmd.Flags().Changed
+	for _, s := range []struct {
+		flag string
+		dst  any
+		v    any
+	}{
+		{"layers", &f.cfg.Layers, pc.Layers}, {"hidden", &f.cfg.Hidden, pc.Hidden}, {"epochs", &f.cfg.Epochs, pc.Epochs},
+		{"dropout", &f.cfg.Dropout, pc.Dropout}, {"lr", &f.cfg.LR, pc.LR}, {"weight-decay", &f.cfg.WeightDecay, pc.WeightDecay},
+	} {
+		if set(s.flag) {
+			continue
+		}
+		switch d := s.dst.(type) {
+		case *int:
+			*d = s.v.(int)
+		case *float64:
+			*d = s.v.(float64)
+		}
+	}
+}
+
+// loadData loads the data of f (a registry dataset, with WikiCS's split, or
+// the graph of --graph) under its evaluation protocol, downloading a
+// registry dataset's missing files first.
+func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
+	if f.graph != "" {
+		ds, err := datasets.LoadDir(f.graph)
 		if err != nil {
-			return nil, fmt.Errorf("--split %d: %w", split, err)
+			return nil, fmt.Errorf("--graph: %w", err)
 		}
 		return gnn.FromDataset(ds)
 	}
-	return gnn.Load(root, dataset)
+	root, err := datasets.Root(f.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := fetchMissing(cmd, root, f.dataset, f.quiet); err != nil {
+		return nil, err
+	}
+	ds, err := datasets.Load(root, f.dataset)
+	if err != nil {
+		return nil, err
+	}
+	if ds.Protocol.Split.Kind == datasets.FileSplits {
+		// --split pins one of the file's splits for every seed.
+		if err := ds.PinSplit(f.split); err != nil {
+			return nil, fmt.Errorf("--split %d: %w", f.split, err)
+		}
+	}
+	return gnn.FromDataset(ds)
 }
 
 // trainSeeds trains cfg once per seed of f, showing progress, and calls
