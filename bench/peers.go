@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,7 +233,7 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	hidden := 0
 	switch {
 	case c.Model == "gcn" || c.Model == "sage":
-		if e, err := datasets.Lookup(c.Dataset); err != nil || !slices.Contains(peerFamilies, e.Family) {
+		if !PeerReads(c.Dataset) {
 			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
 		}
 		args = []string{filepath.Join(t.Dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
@@ -353,6 +352,9 @@ func protocolConfig(dataset, model string) gnn.Config {
 // registry entry gives model.
 func ProtocolHidden(dataset, model string) int { return protocolConfig(dataset, model).Hidden }
 
-// peerFamilies are the dataset families whose files the peer gnn_torch.py
-// reads.
-var peerFamilies = []datasets.Family{datasets.Planetoid, datasets.Amazon}
+// PeerReads reports whether the peer gnn_torch.py reads dataset: it reads
+// the Planetoid and Amazon families.
+func PeerReads(dataset string) bool {
+	e, err := datasets.Lookup(dataset)
+	return err == nil && (e.Family == datasets.Planetoid || e.Family == datasets.Amazon)
+}

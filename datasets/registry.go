@@ -133,6 +133,12 @@ type Entry struct {
 	Embedded bool
 	// Note says why the files cannot be downloaded; empty if they can.
 	Note string
+	// Bench is the dataset's place in gnsr bench's default GNN table
+	// (cheapest first, so that a bench stopped early leaves whole rows);
+	// 0 keeps it out. BenchIfPresent keeps it out unless its files are
+	// already under the data root.
+	Bench          int
+	BenchIfPresent bool
 
 	loadNodes  func(root string, e *Entry) (*NodeDataset, error)
 	loadImages func(root string, opt ImageOptions) (*ImageDataset, error)
@@ -176,7 +182,7 @@ const (
 // the one place that knows datasets by name. Nothing modifies it; Lookup
 // returns copies.
 var registry = []Entry{
-	{Name: "cora", Kind: NodeClassification, Family: Planetoid, Embedded: true, Protocol: planetoidProtocol,
+	{Name: "cora", Kind: NodeClassification, Bench: 1, Family: Planetoid, Embedded: true, Protocol: planetoidProtocol,
 		loadNodes: loadPlanetoidEntry,
 		Files: planetoidSpecs("cora",
 			[8]int64{22119, 4054, 148025, 28135, 257305, 47959, 59847, 5000},
@@ -190,7 +196,7 @@ var registry = []Entry{
 				"58f13302f39dde8852dad6fe6d15b89b077b6d7f837626bce671ef80344b383d",
 				"297ce89af2b51a6a194181c7dbe1796c6a1cf9cd9349a88383b1b1e227867875",
 			})},
-	{Name: "citeseer", Kind: NodeClassification, Family: Planetoid, Embedded: true, Protocol: planetoidProtocol,
+	{Name: "citeseer", Kind: NodeClassification, Bench: 2, Family: Planetoid, Embedded: true, Protocol: planetoidProtocol,
 		loadNodes: loadPlanetoidEntry,
 		Files: planetoidSpecs("citeseer",
 			[8]int64{31087, 3014, 260321, 24135, 595021, 55623, 61987, 5000},
@@ -204,7 +210,7 @@ var registry = []Entry{
 				"d79a4ef9d3e7169aee8946145f6b7306e35bc79bffad26346cfb94e10e9912a7",
 				"2af990671580b6b2df5d158d1038f8292e30c9cd821b5453f399659b25b723d4",
 			})},
-	{Name: "pubmed", Kind: NodeClassification, Family: Planetoid, Embedded: true,
+	{Name: "pubmed", Kind: NodeClassification, Bench: 3, Family: Planetoid, Embedded: true,
 		loadNodes: loadPlanetoidEntry,
 		// Veličković et al. (GAT, ICLR 2018) train GAT on PubMed with 8
 		// output heads, learning rate 0.01 and weight decay 0.001.
@@ -223,7 +229,7 @@ var registry = []Entry{
 				"5b89f0036ca22909471f1e6558eb42fa06e0c730a577bde5b058b40638f81dc9",
 				"b101d421688bbaecbd82e8a18f1e282378d6830f3a37666f28ebc47f844341b5",
 			})},
-	{Name: "amazon-computers", Kind: NodeClassification, Family: Amazon, Protocol: amazonProtocol,
+	{Name: "amazon-computers", Kind: NodeClassification, Bench: 5, Family: Amazon, Protocol: amazonProtocol,
 		loadNodes: loadAmazonEntry,
 		Files: []FileSpec{{
 			Name:   "amazon_electronics_computers.npz",
@@ -231,7 +237,7 @@ var registry = []Entry{
 			Size:   31921488,
 			SHA256: "736ba1d9fd85eac2da83a5ad25c463f04b0031a6ca01563f90a7099d9e8ffb2c",
 		}}},
-	{Name: "amazon-photo", Kind: NodeClassification, Family: Amazon, Protocol: amazonProtocol,
+	{Name: "amazon-photo", Kind: NodeClassification, Bench: 4, Family: Amazon, Protocol: amazonProtocol,
 		loadNodes: loadAmazonEntry,
 		Files: []FileSpec{{
 			Name:   "amazon_electronics_photo.npz",
@@ -239,7 +245,7 @@ var registry = []Entry{
 			Size:   17113960,
 			SHA256: "bdb1feb8e6ff42ee44024b04479145029c563fd42fc31bff80af20887ba0439a",
 		}}},
-	{Name: "wikics", Kind: NodeClassification, Family: WikiCS, Protocol: wikicsProtocol,
+	{Name: "wikics", Kind: NodeClassification, Bench: 6, BenchIfPresent: true, Family: WikiCS, Protocol: wikicsProtocol,
 		loadNodes: func(root string, _ *Entry) (*NodeDataset, error) { return LoadWikiCS(root, 0) },
 		Files: []FileSpec{{
 			Name: "data.json",
@@ -439,6 +445,29 @@ func checkSizes(root string, e *Entry) (allMissing bool, err error) {
 func missingFile(path, name string, err error) error {
 	return fmt.Errorf("%w: %s (get it with `gnsr data download %s`, or point --data-dir or %s at a root holding %s/raw/): %w",
 		ErrMissing, path, name, EnvDataRoot, name, err)
+}
+
+// BenchDefaults returns the datasets of gnsr bench's default GNN table
+// under root, in the table's order: those the registry places there, less
+// those it keeps out unless present and absent under root.
+func BenchDefaults(root string) []string {
+	var es []*Entry
+	for i := range registry {
+		if e := &registry[i]; e.Bench > 0 {
+			es = append(es, e)
+		}
+	}
+	slices.SortFunc(es, func(a, b *Entry) int { return a.Bench - b.Bench })
+	var names []string
+	for _, e := range es {
+		if e.BenchIfPresent {
+			if missing, err := Missing(root, e.Name); err != nil || len(missing) > 0 {
+				continue
+			}
+		}
+		names = append(names, e.Name)
+	}
+	return names
 }
 
 // familyNames returns the names of the datasets of family f.

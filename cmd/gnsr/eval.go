@@ -21,7 +21,7 @@ type evalJSON struct {
 }
 
 func newEvalCmd() *cobra.Command {
-	var path, dataDir, dataset string
+	var path, dataDir, dataset, graph string
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "eval --checkpoint FILE [flags]",
@@ -53,9 +53,12 @@ checkpoint: other data or another architecture is refused.`,
 					return fmt.Errorf("%s: bad split %q", path, s)
 				}
 			}
-			src := &trainFlags{dataDir: dataDir, dataset: dataset, split: split, graph: ck.Meta["graph"]}
-			if src.graph != "" && !cmd.Flags().Changed("dataset") {
-				src.dataset = "" // the graph's directory, not a registry name
+			src := &trainFlags{dataDir: dataDir, dataset: dataset, split: split}
+			switch {
+			case graph != "":
+				src.graph, src.dataset, dataset = graph, graph, graph
+			case !cmd.Flags().Changed("dataset") && ck.Meta["graph"] != "":
+				src.graph = ck.Meta["graph"]
 			}
 			data, err := loadData(cmd, src)
 			if err != nil {
@@ -80,6 +83,7 @@ checkpoint: other data or another architecture is refused.`,
 	fl.StringVar(&path, "checkpoint", "", "checkpoint file (required), e.g. DIR/seed-0.ckpt of gnsr train --out DIR")
 	fl.StringVar(&dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&dataset, "dataset", "", "dataset to evaluate on (default: the one recorded in the checkpoint)")
+	fl.StringVar(&graph, "graph", "", "a graph directory to evaluate on (default: the checkpoint's, for a model trained with --graph)")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	return cmd
 }
