@@ -166,7 +166,7 @@ type planetoidFiles struct {
 	x, tx, allx  *sparseParts
 	y, ty, ally  labelMatrix
 	adjU, adjV   []int // (node, neighbour) pairs in dict order
-	graphNodes   int      // keys in the adjacency dict
+	graphNodes   int   // keys in the adjacency dict
 	testIdx      []int
 	features     int
 	numClasses   int

@@ -263,8 +263,8 @@ var registry = []Entry{
 	{Name: "ogbn-products", Kind: NodeClassification, Family: OGB, Protocol: ogbProtocol("sales_ranking", 300),
 		loadNodes: loadOGBEntry,
 		// OGB's downloader announces "1.38GB" for it.
-		Files:     []FileSpec{{Name: "products.zip", URL: ogbURL + "products.zip", Approx: 1.38e9}},
-		Archive:   &ArchiveSpec{Dir: "products", MaxBytes: 4 << 30}},
+		Files:   []FileSpec{{Name: "products.zip", URL: ogbURL + "products.zip", Approx: 1.38e9}},
+		Archive: &ArchiveSpec{Dir: "products", MaxBytes: 4 << 30}},
 	// The MNIST files are the canonical ones; the URLs are the mirror that
 	// torchvision uses, as yann.lecun.com often refuses downloads.
 	{Name: "mnist", Kind: ImageClassification, Family: MNIST,

@@ -91,16 +91,16 @@ type wikiCS struct {
 	split int
 	seen  map[string]bool
 
-	rows, cols      int // features: rows read, values per row (-1 until known)
-	indptr          []int
-	indices         []int32
-	data            []float32
-	labels          []int
-	linkPtr         []int // links of node u are linkTo[linkPtr[u]:linkPtr[u+1]]
-	linkTo          []int32
-	maskLens        map[string][]int // field → length of each mask
-	trains, vals    [][]int // the nodes of each training and validation mask
-	tst             []bool
+	rows, cols   int // features: rows read, values per row (-1 until known)
+	indptr       []int
+	indices      []int32
+	data         []float32
+	labels       []int
+	linkPtr      []int // links of node u are linkTo[linkPtr[u]:linkPtr[u+1]]
+	linkTo       []int32
+	maskLens     map[string][]int // field → length of each mask
+	trains, vals [][]int          // the nodes of each training and validation mask
+	tst          []bool
 }
 
 // readWikiCS decodes a WikiCS data.json from r. file is used in error

@@ -245,7 +245,6 @@ func verify(out io.Writer, root string, names []string) error {
 	return nil
 }
 
-
 func newSynthCmd() *cobra.Command {
 	c := datasets.SynthConfig{}
 	var out string
