@@ -119,6 +119,9 @@ func (r *ogbReader) open(name string, maxLine int) (*tabular.CSVReader, int64, e
 
 // formatErr wraps an error of the tabular readers into the package's.
 func formatErr(err error) error {
+	if errors.Is(err, ErrFormat) {
+		return err
+	}
 	if errors.Is(err, tabular.ErrFormat) {
 		return fmt.Errorf("%w: %w", ErrFormat, err)
 	}
@@ -191,7 +194,7 @@ func (r *ogbReader) edges(declared int64) error {
 	}
 	defer c.Close()
 	if lim := maxLines(size, 4); declared > lim {
-		return fmt.Errorf("%w: %s: %d edges declared, more than its %d bytes can hold (at most %d)", ErrFormat, r.path(ogbNumEdges), declared, size, lim)
+		return fmt.Errorf("%w: %s: %d edges declared, more than the %d bytes of %s can hold (at most %d)", ErrFormat, r.path(ogbNumEdges), declared, size, ogbEdges, lim)
 	}
 	src, dst := make([]int32, 0, declared), make([]int32, 0, declared)
 	hi := int64(r.n) - 1
