@@ -41,7 +41,7 @@ func NewCSVReader(file string, r io.Reader, maxLine int) (*CSVReader, error) {
 	if maxLine <= 0 {
 		maxLine = DefaultMaxLine
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, maxLine)
 	c := &CSVReader{file: file}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
@@ -49,8 +49,6 @@ func NewCSVReader(file string, r io.Reader, maxLine int) (*CSVReader, error) {
 			return nil, &Error{File: file, Err: fmt.Errorf("not a readable gzip stream: %w", err)}
 		}
 		br = bufio.NewReaderSize(zr, maxLine)
-	} else if maxLine > br.Size() {
-		br = bufio.NewReaderSize(br, maxLine)
 	}
 	c.br = br
 	return c, nil
@@ -89,6 +87,7 @@ func (c *CSVReader) Next() bool {
 	line, err := c.br.ReadSlice('\n')
 	switch {
 	case err == bufio.ErrBufferFull:
+		c.line++
 		c.fail(fmt.Errorf("line longer than %d bytes", c.br.Size()))
 		return false
 	case err == io.EOF && len(line) == 0:

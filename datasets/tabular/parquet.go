@@ -32,10 +32,11 @@ const (
 // then read page by page, so memory stays bounded by a page whatever the
 // table's size.
 type ParquetFile struct {
-	path string
-	f    *os.File
-	size int64
-	pf   *parquet.File
+	path   string
+	f      io.ReaderAt
+	closer io.Closer
+	size   int64
+	pf     *parquet.File
 }
 
 // OpenParquet opens and checks the Parquet file at path. The caller must
@@ -45,39 +46,52 @@ func OpenParquet(path string) (_ *ParquetFile, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-		}
-	}()
 	st, err := f.Stat()
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	p := &ParquetFile{path: path, f: f, size: st.Size()}
+	p, err := NewParquetReader(path, f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	p.closer = f
+	return p, nil
+}
+
+// NewParquetReader checks the Parquet file of size bytes in r, as
+// OpenParquet does; name names it in errors.
+func NewParquetReader(name string, r io.ReaderAt, size int64) (_ *ParquetFile, err error) {
+	p := &ParquetFile{path: name, f: r, size: size}
 	meta, err := p.checkFooter()
 	if err != nil {
-		return nil, &Error{File: path, Row: -1, Err: err}
+		return nil, &Error{File: name, Row: -1, Err: err}
 	}
 	if err := p.checkChunks(meta); err != nil {
-		return nil, &Error{File: path, Row: -1, Err: err}
+		return nil, &Error{File: name, Row: -1, Err: err}
 	}
 	// The last guard: should the library still panic on some input the
 	// checks let through, the error names the file.
 	defer func() {
 		if r := recover(); r != nil {
-			err = &Error{File: path, Row: -1, Err: fmt.Errorf("the Parquet decoder failed: %v", r)}
+			p, err = nil, &Error{File: name, Row: -1, Err: fmt.Errorf("the Parquet decoder failed: %v", r)}
 		}
 	}()
-	p.pf, err = parquet.OpenFile(f, p.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	p.pf, err = parquet.OpenFile(r, p.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return nil, &Error{File: path, Row: -1, Err: err}
+		return nil, &Error{File: name, Row: -1, Err: err}
 	}
 	return p, nil
 }
 
-// Close closes the file.
-func (p *ParquetFile) Close() error { return p.f.Close() }
+// Close closes the file OpenParquet opened.
+func (p *ParquetFile) Close() error {
+	if p.closer == nil {
+		return nil
+	}
+	return p.closer.Close()
+}
 
 // NumRows returns the number of rows the file declares (checked against its
 // row groups).
