@@ -25,6 +25,9 @@ type Data struct {
 	// Resplit, if not nil, gives the split for a seed: Train uses it in
 	// place of Train, Val and Test, for datasets without an official split.
 	Resplit func(seed uint64) (datasets.Split, error)
+	// NodeIDs, if not nil, holds the identifiers the files give the nodes
+	// of a user's graph (node i is NodeIDs[i]), for reporting predictions.
+	NodeIDs []int64
 }
 
 // Validate reports whether d is consistent: features and labels cover every
@@ -123,7 +126,7 @@ func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
 	}
 	d := &Data{
 		Features: x, Graph: ds.Graph, Labels: ds.Labels, NumClasses: ds.NumClasses,
-		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
+		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test, NodeIDs: ds.NodeIDs,
 	}
 	if policy := ds.Protocol.Split; policy.PerSeed() {
 		// Only what a split needs: the closure must not keep the features.

@@ -78,7 +78,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 	addRunFlags(cmd, f)
 	addVisionFlags(cmd, v)
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
-	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json; a Ctrl-C or SIGTERM checkpoints there before exiting")
+	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json (with --graph, also predictions-seed-N.csv by node id); a Ctrl-C or SIGTERM checkpoints there before exiting")
 	cmd.Flags().IntVar(&f.ckptEvery, "checkpoint-every", 10, "with --out: checkpoint every N epochs (0: only at the end of a seed and on interruption)")
 	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory (written by --out) from its checkpoints; finished seeds are kept")
 	return cmd
@@ -320,6 +320,11 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 		if f.outDir != "" {
 			if err := writeResults(f, results, nil, nil); err != nil {
 				return nil, err
+			}
+			if f.graph != "" {
+				if err := writePredictions(f, data, res); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if done != nil {
