@@ -26,7 +26,7 @@ type SynthConfig struct {
 	Classes   int     // at least 2
 	Features  int     // feature columns
 	// NNZPerRow is the number of non-zero features a node has (a binary
-	// bag of words, half of it in the class's block); ignored with Dense.
+	// bag of words, a quarter of it in the class's block); ignored with Dense.
 	NNZPerRow int
 	// Dense gives every node Features float values: 1 on the class's block
 	// and 0 elsewhere, plus standard normal noise.
@@ -222,10 +222,10 @@ func (s *synth) features(rng *rand.PCG, i int, row []float32, cols []int32) []in
 	}
 	clear(row)
 	cols = cols[:0]
-	// Half the non-zeros in the class's block (distinct draws from the
+	// A quarter of the non-zeros in the class's block (distinct draws from the
 	// block, which holds enough), the rest anywhere.
 	width := min(block, c.Features-lo)
-	inBlock := min(c.NNZPerRow/2, width)
+	inBlock := min(c.NNZPerRow/4, width)
 	for len(cols) < c.NNZPerRow {
 		j := int(uniform(rng, uint64(c.Features)))
 		if len(cols) < inBlock {

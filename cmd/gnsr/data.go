@@ -253,8 +253,8 @@ func newSynthCmd() *cobra.Command {
 		Short: "Write a synthetic graph with a learnable signal (OGB layout or Parquet)",
 		Long: `Write a node-classification graph drawn from --seed, the analogue of PyG's
 FakeDataset with something to learn: each node has a uniform class; each edge
-joins two nodes of one class with probability --homophily, two uniform nodes
-otherwise; features are a binary bag of --nnz-per-row words, half of them in a
+joins two nodes of one class with probability --homophily (which sets how hard the task is), two uniform nodes
+otherwise; features are a binary bag of --nnz-per-row words, a quarter of them in a
 block of columns of the node's class (or, with --dense, 1 on that block and 0
 elsewhere plus standard normal noise). The same flags give the same files.
 
