@@ -92,13 +92,15 @@ func LoadParquet(dir string) (*NodeDataset, error) {
 	if err := r.nodes(); err != nil {
 		return nil, err
 	}
-	if err := r.edges(); err != nil {
-		return nil, err
-	}
+	// Features before edges: the edges' pairs are the one transient array
+	// of the size of the data, best read when nothing else is garbage.
 	if r.csr == nil && r.dense == nil {
 		if err := r.triples(); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.edges(); err != nil {
+		return nil, err
 	}
 	ds := &NodeDataset{
 		Name: filepath.Base(dir), Features: r.csr, Dense: r.dense, Labels: r.labels, NumClasses: r.classes,

@@ -144,15 +144,16 @@ func (r *ogbReader) read(split string) error {
 	if err != nil {
 		return err
 	}
-	// Edges first: their pairs are dropped once the graph is built, before
-	// the features are allocated.
-	if err := r.edges(e); err != nil {
-		return err
-	}
 	if err := r.readLabels(); err != nil {
 		return err
 	}
+	// Edges last: their pairs are the one transient array of the size of
+	// the data, so they come when nothing else is garbage, and the peak is
+	// features + pairs + graph whatever the garbage collector does.
 	if err := r.features(); err != nil {
+		return err
+	}
+	if err := r.edges(e); err != nil {
 		return err
 	}
 	return r.splits(split)

@@ -199,8 +199,13 @@ func build(n int, edges func(yield func(u, v int32))) *Graph {
 		}
 	}
 	indptr[n] = out
-	if out < len(indices) {
+	// Repeats leave a tail unused; a copy trimmed to size is worth its
+	// transient cost only when the tail is large (loaders of big graphs
+	// are bounded by their peak memory).
+	if out < len(indices)-len(indices)/8 {
 		indices = slices.Clone(indices[:out])
+	} else {
+		indices = indices[:out] // the room beyond stays counted in Bytes
 	}
 	if n == 0 {
 		indptr = nil

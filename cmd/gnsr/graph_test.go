@@ -115,3 +115,24 @@ func TestTrainGraphNodeIDs(t *testing.T) {
 		t.Errorf("data info: %v\n%s", err, out)
 	}
 }
+
+// TestTuneAnalyzeGraph runs tune and analyze on a user's graph.
+func TestTuneAnalyzeGraph(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "g")
+	if _, err := gnsr(t, "data", "synth", "--nodes", "300", "--features", "16", "--nnz-per-row", "4", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := gnsr(t, "tune", "--graph", dir, "--epochs", "10", "--nsr-lambda-grid", "1", "-q")
+	if err != nil || !strings.Contains(out, dir+" gcn, 1 seeds, 10 epochs") {
+		t.Errorf("tune: %v\n%s", err, out)
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(t.TempDir())
+	if _, err := gnsr(t, "analyze", "--graph", dir, "--epochs", "10", "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("analysis-g-gcn", "by_epoch.csv")); err != nil {
+		t.Errorf("analyze output: %v", err)
+	}
+}
