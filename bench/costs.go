@@ -99,6 +99,11 @@ var priorSeconds = map[[3]string]float64{
 	{ImplGNSR, "sage", "amazon-photo"}:     39,
 	{ImplGNSR, "gcn", "amazon-computers"}:  54,
 	{ImplGNSR, "sage", "amazon-computers"}: 82,
+	{ImplGNSR, "gat", "cora"}:              6,
+	{ImplGNSR, "gat", "citeseer"}:          9,
+	{ImplGNSR, "gat", "pubmed"}:            40,
+	{ImplGNSR, "gat", "amazon-photo"}:      70,
+	{ImplGNSR, "gat", "amazon-computers"}:  140,
 	{ImplGNSR, "gcn", "wikics"}:            40,
 	{ImplGNSR, "sage", "wikics"}:           60,
 	// The peer, per seed, on the same machine: measured on cora (30 s),
@@ -113,6 +118,11 @@ var priorSeconds = map[[3]string]float64{
 	{ImplTorch, "sage", "amazon-photo"}:     60,
 	{ImplTorch, "gcn", "amazon-computers"}:  115,
 	{ImplTorch, "sage", "amazon-computers"}: 120,
+	{ImplTorch, "gat", "cora"}:              25,
+	{ImplTorch, "gat", "citeseer"}:          65,
+	{ImplTorch, "gat", "pubmed"}:            85,
+	{ImplTorch, "gat", "amazon-photo"}:      95,
+	{ImplTorch, "gat", "amazon-computers"}:  190,
 }
 
 // MLP priors, for mlp4 on mnist on the same machine: gnsr 1.3 to 2 s an

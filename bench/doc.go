@@ -25,4 +25,15 @@
 // λ is chosen on validation accuracy only (ChooseLambda), on the first
 // TuneSeeds seeds; the chosen λ is then run on all seeds, reusing the tuning
 // runs of those first seeds, since a run is fully determined by its key.
+//
+// A plan can be split among the tasks of a Slurm job array or a Kubernetes
+// Indexed Job: a Shard (ParseShard, ShardFromEnv) runs a fixed part of it
+// (Sharding: the runs shared out by their prior cost, so that every task
+// computes the same parts), writing its own file, <table>.shard-<i>-of-<n>
+// .jsonl (OpenShard), which resumes as a whole table's does. The GNN table
+// runs in two phases (Phase): the tuning runs on every shard, then the
+// chosen λ on the other seeds. Merge joins a table's files, reporting runs
+// recorded twice; Unfinished lists the runs still missing; Compare checks
+// two sets of records run by run, timings and metadata aside (SameRun).
+// TunePlan is gnsr tune as such a table.
 package bench

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,6 +51,11 @@ type Options struct {
 	// OnStart, if not nil, is called before each run (a peer's: once for all
 	// its seeds) with the runs done and to do so far.
 	OnStart func(j Job, done, total int)
+	// Shard and Phase restrict the driver to the runs of one shard of the
+	// plan in one phase (see Sharding); the zero values run every run.
+	// Done and Total count the shard's runs in the phase.
+	Shard Shard
+	Phase Phase
 	// Now returns the current time; nil means time.Now (tests fix it).
 	Now func() time.Time
 }
@@ -64,6 +70,10 @@ type GNNPlan struct {
 	TuneSeeds int
 	Grid      []float64
 	Layer     int
+	// Epochs replaces the protocol's epochs when > 0 (for quick checks);
+	// it is then part of every run's key (Key.TrainEpochs), so that such
+	// runs never stand in for the protocol's.
+	Epochs int
 }
 
 // Validate reports the first setting of p that cannot be run.
@@ -77,6 +87,8 @@ func (p GNNPlan) Validate() error {
 		return fmt.Errorf("bench: tune seeds = %d, need 1 <= tune seeds <= seeds (%d)", p.TuneSeeds, p.Seeds)
 	case len(p.Grid) == 0:
 		return fmt.Errorf("bench: the λ grid is empty")
+	case p.Epochs < 0:
+		return fmt.Errorf("bench: epochs = %d, need 0 (the protocol's) or more", p.Epochs)
 	}
 	for i, l := range p.Grid {
 		if !(l > 0) || math.IsInf(l, 0) {
@@ -90,7 +102,49 @@ func (p GNNPlan) Validate() error {
 }
 
 func (p GNNPlan) record() Plan {
-	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, TuneSeeds: p.TuneSeeds, Grid: p.Grid, Layer: p.Layer}
+	r := Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, TuneSeeds: p.TuneSeeds, Grid: p.Grid, Layer: p.Layer}
+	if p.Epochs > 0 {
+		r.Epochs = map[string]int{}
+		for _, m := range p.Models {
+			r.Epochs[m] = p.Epochs
+		}
+	}
+	return r
+}
+
+// gnnPlanOf returns the plan a GNN table's records name (see planOf).
+func gnnPlanOf(p Plan) GNNPlan {
+	g := GNNPlan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, TuneSeeds: p.TuneSeeds, Grid: p.Grid, Layer: p.Layer}
+	for _, m := range p.Models {
+		g.Epochs = max(g.Epochs, p.Epochs[m])
+	}
+	return g
+}
+
+// cell returns the cell of model m on dataset ds in variant v with λ l.
+func (p GNNPlan) cell(m, ds, v string, l float64) Cell {
+	c := Cell{Model: m, Dataset: ds, Variant: v, Epochs: p.Epochs}
+	if v == NSR {
+		c.Layer, c.Lambda = p.Layer, l
+	}
+	return c
+}
+
+// runs returns the GNN records of model m on dataset ds at the plan's
+// epochs.
+func (p GNNPlan) runs(recs []Record, m, ds string) []Record {
+	return slices.DeleteFunc(cellRecords(recs, TableGNN, ImplGNSR, m, ds), func(r Record) bool { return r.TrainEpochs != p.Epochs })
+}
+
+// Slot is a Planner's: a final run (the chosen λ beyond the tuning seeds)
+// is in PhaseFinal, with the slot of its seed whatever λ is chosen; every
+// other run is its own slot, in PhaseTune.
+func (p GNNPlan) Slot(j Job) (Job, Phase) {
+	if j.Cell.Variant == NSR && j.Seed >= uint64(p.TuneSeeds) {
+		j.Cell.Lambda, j.Undecided = 0, true
+		return j, PhaseFinal
+	}
+	return j, PhaseTune
 }
 
 // Job is one run of a plan still to do. Until λ is chosen, the final NSR
@@ -103,7 +157,8 @@ type Job struct {
 }
 
 // Todo lists the runs of p that recs do not hold yet, in the order RunGNN
-// runs them.
+// runs them. A cell whose λ is not chosen yet lists its final runs as
+// Undecided; one where every λ failed has none.
 func (p GNNPlan) Todo(recs []Record) []Job {
 	have := keySet(recs)
 	var jobs []Job
@@ -116,17 +171,19 @@ func (p GNNPlan) Todo(recs []Record) []Job {
 	}
 	for _, ds := range p.Datasets {
 		for _, m := range p.Models {
-			missing(Cell{Model: m, Dataset: ds, Variant: Vanilla}, 0, p.Seeds)
+			missing(p.cell(m, ds, Vanilla, 0), 0, p.Seeds)
 			for _, l := range p.Grid {
-				missing(Cell{Model: m, Dataset: ds, Variant: NSR, Layer: p.Layer, Lambda: l}, 0, p.TuneSeeds)
+				missing(p.cell(m, ds, NSR, l), 0, p.TuneSeeds)
 			}
-			lambda, ok := ChooseLambda(cellRecords(recs, TableGNN, ImplGNSR, m, ds), p.Layer, p.Grid, p.TuneSeeds)
-			if ok {
-				missing(Cell{Model: m, Dataset: ds, Variant: NSR, Layer: p.Layer, Lambda: lambda}, 0, p.Seeds)
-				continue
-			}
-			for s := p.TuneSeeds; s < p.Seeds; s++ {
-				jobs = append(jobs, Job{Impl: ImplGNSR, Cell: Cell{Model: m, Dataset: ds, Variant: NSR, Layer: p.Layer}, Seed: uint64(s), Undecided: true})
+			runs := p.runs(recs, m, ds)
+			lambda, ok := ChooseLambda(runs, p.Layer, p.Grid, p.TuneSeeds)
+			switch {
+			case ok:
+				missing(p.cell(m, ds, NSR, lambda), 0, p.Seeds)
+			case !tuned(runs, p.Layer, p.Grid, p.TuneSeeds):
+				for s := p.TuneSeeds; s < p.Seeds; s++ {
+					jobs = append(jobs, Job{Impl: ImplGNSR, Cell: p.cell(m, ds, NSR, 0), Seed: uint64(s), Undecided: true})
+				}
 			}
 		}
 	}
@@ -138,35 +195,79 @@ func (p GNNPlan) Todo(recs []Record) []Job {
 // of the grid on the tuning seeds, then the chosen λ on the remaining seeds.
 // It stops at the first error of run or of the store, and when ctx is done;
 // what was recorded stays, and a later call carries on from there.
+//
+// With opt.Shard and opt.Phase it runs the shard's runs of that phase
+// only. A sharded plan needs its phases run one after the other, the tune
+// phase of every shard before the final phase of any (the final phase
+// needs every tuning run to choose λ); without a phase it is an error.
+// The final phase runs what it can, and then returns an error naming the
+// cells whose tuning runs are missing.
 func RunGNN(ctx context.Context, s *Store, p GNNPlan, run Runner, opt Options) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	d := newDriver(s, TableGNN, p.record(), run, opt, len(p.Todo(s.Records())))
-	d.pending = func() []Job { return p.Todo(s.Records()) }
+	if opt.Shard.Sharded() && opt.Phase == PhaseAll && p.TuneSeeds < p.Seeds {
+		return errPhaseNeeded
+	}
+	d := newDriver(s, TableGNN, p.record(), p, run, opt)
+	var waiting []string
 	for _, ds := range p.Datasets {
 		for _, m := range p.Models {
-			if err := d.seeds(ctx, Cell{Model: m, Dataset: ds, Variant: Vanilla}, p.Seeds); err != nil {
+			if err := d.seeds(ctx, p.cell(m, ds, Vanilla, 0), p.Seeds); err != nil {
 				return err
 			}
 			for _, l := range p.Grid {
-				if err := d.seeds(ctx, Cell{Model: m, Dataset: ds, Variant: NSR, Layer: p.Layer, Lambda: l}, p.TuneSeeds); err != nil {
+				if err := d.seeds(ctx, p.cell(m, ds, NSR, l), p.TuneSeeds); err != nil {
 					return err
 				}
 			}
-			lambda, ok := ChooseLambda(cellRecords(s.Records(), TableGNN, ImplGNSR, m, ds), p.Layer, p.Grid, p.TuneSeeds)
-			if !ok {
-				// Every λ diverged on some tuning seed: there is no NSR
-				// result to report, which the table says.
-				d.total -= p.Seeds - p.TuneSeeds
+			if opt.Phase == PhaseTune {
 				continue
 			}
-			if err := d.seeds(ctx, Cell{Model: m, Dataset: ds, Variant: NSR, Layer: p.Layer, Lambda: lambda}, p.Seeds); err != nil {
+			runs := p.runs(s.Records(), m, ds)
+			lambda, ok := ChooseLambda(runs, p.Layer, p.Grid, p.TuneSeeds)
+			if !ok {
+				final := 0
+				for seed := p.TuneSeeds; seed < p.Seeds; seed++ {
+					if d.keep.Keep(Job{Impl: ImplGNSR, Cell: p.cell(m, ds, NSR, 0), Seed: uint64(seed), Undecided: true}) {
+						final++
+					}
+				}
+				if tuned(runs, p.Layer, p.Grid, p.TuneSeeds) {
+					// Every λ diverged on some tuning seed: there is no NSR
+					// result to report, which the table says.
+					d.total -= final
+				} else if final > 0 {
+					waiting = append(waiting, m+" "+ds)
+				}
+				continue
+			}
+			if err := d.seeds(ctx, p.cell(m, ds, NSR, lambda), p.Seeds); err != nil {
 				return err
 			}
 		}
 	}
+	if len(waiting) > 0 {
+		return fmt.Errorf("bench: λ is not chosen yet for %s: tuning runs are missing; run the tune phase of every shard first", strings.Join(waiting, ", "))
+	}
 	return nil
+}
+
+// tuned reports whether recs hold a run of every λ of grid on layer on
+// each of the seeds 0..tuneSeeds-1.
+func tuned(recs []Record, layer int, grid []float64, tuneSeeds int) bool {
+	n := map[float64]int{}
+	for _, r := range recs {
+		if r.Variant == NSR && r.Layer == layer && r.Seed < uint64(tuneSeeds) {
+			n[r.Lambda]++
+		}
+	}
+	for _, l := range grid {
+		if n[l] < tuneSeeds {
+			return false
+		}
+	}
+	return true
 }
 
 // ChooseLambda returns the λ of grid whose NSR runs on layer and seeds
@@ -175,6 +276,11 @@ func RunGNN(ctx context.Context, s *Store, p GNNPlan, run Runner, opt Options) e
 // ok is false while some λ lacks a tuning run, or when every λ failed.
 // recs should hold one model and dataset only (see the drivers).
 func ChooseLambda(recs []Record, layer int, grid []float64, tuneSeeds int) (lambda float64, ok bool) {
+	return chooseLambda(recs, layer, grid, 0, tuneSeeds)
+}
+
+// chooseLambda is ChooseLambda on the seeds first..first+seeds-1.
+func chooseLambda(recs []Record, layer int, grid []float64, first uint64, seeds int) (lambda float64, ok bool) {
 	type acc struct {
 		sum    float64
 		n      int
@@ -186,7 +292,7 @@ func ChooseLambda(recs []Record, layer int, grid []float64, tuneSeeds int) (lamb
 	}
 	for _, r := range recs {
 		a := by[r.Lambda]
-		if a == nil || r.Variant != NSR || r.Layer != layer || r.Seed >= uint64(tuneSeeds) {
+		if a == nil || r.Variant != NSR || r.Layer != layer || r.Seed < first || r.Seed-first >= uint64(seeds) {
 			continue
 		}
 		a.n++
@@ -196,7 +302,7 @@ func ChooseLambda(recs []Record, layer int, grid []float64, tuneSeeds int) (lamb
 	best := math.Inf(-1)
 	for _, l := range grid {
 		a := by[l]
-		if a.n < tuneSeeds {
+		if a.n < seeds {
 			return 0, false
 		}
 		if a.failed {
@@ -248,12 +354,13 @@ type driver struct {
 	plan        Plan
 	run         Runner
 	opt         Options
+	keep        *Sharding // the shard's runs in the phase
 	start       time.Time
 	done, total int
 	pending     func() []Job // what is left, for the ETA
 }
 
-func newDriver(s *Store, table string, plan Plan, run Runner, opt Options, total int) *driver {
+func newDriver(s *Store, table string, plan Plan, p Planner, run Runner, opt Options) *driver {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -263,14 +370,25 @@ func newDriver(s *Store, table string, plan Plan, run Runner, opt Options, total
 	for _, r := range s.Records() {
 		opt.Costs.Observe(r)
 	}
-	return &driver{s: s, table: table, plan: plan, run: run, opt: opt, start: opt.Now(), total: total}
+	keep := NewSharding(p, opt.Shard, opt.Phase)
+	pending := func() []Job { return keep.Filter(p.Todo(s.Records())) }
+	return &driver{s: s, table: table, plan: plan, run: run, opt: opt, keep: keep, start: opt.Now(), total: len(pending()), pending: pending}
 }
 
-// seeds runs c on seeds 0..n-1, skipping the recorded ones.
+// seeds runs c on seeds 0..n-1, skipping the recorded ones and those of
+// other shards or phases.
 func (d *driver) seeds(ctx context.Context, c Cell, n int) error {
-	for seed := uint64(0); seed < uint64(n); seed++ {
+	return d.seedsFrom(ctx, c, 0, n)
+}
+
+// seedsFrom runs c on seeds first..first+n-1, as seeds does.
+func (d *driver) seedsFrom(ctx context.Context, c Cell, first uint64, n int) error {
+	for seed := first; seed-first < uint64(n); seed++ {
 		k := gnsrKey(d.table, c, seed)
 		if _, ok := d.s.Get(k); ok {
+			continue
+		}
+		if !d.keep.Keep(Job{Impl: ImplGNSR, Cell: c, Seed: seed}) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -320,14 +438,7 @@ func (d *driver) append(k Key, r Record) error {
 }
 
 // eta estimates the time left: the runs still to do at their estimated
-// cost. Without a list of them (pending nil), the mean time per run so far.
+// cost.
 func (d *driver) eta() time.Duration {
-	if d.pending != nil {
-		return d.opt.Costs.Total(d.pending())
-	}
-	if d.done == 0 {
-		return 0
-	}
-	per := d.opt.Now().Sub(d.start) / time.Duration(d.done)
-	return per * time.Duration(d.total-d.done)
+	return d.opt.Costs.Total(d.pending())
 }

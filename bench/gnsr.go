@@ -10,12 +10,13 @@ import (
 )
 
 // GNSR trains gnsr's graph networks for the bench under each dataset's
-// evaluation protocol, from its registry entry: gnn.ProtocolConfig's
-// settings and the protocol's split for each seed (the public split on
-// Planetoid, a datasets.RandomSplit per seed on Amazon, the file's split
-// seed mod 20 on WikiCS). It keeps every dataset it loads, so create one
-// per bench. The zero GNSR reads from the working directory with the
-// protocol's epochs. It is not safe for concurrent use.
+// evaluation protocol, from its registry entry: gnn.ConfigFor the cell's
+// architecture under gnn.ProtocolFor the dataset, and the protocol's split
+// for each seed (the public split on Planetoid, a datasets.RandomSplit per
+// seed on Amazon, the file's split seed mod 20 on WikiCS). It keeps every
+// dataset it loads, so create one per bench. The zero GNSR reads from the
+// working directory with the protocol's epochs. It is not safe for
+// concurrent use.
 type GNSR struct {
 	root   string
 	epochs int
@@ -70,11 +71,19 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 	return &c, nil
 }
 
-// Config returns the protocol's configuration of c with seed.
+// Config returns the protocol's configuration of c with seed, for the
+// cell's epochs where it sets them.
 func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
-	cfg := protocolConfig(c.Dataset, c.Model)
+	cfg, err := gnn.ConfigFor(c.Model, gnn.ProtocolFor(c.Dataset))
+	if err != nil {
+		// Plans are validated against the registry before they run.
+		panic(err)
+	}
 	cfg.Seed = seed
-	if g.epochs > 0 {
+	switch {
+	case c.Epochs > 0:
+		cfg.Epochs = c.Epochs
+	case g.epochs > 0:
 		cfg.Epochs = g.epochs
 	}
 	if c.Variant == NSR {
@@ -90,10 +99,17 @@ func (g *GNSR) Run(ctx context.Context, c Cell, seed uint64) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	cfg := g.Config(c, seed)
-	r := Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
+	return TrainGNN(ctx, d, g.Config(c, seed), nil)
+}
+
+// TrainGNN trains cfg on d (gnn.Train, onEpoch called after every epoch
+// if not nil) and returns the run's record: its measurements and the
+// settings the tables print. A loss that stops being finite is a result
+// (λ too large), recorded with Error set.
+func TrainGNN(ctx context.Context, d *gnn.Data, cfg gnn.Config, onEpoch func(gnn.Epoch)) (Record, error) {
+	r := Record{Hidden: cfg.Hidden, Epochs: cfg.Epochs, Batch: cfg.BatchSize, LR: cfg.LR, WeightDecay: cfg.WeightDecay, Dropout: cfg.Dropout}
 	start := time.Now()
-	res, err := gnn.Train(ctx, d, cfg, nil)
+	res, err := gnn.Train(ctx, d, cfg, onEpoch)
 	r.WallS = time.Since(start).Seconds()
 	switch {
 	case errors.Is(err, gnn.ErrNaNLoss):

@@ -151,16 +151,20 @@ func (p MLPPlan) Todo(recs []Record) []Job {
 	return jobs
 }
 
+// Slot is a Planner's: every run is its own slot, in PhaseTune (nothing
+// waits for a choice of λ).
+func (p MLPPlan) Slot(j Job) (Job, Phase) { return j, PhaseTune }
+
 // RunMLP runs the runs of p that s does not hold yet, appending each record
 // to s as it finishes: per model, vanilla on every seed, then NSR. It
 // stops at the first error of run or of the store, and when ctx is done;
-// what was recorded stays, and a later call carries on from there.
+// what was recorded stays, and a later call carries on from there. With
+// opt.Shard it runs the shard's runs only.
 func RunMLP(ctx context.Context, s *Store, p MLPPlan, run Runner, opt Options) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	d := newDriver(s, TableMLP, p.record(), run, opt, len(p.Todo(s.Records())))
-	d.pending = func() []Job { return p.Todo(s.Records()) }
+	d := newDriver(s, TableMLP, p.record(), p, run, opt)
 	for _, m := range p.Models {
 		van, nsr := MLPCells(m, p.EpochsOf(m))
 		for _, c := range []Cell{van, nsr} {

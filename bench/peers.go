@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,19 +104,27 @@ func (p PeersPlan) Todo(recs []Record) []Job {
 	return jobs
 }
 
+// Slot is a Planner's: a cell, gnsr's seeds and the peer's together, is
+// one slot, so that a shard times both sides of a cell under the same
+// conditions; all in PhaseTune.
+func (p PeersPlan) Slot(j Job) (Job, Phase) { return Job{Cell: j.Cell}, PhaseTune }
+
 // RunPeers runs the runs of p that s does not hold yet: for each cell,
 // gnsr's seeds through run, then the peer's through peer, whose records
 // are stored once its process has finished every seed. It stops at the
 // first error and when ctx is done; a later call carries on from there.
+// With opt.Shard it runs the shard's cells only.
 func RunPeers(ctx context.Context, s *Store, p PeersPlan, run Runner, peer PeerRunner, opt Options) error {
 	if p.Seeds < 1 {
 		return fmt.Errorf("bench: seeds = %d, need at least 1", p.Seeds)
 	}
-	d := newDriver(s, TablePeers, p.record(), run, opt, len(p.Todo(s.Records())))
-	d.pending = func() []Job { return p.Todo(s.Records()) }
+	d := newDriver(s, TablePeers, p.record(), p, run, opt)
 	for _, c := range p.Cells {
 		if err := d.seeds(ctx, c, p.Seeds); err != nil {
 			return err
+		}
+		if !d.keep.Keep(Job{Impl: ImplTorch, Cell: c}) {
+			continue
 		}
 		missing := false
 		for seed := 0; seed < p.Seeds; seed++ {
@@ -232,7 +241,7 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	var args []string
 	hidden := 0
 	switch {
-	case c.Model == "gcn" || c.Model == "sage":
+	case slices.Contains(gnn.Archs(), c.Model):
 		if !PeerReads(c.Dataset) {
 			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
 		}
@@ -335,22 +344,15 @@ func lastLines(b []byte, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// protocolConfig returns the configuration of model under the protocol of
-// dataset's registry entry, or gnn.DefaultConfig for a dataset the registry
-// does not know (the plan checks datasets before any run).
-func protocolConfig(dataset, model string) gnn.Config {
-	e, err := datasets.Lookup(dataset)
+// ProtocolHidden returns the protocol's hidden width of an architecture on
+// a dataset (gnn.ConfigFor's), which the peer uses too.
+func ProtocolHidden(dataset, arch string) int {
+	cfg, err := gnn.ConfigFor(arch, gnn.ProtocolFor(dataset))
 	if err != nil {
-		c := gnn.DefaultConfig()
-		c.Model = model
-		return c
+		return 0
 	}
-	return gnn.ProtocolConfig(e.Protocol, model)
+	return cfg.Hidden
 }
-
-// ProtocolHidden returns the hidden width the protocol of dataset's
-// registry entry gives model.
-func ProtocolHidden(dataset, model string) int { return protocolConfig(dataset, model).Hidden }
 
 // PeerReads reports whether the peer gnn_torch.py reads dataset: it reads
 // the Planetoid and Amazon families.

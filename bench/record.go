@@ -2,9 +2,7 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -63,13 +61,20 @@ type Plan struct {
 	// Epochs is the epochs of each model whose table sets them per cell
 	// (see Key.TrainEpochs); nil otherwise.
 	Epochs map[string]int `json:"epochs,omitempty"`
+	// FirstSeed is the first of the Seeds seeds where they do not start at
+	// 0 (gnsr tune --seed).
+	FirstSeed uint64 `json:"first_seed,omitempty"`
+	// Config is the training settings every run of the table shares beyond
+	// its key (gnsr tune's flags); "" where the protocol fixes them.
+	Config string `json:"config,omitempty"`
 }
 
 // Meta says where and when a record was produced.
 type Meta struct {
 	Time       time.Time `json:"time"`
-	Commit     string    `json:"commit"` // "unknown" outside a git checkout
+	Commit     string    `json:"commit"` // the VCS revision stamped into the binary; "unknown" without one
 	Dirty      bool      `json:"dirty,omitempty"`
+	Version    string    `json:"version,omitempty"` // the binary's module version, where Go stamped one
 	GoVersion  string    `json:"go_version"`
 	GOMAXPROCS int       `json:"gomaxprocs"`
 	BLAS       string    `json:"blas"`
@@ -102,39 +107,39 @@ type Record struct {
 	Meta  Meta   `json:"meta"`
 }
 
-// CollectMeta describes this process and machine, with the git commit the
-// binary was built from (Go stamps it into binaries built inside a checkout),
-// else that of the checkout holding dir (go run and go test stamp nothing),
-// else "unknown". The binary's own stamp comes first: a bench run from a
-// clean build must not be recorded as dirty because the directory it runs
-// in has edits. Time is left zero: the drivers stamp each record as it is
-// written.
-func CollectMeta(ctx context.Context, dir string) Meta {
+// CollectMeta describes this process and machine, with the build of the
+// binary itself: the VCS revision and modification flag Go stamps into a
+// binary built inside a checkout, and the module version of one built by
+// go install module@version. Without a stamp (go run, go test, a build with
+// -buildvcs=false or from a source tree without .git) the commit is
+// "unknown": it is never taken from a checkout the binary happens to run in,
+// which may be any repository (the one holding --out, say). Time is left
+// zero: the drivers stamp each record as it is written.
+func CollectMeta() Meta {
 	m := Meta{
 		Commit: "unknown", GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), BLAS: BLAS,
 		OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel("/proc/cpuinfo"), NumCPU: runtime.NumCPU(),
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				m.Commit = s.Value
-			case "vcs.modified":
-				m.Dirty = s.Value == "true"
-			}
-		}
-		if m.Commit != "unknown" {
-			return m
-		}
-	}
-	if out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output(); err == nil {
-		m.Commit = strings.TrimSpace(string(out))
-		// --no-optional-locks: asking must not write the index, since others
-		// may be working in the same checkout.
-		st, err := exec.CommandContext(ctx, "git", "--no-optional-locks", "-C", dir, "status", "--porcelain", "--untracked-files=no").Output()
-		m.Dirty = err == nil && len(strings.TrimSpace(string(st))) > 0
+		stampBuild(&m, bi)
 	}
 	return m
+}
+
+// stampBuild sets m's commit, dirty flag and version from the build
+// information of a binary.
+func stampBuild(m *Meta, bi *debug.BuildInfo) {
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			m.Commit = s.Value
+		case "vcs.modified":
+			m.Dirty = s.Value == "true"
+		}
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		m.Version = v
+	}
 }
 
 // cpuModel returns the first "model name" of a /proc/cpuinfo file, or "".

@@ -16,11 +16,13 @@ import (
 var errLocked = errors.New("bench: another gnsr bench is writing this table")
 
 // Store is the results of one table: <dir>/<table>.jsonl, one Record a
-// line. A Store is not safe for concurrent use; two processes on the same
-// table are kept apart by a lock file (on Unix).
+// line, or one shard's file of it (OpenShard). A Store is not safe for
+// concurrent use; two processes on the same file are kept apart by a lock
+// file (on Unix).
 type Store struct {
 	path    string
-	f       *os.File // opened for appending
+	f       *os.File // opened for appending; nil for a memory store
+	mem     bool     // NewMemStore: nothing is written
 	lock    *os.File
 	recs    []Record
 	index   map[Key]int // into recs
@@ -29,6 +31,44 @@ type Store struct {
 
 // Path returns the JSON Lines file of the table in dir.
 func Path(dir, table string) string { return filepath.Join(dir, table+".jsonl") }
+
+// NewMemStore returns a store that keeps its records in memory only, for
+// a plan whose records are not kept (gnsr tune without --out).
+func NewMemStore() *Store { return &Store{path: "(memory)", mem: true, index: map[Key]int{}} }
+
+// OpenShard opens the file of shard sh of table in dir for writing, as
+// Open does (<table>.shard-<i>-of-<n>.jsonl, or <table>.jsonl for the
+// whole plan), and reads every other file of the table there (TableFiles)
+// without changing it: their runs count as recorded (Get and Records
+// return them, Append skips them), so that no run is made twice, whichever
+// shard or whole-plan process recorded it, and the final phase of a
+// sharded plan sees the tuning runs of every shard. A last line cut short
+// in another file (a shard still writing it) is ignored.
+func OpenShard(dir, table string, sh Shard) (*Store, error) {
+	s, err := Open(dir, sh.Name(table))
+	if err != nil {
+		return nil, err
+	}
+	files, err := TableFiles(dir, table)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Path == s.path {
+			continue
+		}
+		recs, _, err := ReadRecords(f.Path)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		for _, r := range recs {
+			s.add(r)
+		}
+	}
+	return s, nil
+}
 
 // Open opens the store of table in dir, creating the directory and an empty
 // file as needed, and reads the records already there. A last line that does
@@ -142,7 +182,8 @@ func (s *Store) Path() string { return s.path }
 // Dropped returns how many bytes of a cut-short last line Open dropped.
 func (s *Store) Dropped() int { return s.dropped }
 
-// Records returns the records in file order; the slice must not be changed.
+// Records returns the records in file order (after them, for OpenShard,
+// those of the table's other files); the slice must not be changed.
 func (s *Store) Records() []Record { return s.recs }
 
 // Get returns the record of k, if there is one.
@@ -160,6 +201,10 @@ func (s *Store) Get(k Key) (Record, bool) {
 // an error.
 func (s *Store) Append(r Record) error {
 	if _, ok := s.index[r.Key]; ok {
+		return nil
+	}
+	if s.mem {
+		s.add(r)
 		return nil
 	}
 	if s.f == nil {

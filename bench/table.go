@@ -116,17 +116,18 @@ func selectRuns(recs []Record, c Cell, seeds int) []Record {
 // table has fewer runs than seeds, or none).
 func GNNTable(recs []Record) (Plan, []GNNRow) {
 	p, _ := planOf(recs, TableGNN)
+	gp := gnnPlanOf(p)
 	var rows []GNNRow
 	for _, ds := range p.Datasets {
 		for _, m := range p.Models {
-			cell := cellRecords(recs, TableGNN, ImplGNSR, m, ds)
-			row := GNNRow{Model: m, Dataset: ds, Layer: p.Layer, Vanilla: summarize(selectRuns(cell, Cell{Variant: Vanilla}, p.Seeds))}
+			cell := gp.runs(recs, m, ds)
+			row := GNNRow{Model: m, Dataset: ds, Layer: p.Layer, Vanilla: summarize(selectRuns(cell, gp.cell(m, ds, Vanilla, 0), p.Seeds))}
 			for _, l := range p.Grid {
-				row.Tuning = append(row.Tuning, summarize(selectRuns(cell, Cell{Variant: NSR, Layer: p.Layer, Lambda: l}, p.TuneSeeds)))
+				row.Tuning = append(row.Tuning, summarize(selectRuns(cell, gp.cell(m, ds, NSR, l), p.TuneSeeds)))
 			}
 			row.Lambda, row.Chosen = ChooseLambda(cell, p.Layer, p.Grid, p.TuneSeeds)
 			if row.Chosen {
-				row.NSR = summarize(selectRuns(cell, Cell{Variant: NSR, Layer: p.Layer, Lambda: row.Lambda}, p.Seeds))
+				row.NSR = summarize(selectRuns(cell, gp.cell(m, ds, NSR, row.Lambda), p.Seeds))
 			}
 			rows = append(rows, row)
 		}
@@ -222,7 +223,8 @@ func GNNMarkdown(recs []Record) []byte {
 	}
 	b.WriteString("\n|---|---|---:|" + strings.Repeat("---:|", len(p.Grid)) + "\n")
 	for _, r := range rows {
-		van := summarize(selectRuns(cellRecords(gnnRecs, TableGNN, ImplGNSR, r.Model, r.Dataset), Cell{Variant: Vanilla}, p.TuneSeeds))
+		gp := gnnPlanOf(p)
+		van := summarize(selectRuns(gp.runs(gnnRecs, r.Model, r.Dataset), gp.cell(r.Model, r.Dataset, Vanilla, 0), p.TuneSeeds))
 		fmt.Fprintf(&b, "| %s | %s | %s |", r.Model, r.Dataset, valPct(van, p.TuneSeeds, false))
 		for i, s := range r.Tuning {
 			fmt.Fprintf(&b, " %s |", valPct(s, p.TuneSeeds, r.Chosen && p.Grid[i] == r.Lambda))
@@ -357,6 +359,9 @@ func writeMachines(b *strings.Builder, recs []Record) {
 		c := r.Meta.Commit
 		if len(c) > 12 {
 			c = c[:12]
+		}
+		if c == "unknown" && r.Meta.Version != "" {
+			c += " (module version " + r.Meta.Version + ")"
 		}
 		if r.Meta.Dirty {
 			c += " (with uncommitted changes)"

@@ -20,12 +20,11 @@ import (
 	"github.com/gnsr/gnsr/internal/stats"
 	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // CheckpointVersion is the checkpoint format version that WriteCheckpoint
 // writes and ReadCheckpoint accepts.
-const CheckpointVersion = 1
+const CheckpointVersion = 2
 
 // ErrCheckpoint is wrapped by every error that reports a checkpoint file
 // that cannot be used: corrupt, truncated, of another version, or made for
@@ -39,7 +38,8 @@ const checkpointMagic = "GNSRCKPT"
 // checkpoints are a few megabytes at most.
 const maxCheckpointBytes = 1 << 30
 
-// Tensor is a named float32 weight matrix of a checkpoint, row-major.
+// Tensor is a named float32 tensor of a checkpoint (a weight matrix, a
+// bias, batch norm statistics), row-major.
 type Tensor struct {
 	Name  string
 	Shape []int
@@ -60,9 +60,10 @@ type Checkpoint struct {
 	NSRLayers   []int // the regularised layers so far (nil before an auto choice)
 	NSRLambdas  []float64
 	NSRChoice   string
-	Epochs      []Epoch // the history, one per epoch done
-	Weights     []Tensor
-	Adam        nn.AdamState
+	Epochs      []Epoch  // the history, one per epoch done
+	Weights     []Tensor // the model's state (Model.State): parameters, then batch norm statistics
+	Best        []Tensor // the model's state at BestEpoch; nil before the first epoch
+	Optimizer   nn.OptimizerState
 	RNG         []byte // the run's PCG source, MarshalBinary
 	// QueuesInUse says that mini-batch NSR memory queues held steps when
 	// the checkpoint was taken. Their contents are not saved, so such a
@@ -105,9 +106,10 @@ type ckptHeader struct {
 //	sha256 of everything before it
 //
 // all integers little-endian. The sections are, in this order: "HEAD" (JSON
-// ckptHeader), "WGHT" (weights), "ADAM" (optimizer state), "HIST" (epoch
-// history) and "RNG " (the PCG state).
-var sectionTags = []string{"HEAD", "WGHT", "ADAM", "HIST", "RNG "}
+// ckptHeader), "WGHT" (the model's state), "BEST" (the state at the best
+// epoch), "OPTM" (optimizer state), "HIST" (epoch history) and "RNG " (the
+// PCG state).
+var sectionTags = []string{"HEAD", "WGHT", "BEST", "OPTM", "HIST", "RNG "}
 
 // MarshalBinary encodes c in the checkpoint format.
 func (c *Checkpoint) MarshalBinary() ([]byte, error) {
@@ -119,26 +121,20 @@ func (c *Checkpoint) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gnn: encoding checkpoint: %w", err)
 	}
-	var w enc
-	for _, t := range c.Weights {
-		w.str(t.Name)
-		w.u64(uint64(len(t.Shape)))
-		for _, s := range t.Shape {
-			w.u64(uint64(s))
-		}
-		w.u64(uint64(len(t.Data)))
-		for _, v := range t.Data {
-			w.u32(math.Float32bits(v))
-		}
-	}
+	var w, best enc
+	w.tensors(c.Weights)
+	best.tensors(c.Best)
 	var a enc
-	a.u64(uint64(c.Adam.Step))
-	a.u8(b2u8(c.Adam.M != nil))
-	if c.Adam.M != nil {
-		a.u32(uint32(len(c.Adam.M)))
-		for i := range c.Adam.M {
-			a.f64s(c.Adam.M[i])
-			a.f64s(c.Adam.V[i])
+	a.str(c.Optimizer.Kind)
+	a.u64(uint64(c.Optimizer.Step))
+	a.u32(uint32(len(c.Optimizer.Buffers)))
+	for _, buf := range c.Optimizer.Buffers {
+		a.u32(uint32(len(buf)))
+		for _, b := range buf {
+			a.u8(b2u8(b != nil))
+			if b != nil {
+				a.f64s(b)
+			}
 		}
 	}
 	var h enc
@@ -153,7 +149,7 @@ func (c *Checkpoint) MarshalBinary() ([]byte, error) {
 	out.b = append(out.b, checkpointMagic...)
 	out.u32(CheckpointVersion)
 	out.u32(uint32(len(sectionTags)))
-	for i, p := range [][]byte{head, w.b, a.b, h.b, c.RNG} {
+	for i, p := range [][]byte{head, w.b, best.b, a.b, h.b, c.RNG} {
 		out.b = append(out.b, sectionTags[i]...)
 		out.u64(uint64(len(p)))
 		out.b = append(out.b, p...)
@@ -216,7 +212,7 @@ func decodeSections(secs [][]byte) (*Checkpoint, error) {
 	c := &Checkpoint{
 		Config: h.Config, Meta: h.Meta, EpochsDone: h.EpochsDone, BestEpoch: h.BestEpoch,
 		ValAcc: h.ValAcc, TestAcc: h.TestAcc, NSRLayers: h.NSRLayers, NSRLambdas: h.NSRLambdas,
-		NSRChoice: h.NSRChoice, QueuesInUse: h.QueuesInUse, RNG: slices.Clone(secs[4]),
+		NSRChoice: h.NSRChoice, QueuesInUse: h.QueuesInUse, RNG: slices.Clone(secs[5]),
 	}
 	if fp, err := hex.DecodeString(h.Fingerprint); err != nil || len(fp) != len(c.Fingerprint) {
 		return nil, fmt.Errorf("header: bad data fingerprint %q", h.Fingerprint)
@@ -224,36 +220,29 @@ func decodeSections(secs [][]byte) (*Checkpoint, error) {
 		copy(c.Fingerprint[:], fp)
 	}
 
-	w := &dec{b: secs[1]}
-	for w.err == nil && w.off < len(w.b) {
-		t := Tensor{Name: w.str()}
-		dims := w.len(8)
-		size := 1
-		for range dims {
-			s := w.len(1)
-			if s > 0 && size > math.MaxInt32/s {
-				return nil, fmt.Errorf("weight %q: shape too large", t.Name)
-			}
-			size *= s
-			t.Shape = append(t.Shape, s)
-		}
-		t.Data = w.f32s()
-		if w.err == nil && (len(t.Shape) != 2 || size != len(t.Data)) {
-			return nil, fmt.Errorf("weight %q: shape %v for %d values", t.Name, t.Shape, len(t.Data))
-		}
-		c.Weights = append(c.Weights, t)
+	var err error
+	if c.Weights, err = decodeTensors(secs[1]); err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
 	}
-	if w.err != nil {
-		return nil, fmt.Errorf("weights: %w", w.err)
+	if len(secs[2]) > 0 {
+		if c.Best, err = decodeTensors(secs[2]); err != nil {
+			return nil, fmt.Errorf("best weights: %w", err)
+		}
 	}
 
-	a := &dec{b: secs[2]}
-	c.Adam.Step = a.len(1)
-	if a.u8() == 1 {
-		n := a.len32(16)
-		c.Adam.M, c.Adam.V = make([][]float64, n), make([][]float64, n)
-		for i := 0; i < n && a.err == nil; i++ {
-			c.Adam.M[i], c.Adam.V[i] = a.f64s(), a.f64s()
+	a := &dec{b: secs[3]}
+	c.Optimizer.Kind = a.str()
+	c.Optimizer.Step = a.len(1)
+	if nb := a.len32(4); nb > 0 {
+		c.Optimizer.Buffers = make([][][]float64, nb)
+		for k := 0; k < nb && a.err == nil; k++ {
+			n := a.len32(1)
+			c.Optimizer.Buffers[k] = make([][]float64, n)
+			for i := 0; i < n && a.err == nil; i++ {
+				if a.u8() == 1 {
+					c.Optimizer.Buffers[k][i] = a.f64s()
+				}
+			}
 		}
 	}
 	if a.err == nil && a.off != len(a.b) {
@@ -263,7 +252,7 @@ func decodeSections(secs [][]byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("optimizer state: %w", a.err)
 	}
 
-	e := &dec{b: secs[3]}
+	e := &dec{b: secs[4]}
 	for e.err == nil && e.off < len(e.b) {
 		n := e.u64()
 		ep := Epoch{Epoch: int(min(n, math.MaxInt32))} // validate checks it is the entry's index + 1
@@ -282,11 +271,56 @@ func decodeSections(secs [][]byte) (*Checkpoint, error) {
 	return c, nil
 }
 
+// tensors encodes ts: each its name, dimensions, shape and values.
+func (e *enc) tensors(ts []Tensor) {
+	for _, t := range ts {
+		e.str(t.Name)
+		e.u64(uint64(len(t.Shape)))
+		for _, s := range t.Shape {
+			e.u64(uint64(s))
+		}
+		e.u64(uint64(len(t.Data)))
+		for _, v := range t.Data {
+			e.u32(math.Float32bits(v))
+		}
+	}
+}
+
+// decodeTensors decodes what enc.tensors wrote, checking every length
+// against the bytes present and each shape against its values.
+func decodeTensors(b []byte) ([]Tensor, error) {
+	w := &dec{b: b}
+	var out []Tensor
+	for w.err == nil && w.off < len(w.b) {
+		t := Tensor{Name: w.str()}
+		dims := w.len(8)
+		size := 1
+		for range dims {
+			s := w.len(1)
+			if s > 0 && size > math.MaxInt32/s {
+				return nil, fmt.Errorf("tensor %q: shape too large", t.Name)
+			}
+			size *= s
+			t.Shape = append(t.Shape, s)
+		}
+		t.Data = w.f32s()
+		if w.err == nil && (len(t.Shape) < 1 || len(t.Shape) > 2 || size != len(t.Data)) {
+			return nil, fmt.Errorf("tensor %q: shape %v for %d values", t.Name, t.Shape, len(t.Data))
+		}
+		out = append(out, t)
+	}
+	return out, w.err
+}
+
 // validate checks that the parts of c fit together, so that resuming or
 // evaluating it cannot index out of range.
 func (c *Checkpoint) validate() error {
 	cfg := c.Config
-	if err := cfg.Validate(); err != nil {
+	arch, err := LookupArch(cfg.Arch)
+	if err != nil {
+		arch = Arch{Name: cfg.Arch} // a layer of the caller's own
+	}
+	if err := cfg.validate(arch); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	switch {
@@ -298,10 +332,27 @@ func (c *Checkpoint) validate() error {
 		return fmt.Errorf("best epoch %d of %d done", c.BestEpoch, c.EpochsDone)
 	case len(c.NSRLambdas) < len(c.NSRLayers): // without NSR, layers are nil and λ as configured
 		return fmt.Errorf("%d NSR layers with %d lambdas", len(c.NSRLayers), len(c.NSRLambdas))
-	case len(c.Weights) != cfg.Layers*perLayer(cfg.Model, !cfg.NoBias):
-		return fmt.Errorf("%d weight tensors, the %d-layer %s needs %d", len(c.Weights), cfg.Layers, cfg.Model, cfg.Layers*perLayer(cfg.Model, !cfg.NoBias))
-	case c.Adam.M != nil && len(c.Adam.M) != len(c.Weights):
-		return fmt.Errorf("optimizer state for %d tensors, have %d", len(c.Adam.M), len(c.Weights))
+	case len(c.Weights) < cfg.Layers:
+		return fmt.Errorf("%d weight tensors for %d layers", len(c.Weights), cfg.Layers)
+	case c.Best != nil && len(c.Best) != len(c.Weights):
+		return fmt.Errorf("%d best-epoch tensors, %d weight tensors", len(c.Best), len(c.Weights))
+	case (c.Best == nil) != (c.EpochsDone == 0):
+		return fmt.Errorf("best-epoch weights present: %v after %d epochs", c.Best != nil, c.EpochsDone)
+	}
+	for i, t := range c.Best {
+		if w := c.Weights[i]; t.Name != w.Name || !slices.Equal(t.Shape, w.Shape) {
+			return fmt.Errorf("best-epoch tensor %d is %s%v, the weight is %s%v", i, t.Name, t.Shape, w.Name, w.Shape)
+		}
+	}
+	for k, buf := range c.Optimizer.Buffers {
+		if len(buf) > len(c.Weights) {
+			return fmt.Errorf("optimizer buffer %d for %d tensors, have %d", k, len(buf), len(c.Weights))
+		}
+		for i, b := range buf {
+			if b != nil && len(b) != len(c.Weights[i].Data) {
+				return fmt.Errorf("optimizer state for %s has %d values, want %d", c.Weights[i].Name, len(b), len(c.Weights[i].Data))
+			}
+		}
 	}
 	for i, e := range c.Epochs {
 		if e.Epoch != i+1 {
@@ -311,11 +362,6 @@ func (c *Checkpoint) validate() error {
 	for _, l := range c.NSRLayers {
 		if l < 0 || l >= cfg.Layers {
 			return fmt.Errorf("NSR layer %d out of range for %d layers", l, cfg.Layers)
-		}
-	}
-	for i, m := range c.Adam.M {
-		if n := len(c.Weights[i].Data); len(m) != n || len(c.Adam.V[i]) != n {
-			return fmt.Errorf("optimizer state for %s has %d/%d values, want %d", c.Weights[i].Name, len(m), len(c.Adam.V[i]), n)
 		}
 	}
 	if err := new(rand.PCG).UnmarshalBinary(c.RNG); err != nil {
@@ -571,41 +617,25 @@ func structDiff(prefix string, a, b reflect.Value) string {
 	return ""
 }
 
-// restore copies the checkpoint's weights into w in place (the networks
-// share w's tensors), after checking that names and shapes match.
-func (w *weights) restore(ts []Tensor) error {
-	if len(ts) != len(w.tensors) {
-		return fmt.Errorf("%w: %d weight tensors, the model has %d (another architecture)", ErrCheckpoint, len(ts), len(w.tensors))
-	}
-	for i, t := range ts {
-		shape := []int(w.tensors[i].Shape())
-		if t.Name != w.names[i] || !slices.Equal(t.Shape, shape) {
-			return fmt.Errorf("%w: weight %d is %s%v, the model's is %s%v (another architecture or data)", ErrCheckpoint, i, t.Name, t.Shape, w.names[i], shape)
-		}
-	}
-	for i, t := range ts {
-		copy(w.tensors[i].Data().([]float32), t.Data)
-	}
-	return nil
-}
-
-// restoreOptimizer sets the Adam state of a resumed run. A mini-batch run
-// makes its optimizer at the first batch, over that batch's graph; here it
-// gets one over stand-in nodes holding the same tensors, which the first
-// batch rebinds.
-func (r *run) restoreOptimizer(s nn.AdamState) error {
+// restoreOptimizer sets the optimizer state of a resumed run. A mini-batch
+// run makes its optimizer at the first batch, over that batch's graph;
+// here it gets one over stand-in nodes holding the same tensors, which the
+// first batch rebinds.
+func (r *run) restoreOptimizer(s nn.OptimizerState) error {
 	opt := r.opt
 	if r.mb != nil {
-		if s.Step == 0 && s.M == nil {
+		if s.Step == 0 && s.Buffers == nil {
 			return nil
 		}
-		g := G.NewGraph()
-		nodes := make([]*G.Node, len(r.w.tensors))
-		for i, t := range r.w.tensors {
-			sh := t.Shape()
-			nodes[i] = G.NewMatrix(g, tensor.Float32, G.WithShape(sh[0], sh[1]), G.WithName(r.w.names[i]), G.WithValue(t))
+		ctx := newContext(G.NewGraph(), false)
+		var nodes []*G.Node
+		for _, p := range r.model.params() {
+			nodes = append(nodes, ctx.Node(p))
 		}
-		opt = nn.NewAdam(nodes, r.cfg.LR, r.cfg.WeightDecay)
+		var err error
+		if opt, err = nn.NewOptimizer(r.cfg.optimizer(), nodes); err != nil {
+			return fmt.Errorf("gnn: %w", err)
+		}
 		r.mb.opt = opt
 	}
 	if err := opt.SetState(s); err != nil {
@@ -625,15 +655,16 @@ func (r *run) checkpoint(res *Result, done int, fingerprint [32]byte, meta map[s
 	if done == 0 {
 		c.ValAcc = 0
 	}
-	for i, t := range r.w.tensors {
-		c.Weights = append(c.Weights, Tensor{Name: r.w.names[i], Shape: slices.Clone([]int(t.Shape())), Data: slices.Clone(t.Data().([]float32))})
+	c.Weights = tensorList(r.model.State())
+	if r.best != nil {
+		c.Best = tensorList(r.best)
 	}
 	opt := r.opt
 	if r.mb != nil {
 		opt = r.mb.opt
 	}
 	if opt != nil {
-		c.Adam = opt.State()
+		c.Optimizer = opt.State()
 	}
 	// PCG's MarshalBinary cannot fail.
 	c.RNG, _ = r.pcg.MarshalBinary()
@@ -663,26 +694,25 @@ type Accuracy struct {
 // architecture gives an error wrapping ErrCheckpoint.
 func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	cfg := c.Config
-	if d.Resplit != nil {
-		split, err := d.Resplit(cfg.Seed)
-		if err != nil {
-			return Accuracy{}, fmt.Errorf("gnn: split for seed %d: %w", cfg.Seed, err)
-		}
-		resplit := *d
-		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
-		d = &resplit
-	}
-	if err := d.Validate(); err != nil {
+	d, err := d.ForSeed(cfg.Seed)
+	if err != nil {
 		return Accuracy{}, err
 	}
 	if fp := DataFingerprint(d); fp != c.Fingerprint {
 		return Accuracy{}, fmt.Errorf("%w: made with other data (fingerprint %x, the data's is %x)", ErrCheckpoint, c.Fingerprint[:8], fp[:8])
 	}
-	r := newRun(d, cfg)
-	if err := r.w.restore(c.Weights); err != nil {
+	a, err := LookupArch(cfg.Arch)
+	if err != nil {
 		return Accuracy{}, err
 	}
-	ev, err := build(cfg.Model, r.w, r.xTrain, r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
+	r, err := newRun(d, cfg, a.New)
+	if err != nil {
+		return Accuracy{}, err
+	}
+	if err := r.model.restore(c.Weights); err != nil {
+		return Accuracy{}, err
+	}
+	ev, err := buildNetwork(r.model, sparseInput(r.xTrain), sameBlocks(r.block, cfg.Layers), nil, nil)
 	if err != nil {
 		return Accuracy{}, err
 	}

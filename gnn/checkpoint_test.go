@@ -98,9 +98,9 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	auto := quickConfig(6)
 	auto.Epochs, auto.NSR.Lambdas, auto.NSR.Auto, auto.NSR.Warmup = 12, []float64{0.5}, true, 3
 	sage := quickConfig(7)
-	sage.Epochs, sage.Model, sage.NSR.Lambdas = 12, "sage", []float64{0.3}
+	sage.Epochs, sage.Arch, sage.NSR.Lambdas = 12, "sage", []float64{0.3}
 	mini := quickConfig(8)
-	mini.Epochs, mini.Model, mini.BatchSize, mini.Fanouts = 6, "sage", 8, []int{5, -1}
+	mini.Epochs, mini.Arch, mini.BatchSize, mini.Fanouts = 6, "sage", 8, []int{5, -1}
 	miniAuto := mini
 	miniAuto.NSR.Lambdas, miniAuto.NSR.Auto, miniAuto.NSR.Warmup = []float64{0.5}, true, 3
 	for _, tc := range []struct {
@@ -158,7 +158,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 func TestResumeMiniBatchNSRRefused(t *testing.T) {
 	d := communities(t, 3, 200, 3)
 	cfg := quickConfig(1)
-	cfg.Epochs, cfg.Model, cfg.BatchSize, cfg.Fanouts, cfg.NSR.Lambdas = 5, "sage", 10, []int{4, 4}, []float64{0.5}
+	cfg.Epochs, cfg.Arch, cfg.BatchSize, cfg.Fanouts, cfg.NSR.Lambdas = 5, "sage", 10, []int{4, 4}, []float64{0.5}
 	path := filepath.Join(t.TempDir(), "mb.ckpt")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -292,7 +292,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if err != nil || !bytes.Equal(again, good) {
 		t.Fatalf("re-encoding differs (%v)", err)
 	}
-	if c.Meta["dataset"] != "test" || c.EpochsDone != 2 || len(c.Weights) != 4 || c.Adam.Step != 2 {
+	if c.Meta["dataset"] != "test" || c.EpochsDone != 2 || len(c.Weights) != 4 || len(c.Best) != 4 || c.Optimizer.Kind != "adam" || c.Optimizer.Step != 2 {
 		t.Errorf("decoded %+v", c)
 	}
 	v := slices.Clone(good)

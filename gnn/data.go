@@ -28,6 +28,30 @@ type Data struct {
 	// NodeIDs, if not nil, holds the identifiers the files give the nodes
 	// of a user's graph (node i is NodeIDs[i]), for reporting predictions.
 	NodeIDs []int64
+	// Name, FeatureTransform (what was applied to the stored features, one
+	// of FeatureTransforms) and ClassNames describe the data for saved
+	// models; all may be empty.
+	Name             string
+	FeatureTransform string
+	ClassNames       []string
+}
+
+// ForSeed returns d with the split of seed (Resplit's, where d has one),
+// validated.
+func (d *Data) ForSeed(seed uint64) (*Data, error) {
+	if d.Resplit != nil {
+		split, err := d.Resplit(seed)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: split for seed %d: %w", seed, err)
+		}
+		resplit := *d
+		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
+		d = &resplit
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Validate reports whether d is consistent: features and labels cover every
@@ -70,26 +94,48 @@ func (d *Data) Validate() error {
 	return nil
 }
 
-// ProtocolConfig returns DefaultConfig with the settings the evaluation
-// protocol p fixes for model: layers, hidden width, dropout, learning rate,
-// weight decay and epochs (the protocol's per-architecture overrides
-// applied). The protocol comes from the dataset's registry entry
-// (datasets.Lookup) or from a loaded dataset (NodeDataset.Protocol).
-func ProtocolConfig(p datasets.Protocol, model string) Config {
-	c := DefaultConfig()
-	h := p.For(model)
-	c.Model = model
-	if h.Layers > 0 {
-		c.Layers = h.Layers
+// ProtocolOf returns the training settings of a dataset's protocol (its
+// registry entry's, datasets.Lookup, or a loaded dataset's) as ConfigFor
+// takes them: the protocol's settings for every architecture, and its
+// per-architecture overrides (the literature's GAT on PubMed, say). A
+// protocol without settings gives none.
+func ProtocolOf(p datasets.Protocol) Protocol {
+	var out Protocol
+	if h := p.Hyper; h.Layers > 0 {
+		out.Defaults = Defaults{Layers: h.Layers, Hidden: h.Hidden, Heads: h.Heads, OutHeads: h.OutputHeads, Epochs: h.Epochs,
+			Dropout: ptr(h.Dropout), LR: ptr(h.LR), WeightDecay: ptr(h.WeightDecay)}
 	}
-	if h.Hidden > 0 {
-		c.Hidden = h.Hidden
+	for arch, o := range p.Overrides {
+		if out.ByArch == nil {
+			out.ByArch = map[string]Defaults{}
+		}
+		out.ByArch[arch] = Defaults{Layers: o.Layers, Hidden: o.Hidden, Heads: o.Heads, OutHeads: o.OutputHeads, Epochs: o.Epochs,
+			Dropout: o.Dropout, LR: o.LR, WeightDecay: o.WeightDecay}
 	}
-	if h.Epochs > 0 {
-		c.Epochs = h.Epochs
+	return out
+}
+
+// ProtocolFor returns the training settings of the protocol of the
+// registry's dataset name (ProtocolOf its entry's); a name the registry does
+// not know has none.
+func ProtocolFor(name string) Protocol {
+	e, err := datasets.Lookup(name)
+	if err != nil {
+		return Protocol{}
 	}
-	c.Dropout, c.LR, c.WeightDecay = h.Dropout, h.LR, h.WeightDecay
-	return c
+	return ProtocolOf(e.Protocol)
+}
+
+// transformName returns the name saved models record (FeatureTransforms)
+// for a protocol's feature transform.
+func transformName(t datasets.FeatureTransform) (string, error) {
+	switch t {
+	case datasets.RawFeatures:
+		return "", nil
+	case datasets.L1RowNormalized:
+		return "l1-rows", nil
+	}
+	return "", fmt.Errorf("%w: feature transform %v has no name in saved models", ErrData, t)
 }
 
 // Load reads the dataset name from the data root and prepares it under the
@@ -112,6 +158,10 @@ func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
 	if ds.Graph == nil {
 		return nil, fmt.Errorf("%w: %s has no graph", ErrData, ds.Name)
 	}
+	transform, err := transformName(ds.Protocol.Features)
+	if err != nil {
+		return nil, err
+	}
 	var x *sparse.CSR
 	switch {
 	case ds.Features != nil:
@@ -127,6 +177,7 @@ func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
 	d := &Data{
 		Features: x, Graph: ds.Graph, Labels: ds.Labels, NumClasses: ds.NumClasses,
 		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test, NodeIDs: ds.NodeIDs,
+		Name: ds.Name, FeatureTransform: transform, ClassNames: ds.ClassNames,
 	}
 	if policy := ds.Protocol.Split; policy.PerSeed() {
 		// Only what a split needs: the closure must not keep the features.

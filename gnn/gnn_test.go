@@ -85,10 +85,13 @@ func quickConfig(seed uint64) Config {
 
 func TestTrainLearnsCommunities(t *testing.T) {
 	d := communities(t, 1, 300, 3)
-	for _, model := range Models {
+	for _, model := range Archs() {
 		t.Run(model, func(t *testing.T) {
-			cfg := quickConfig(0)
-			cfg.Model = model
+			cfg, err := ConfigFor(model, Protocol{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Epochs = 60
 			res, err := Train(context.Background(), d, cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -204,7 +207,7 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"unknown model", func(c *Config) { c.Model = "gat" }, "unknown model"},
+		{"unknown architecture", func(c *Config) { c.Arch = "gin" }, "unknown architecture"},
 		{"no layers", func(c *Config) { c.Layers = 0 }, "layers"},
 		{"dropout 1", func(c *Config) { c.Dropout = 1 }, "dropout"},
 		{"negative lr", func(c *Config) { c.LR = -1 }, "learning rate"},
@@ -212,7 +215,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no epochs", func(c *Config) { c.Epochs = 0 }, "epochs"},
 		{"negative lambda", func(c *Config) { c.NSR.Lambdas = []float64{-1} }, "lambda"},
 		{"layer out of range", func(c *Config) { c.NSR.Lambdas, c.NSR.Layers = []float64{1}, []int{2} }, "out of range"},
-		{"lambda count", func(c *Config) { c.NSR.Lambdas, c.NSR.Layers = []float64{1, 2}, []int{0} }, "2 NSR lambdas for 1"},
+		{"lambda count", func(c *Config) { c.NSR.Lambdas, c.NSR.Layers = []float64{1, 2}, []int{0} }, "2 lambdas for 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -307,7 +310,7 @@ func TestMiniBatchSAGE(t *testing.T) {
 	train := func(procs int) *Result {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		cfg := quickConfig(2)
-		cfg.Model, cfg.BatchSize, cfg.Fanouts = "sage", 8, []int{5, 3}
+		cfg.Arch, cfg.BatchSize, cfg.Fanouts = "sage", 8, []int{5, 3}
 		cfg.NSR.Lambdas = []float64{1}
 		res, err := Train(context.Background(), d, cfg, nil)
 		if err != nil {
@@ -327,15 +330,36 @@ func TestMiniBatchSAGE(t *testing.T) {
 	}
 }
 
+// TestMiniBatchEveryArch trains every architecture on sampled blocks: the
+// same layers as full batch, fed bipartite blocks.
+func TestMiniBatchEveryArch(t *testing.T) {
+	d := communities(t, 8, 300, 3)
+	for _, arch := range Archs() {
+		t.Run(arch, func(t *testing.T) {
+			cfg, err := ConfigFor(arch, Protocol{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Epochs, cfg.BatchSize, cfg.Fanouts = 40, 16, []int{5, 3}
+			res, err := Train(context.Background(), d, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TestAcc < 0.85 {
+				t.Errorf("mini-batch %s test accuracy %.3f, want >= 0.85", arch, res.TestAcc)
+			}
+		})
+	}
+}
+
 func TestMiniBatchConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		edit func(*Config)
 		want string
 	}{
-		{"gcn", func(c *Config) { c.BatchSize, c.Fanouts = 8, []int{5, 5} }, "need model sage"},
-		{"fanout count", func(c *Config) { c.Model, c.BatchSize, c.Fanouts = "sage", 8, []int{5} }, "1 fanouts for 2 layers"},
-		{"zero fanout", func(c *Config) { c.Model, c.BatchSize, c.Fanouts = "sage", 8, []int{5, 0} }, "fanouts"},
+		{"fanout count", func(c *Config) { c.Arch, c.BatchSize, c.Fanouts = "sage", 8, []int{5} }, "1 fanouts for 2 layers"},
+		{"zero fanout", func(c *Config) { c.Arch, c.BatchSize, c.Fanouts = "sage", 8, []int{5, 0} }, "fanouts"},
 		{"fanouts without batch", func(c *Config) { c.Fanouts = []int{5, 5} }, "without a batch size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,222 +1,351 @@
 package gnn
 
 import (
+	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
+	"slices"
 
-	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/nn"
-	"github.com/gnsr/gnsr/nsr"
-	"github.com/gnsr/gnsr/sparse"
-	"github.com/gnsr/gnsr/sparseops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// Models lists the architectures Train accepts in Config.Model: "gcn", the
-// graph convolution of Kipf & Welling, Â·H·W + b with Â = D^-1/2 (A+I) D^-1/2;
-// and "sage", GraphSAGE with the mean aggregator (Hamilton et al.),
-// H·W_root + mean_{j∈N(i)} h_j·W_neigh + b.
-var Models = []string{"gcn", "sage"}
+// ErrSpec is wrapped by every error that reports an invalid model
+// specification.
+var ErrSpec = errors.New("gnn: invalid model specification")
 
-// weights are the parameter tensors of a model, shared by its training and
-// evaluation graphs so that the optimizer's in-place updates reach both.
-type weights struct {
-	names   []string
-	tensors []*tensor.Dense
-}
+// activation is what a model puts after a hidden layer.
+type activation string
 
-func (w *weights) add(name string, rows, cols int, init []float32) {
-	w.names = append(w.names, name)
-	w.tensors = append(w.tensors, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(init)))
-}
+// The activations of Spec.Activation.
+const (
+	actNone activation = ""
+	actReLU activation = "relu"
+	actELU  activation = "elu"
+)
 
-// newWeights draws the weights of a model with the given layer sizes: for
-// GCN Glorot-uniform matrices (as Kipf & Welling), for GraphSAGE U(±1/√in)
-// with biases alike (torch.nn.Linear's default, as the reference run); GCN
-// biases start at zero. Each layer
-// has W (the GCN weight, or GraphSAGE's root weight), for "sage" also Wn
-// (the neighbour weight), then b if bias is set.
-func newWeights(rng *rand.Rand, model string, sizes []int, bias bool) *weights {
-	w := &weights{}
-	for l := 0; l+1 < len(sizes); l++ {
-		in, out := sizes[l], sizes[l+1]
-		if model == "sage" {
-			// torch.nn.Linear's default, U(±1/√in), as the reference
-			// GraphSAGE: Glorot's larger weights, on the raw bag-of-words
-			// of the Amazon graphs, blow the first steps up and leave most
-			// ReLUs dead (Photo: 71 % instead of 90 %).
-			w.add(fmt.Sprintf("W%d", l), in, out, uniform(rng, in*out, 1/math.Sqrt(float64(in))))
-			w.add(fmt.Sprintf("Wn%d", l), in, out, uniform(rng, in*out, 1/math.Sqrt(float64(in))))
-		} else {
-			w.add(fmt.Sprintf("W%d", l), in, out, nn.GlorotUniform(rng, in, out))
-		}
-		if bias {
-			b := make([]float32, out)
-			if model == "sage" {
-				b = uniform(rng, out, 1/math.Sqrt(float64(in))) // torch.nn.Linear's bias
-			}
-			w.add(fmt.Sprintf("b%d", l), 1, out, b)
-		}
-	}
-	return w
-}
+// Activations lists the names Spec.Activation accepts.
+func Activations() []string { return []string{string(actReLU), string(actELU)} }
 
-// uniform returns n draws from U(-bound, bound).
-func uniform(rng *rand.Rand, n int, bound float64) []float32 {
-	out := make([]float32, n)
-	for i := range out {
-		out[i] = float32((2*rng.Float64() - 1) * bound)
-	}
-	return out
-}
-
-// perLayer returns how many parameter tensors each layer of model has.
-func perLayer(model string, bias bool) int {
-	n := 1
-	if model == "sage" {
-		n++
-	}
-	if bias {
-		n++
-	}
-	return n
-}
-
-// adjacency returns the propagation matrix of model on g: the GCN
-// normalisation, or the row mean over neighbours for GraphSAGE.
-func adjacency(model string, g *graph.Graph) *sparse.CSR {
-	if model == "sage" {
-		return graph.NormalizeMean(g)
-	}
-	return graph.NormalizeSymmetric(g)
-}
-
-// network is one gorgonia graph of a model: the training one, with dropout,
-// the loss and the NSR terms, or the forward-only evaluation one.
-type network struct {
-	g        *G.ExprGraph
-	params   []*G.Node
-	outputs  []*G.Node // each layer's output (after ReLU for hidden layers); the last is the logits
-	values   []G.Value // what outputs held after the last run, read through G.Read
-	ce       G.Value   // cross-entropy after the last run (training network)
-	nsr      []G.Value // each NSR term λ_l·P_l after the last run (training network)
-	cost     *G.Node   // cross-entropy plus the NSR terms (training network)
-	dropouts []*nn.DropoutMask
-}
-
-// lossSpec says what the training network minimises.
-type lossSpec struct {
-	rows, labels []int // training nodes and their labels
-	classes      int
-	nsrLayers    []int // layer indices in [0, layers), each with its λ
-	nsrLambdas   []float64
-	maskZeros    bool
-}
-
-// build builds the network of model: for each layer, Â·(H W) + b (GCN) or
-// H W + Â·(H Wn) + b (GraphSAGE, Â the neighbour mean), with ReLU between
-// layers. The first layer multiplies the sparse features x (whose values the
-// trainer replaces with a dropped-out copy each step) directly, so no dense
-// copy of the features is ever made. With loss nil the network is the
-// evaluation one: no dropout, no loss.
-func build(model string, w *weights, x, adj *sparse.Matrix, nodes int, dropout float64, bias bool, loss *lossSpec) (*network, error) {
-	g := G.NewGraph()
-	net := &network{g: g}
-	for i, t := range w.tensors {
-		s := t.Shape()
-		// The weights' dtype: float32 in training, float64 in gradient checks.
-		net.params = append(net.params, G.NewMatrix(g, t.Dtype(), G.WithShape(s[0], s[1]), G.WithName(w.names[i]), G.WithValue(t)))
-	}
-	per := perLayer(model, bias)
-	layers := len(net.params) / per
-	var h *G.Node
-	for l := 0; l < layers; l++ {
-		p := net.params[l*per : (l+1)*per]
-		in := h
-		if l > 0 && loss != nil && dropout > 0 {
-			// Input dropout lives in x's values (sparse dropout), set per step.
-			mask := nn.NewDropoutMask(dropout, nodes, h.Shape()[1])
-			net.dropouts = append(net.dropouts, mask)
+// apply returns z + b (b may be nil) followed by the activation, the bias
+// and a ReLU fused into one op.
+func (a activation) apply(z, b *G.Node) (*G.Node, error) {
+	switch a {
+	case actReLU:
+		return nn.BiasReLU(z, b)
+	case actELU:
+		if b != nil {
 			var err error
-			if in, err = nn.Dropout(h, mask); err != nil {
+			if z, err = nn.AddBias(z, b); err != nil {
 				return nil, err
 			}
 		}
-		times := func(w *G.Node) (*G.Node, error) {
-			if l == 0 {
-				return sparseops.Mul(x, w)
-			}
-			return nn.MatMul(in, w)
-		}
-		z, err := times(p[0])
-		if err != nil {
-			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
-		}
-		switch model {
-		case "sage":
-			var zn *G.Node
-			if zn, err = times(p[1]); err == nil {
-				z, err = sparseops.MulAdd(adj, zn, z)
-			}
-		default:
-			z, err = sparseops.Mul(adj, z)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("gnn: layer %d aggregation: %w", l, err)
-		}
-		if z, err = biasAndActivation(z, p, per, bias, l+1 < layers); err != nil {
-			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
-		}
-		net.outputs = append(net.outputs, z)
-		h = z
-	}
-	net.values = make([]G.Value, len(net.outputs))
-	for i, o := range net.outputs {
-		G.Read(o, &net.values[i])
-	}
-	if loss == nil {
-		return net, nil
-	}
-	ce, err := nn.SoftmaxCrossEntropy(h, loss.rows, loss.labels)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: loss: %w", err)
-	}
-	G.Read(ce, &net.ce)
-	net.cost = ce
-	net.nsr = make([]G.Value, len(loss.nsrLayers))
-	for i, l := range loss.nsrLayers {
-		est := &nsr.FullBatch{
-			Rows: loss.rows, Labels: loss.labels, NumClasses: loss.classes,
-			// Zero masking is for ReLU outputs; the logits have none.
-			MaskZeros: loss.maskZeros && l+1 < layers,
-		}
-		term, err := nsr.Term(net.outputs[l], est, loss.nsrLambdas[i])
-		if err != nil {
-			return nil, fmt.Errorf("gnn: NSR on layer %d: %w", l, err)
-		}
-		G.Read(term, &net.nsr[i])
-		if net.cost, err = G.Add(net.cost, term); err != nil {
-			return nil, fmt.Errorf("gnn: NSR on layer %d: %w", l, err)
-		}
-	}
-	return net, nil
-}
-
-// biasAndActivation adds the layer's bias (the last of its parameters p,
-// if bias is set) to z and, for a hidden layer, applies ReLU, as one fused
-// op.
-func biasAndActivation(z *G.Node, p []*G.Node, per int, bias, hidden bool) (*G.Node, error) {
-	var b *G.Node
-	if bias {
-		b = p[per-1]
-	}
-	if hidden {
-		return nn.BiasReLU(z, b)
+		return nn.ELU(z)
 	}
 	if b == nil {
 		return z, nil
 	}
 	return nn.AddBias(z, b)
+}
+
+// Spec is the architecture of a model: everything needed to build it again,
+// as saved models store it.
+type Spec struct {
+	Arch       string  `json:"arch"`                 // a name of Archs
+	In         int     `json:"in"`                   // input features
+	Hidden     []int   `json:"hidden"`               // width of each hidden layer (per head for attention): layers − 1 entries
+	Out        int     `json:"out"`                  // classes
+	Heads      int     `json:"heads,omitempty"`      // attention heads of the hidden layers, concatenated
+	OutHeads   int     `json:"out_heads,omitempty"`  // attention heads of the output layer, averaged
+	Activation string  `json:"activation"`           // after each hidden layer: one of Activations
+	Dropout    float64 `json:"dropout"`              // on every layer's input (and attention coefficients) in training
+	Residual   bool    `json:"residual,omitempty"`   // add each hidden layer's input to its output where the widths agree
+	BatchNorm  bool    `json:"batch_norm,omitempty"` // batch norm before each hidden layer's activation
+	NoBias     bool    `json:"no_bias,omitempty"`
+}
+
+// Layers returns the number of graph convolutions of s.
+func (s Spec) Layers() int { return len(s.Hidden) + 1 }
+
+// Validate reports the first setting of s that is out of range, wrapping
+// ErrSpec.
+func (s Spec) Validate() error {
+	arch, err := LookupArch(s.Arch)
+	if err != nil {
+		return err
+	}
+	switch {
+	case s.In < 1:
+		return fmt.Errorf("%w: %d input features, need at least 1", ErrSpec, s.In)
+	case s.Out < 1:
+		return fmt.Errorf("%w: %d outputs, need at least 1", ErrSpec, s.Out)
+	case slices.ContainsFunc(s.Hidden, func(h int) bool { return h < 1 }):
+		return fmt.Errorf("%w: hidden widths %v, each must be at least 1", ErrSpec, s.Hidden)
+	case !slices.Contains(Activations(), s.Activation):
+		return fmt.Errorf("%w: activation %q, want one of %v", ErrSpec, s.Activation, Activations())
+	case !(s.Dropout >= 0 && s.Dropout < 1):
+		return fmt.Errorf("%w: dropout = %v, need 0 <= dropout < 1", ErrSpec, s.Dropout)
+	case arch.Attention && (s.Heads < 1 || s.OutHeads < 1):
+		return fmt.Errorf("%w: %s needs at least 1 attention head, got %d hidden and %d output heads", ErrSpec, s.Arch, s.Heads, s.OutHeads)
+	case !arch.Attention && (s.Heads > 1 || s.OutHeads > 1):
+		return fmt.Errorf("%w: %s has no attention heads (heads %d, output heads %d)", ErrSpec, s.Arch, s.Heads, s.OutHeads)
+	}
+	const maxWidth = 1 << 20
+	for _, w := range append([]int{s.In, s.Out, s.heads() * s.widest()}, s.Hidden...) {
+		if w > maxWidth {
+			return fmt.Errorf("%w: a layer %d wide exceeds the limit of %d", ErrSpec, w, maxWidth)
+		}
+	}
+	return nil
+}
+
+func (s Spec) heads() int { return max(s.Heads, s.OutHeads, 1) }
+
+func (s Spec) widest() int {
+	w := s.Out
+	for _, h := range s.Hidden {
+		w = max(w, h)
+	}
+	return w
+}
+
+// LayerConfig is what an architecture's constructor gets for one layer.
+type LayerConfig struct {
+	Index   int     // 0-based position in the model
+	In      int     // input width
+	Out     int     // output units (per head for attention)
+	Heads   int     // attention heads; 1 without attention
+	Concat  bool    // concatenate the heads (hidden layers) instead of averaging them
+	Bias    bool    // the layer has a bias
+	Dropout float64 // dropout on attention coefficients in training
+}
+
+// Arch is an entry of the architecture registry: a name, its layer
+// constructor, and the settings its reference setup fixes.
+type Arch struct {
+	Name string
+	// Doc is one line on what the architecture computes.
+	Doc string
+	// New returns a layer, drawing its initial weights from rng.
+	New func(c LayerConfig, rng *rand.Rand) (Layer, error)
+	// Attention says the layers have heads (Spec.Heads, Spec.OutHeads).
+	Attention bool
+	// Defaults are the reference setup's settings (Config.ApplyDefaults).
+	Defaults Defaults
+}
+
+// archs is the registry of architectures, the one place that tests an
+// architecture's name. Nothing modifies it.
+var archs = []Arch{
+	{Name: "gcn", Doc: "graph convolution (Kipf & Welling): Â·H·W + b, Â = D^-1/2 (A+I) D^-1/2", New: newGCNConv},
+	{Name: "sage", Doc: "GraphSAGE with the mean aggregator (Hamilton et al.): H·W_root + mean_{j∈N(i)} h_j·W_neigh + b", New: newSAGEConv},
+	{Name: "gat", Doc: "graph attention (Veličković et al.): heads of softmax-weighted neighbour sums, LeakyReLU 0.2 scores", New: newGATConv,
+		Attention: true, Defaults: gatDefaults()},
+}
+
+// Archs returns the names of the registered architectures, in a fixed
+// order.
+func Archs() []string {
+	names := make([]string, len(archs))
+	for i, a := range archs {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// LookupArch returns the registry entry of name, or an error wrapping
+// ErrSpec that lists the known ones.
+func LookupArch(name string) (Arch, error) {
+	for _, a := range archs {
+		if a.Name == name {
+			return a, nil
+		}
+	}
+	return Arch{}, fmt.Errorf("%w: unknown architecture %q (known: %v)", ErrSpec, name, Archs())
+}
+
+// Model is a stack of graph convolutions built from a Spec: between
+// layers, optional batch norm, the activation, optional residual
+// connections, and dropout on each layer's input in training.
+type Model struct {
+	Spec   Spec
+	Layers []Layer
+	// Info describes the data and run a trained model comes from; zero for
+	// a new model.
+	Info ModelInfo
+	// norms holds the batch norm of each hidden layer (nil without).
+	norms []*batchNorm
+	// newLayer is the layer constructor the model was built with.
+	newLayer func(LayerConfig, *rand.Rand) (Layer, error)
+}
+
+// NewModel builds the model of spec with the registered architecture's
+// layers, drawing initial weights from rng layer by layer.
+func NewModel(spec Spec, rng *rand.Rand) (*Model, error) {
+	arch, err := LookupArch(spec.Arch)
+	if err != nil {
+		return nil, err
+	}
+	return NewModelWith(spec, arch.New, rng)
+}
+
+// NewModelWith builds the model of spec with the layers newLayer makes:
+// for architectures outside the registry (spec.Arch is then only a name
+// and is not checked against it). The widths of layer l+1's input is layer
+// l's Width.
+func NewModelWith(spec Spec, newLayer func(LayerConfig, *rand.Rand) (Layer, error), rng *rand.Rand) (*Model, error) {
+	if _, err := LookupArch(spec.Arch); err == nil {
+		if err := spec.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	m := &Model{Spec: spec, newLayer: newLayer}
+	in := spec.In
+	for l := 0; l < spec.Layers(); l++ {
+		c := LayerConfig{Index: l, In: in, Heads: max(spec.Heads, 1), Concat: true, Bias: !spec.NoBias, Dropout: spec.Dropout}
+		last := l == len(spec.Hidden)
+		if last {
+			c.Out, c.Heads, c.Concat = spec.Out, max(spec.OutHeads, 1), false
+		} else {
+			c.Out = spec.Hidden[l]
+		}
+		layer, err := newLayer(c, rng)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
+		}
+		m.Layers = append(m.Layers, layer)
+		if spec.BatchNorm && !last {
+			m.norms = append(m.norms, newBatchNorm(layer.Width()))
+		} else if !last {
+			m.norms = append(m.norms, nil)
+		}
+		in = layer.Width()
+	}
+	if w := m.Layers[len(m.Layers)-1].Width(); w != spec.Out {
+		return nil, fmt.Errorf("%w: the last layer is %d wide for %d outputs", ErrSpec, w, spec.Out)
+	}
+	return m, nil
+}
+
+// NamedTensor is a tensor of a model with its qualified name, as saved.
+type NamedTensor struct {
+	Name  string
+	Value *tensor.Dense
+}
+
+// Params returns the model's trainable parameters with qualified names
+// ("layer0.weight", "norm0.gamma"), in a fixed order.
+func (m *Model) Params() []NamedTensor {
+	var out []NamedTensor
+	for l, layer := range m.Layers {
+		for _, p := range layer.Params() {
+			out = append(out, NamedTensor{fmt.Sprintf("layer%d.%s", l, p.Name), p.Value})
+		}
+	}
+	for l, bn := range m.norms {
+		if bn != nil {
+			out = append(out, NamedTensor{fmt.Sprintf("norm%d.gamma", l), bn.gamma.Value}, NamedTensor{fmt.Sprintf("norm%d.beta", l), bn.beta.Value})
+		}
+	}
+	return out
+}
+
+// State returns the model's parameters followed by its other state (batch
+// norm running statistics): everything a saved model holds.
+func (m *Model) State() []NamedTensor {
+	out := m.Params()
+	for l, bn := range m.norms {
+		if bn != nil {
+			out = append(out, NamedTensor{fmt.Sprintf("norm%d.running_mean", l), bn.run.Mean}, NamedTensor{fmt.Sprintf("norm%d.running_var", l), bn.run.Variance})
+		}
+	}
+	return out
+}
+
+// params returns the parameter objects in the order of Params.
+func (m *Model) params() []*Param {
+	var out []*Param
+	for _, layer := range m.Layers {
+		out = append(out, layer.Params()...)
+	}
+	for _, bn := range m.norms {
+		if bn != nil {
+			out = append(out, bn.gamma, bn.beta)
+		}
+	}
+	return out
+}
+
+// forward builds the model into ctx's graph on x (the first layer's input)
+// over blocks (one per layer, input-most first) and returns each layer's
+// output: after the activation (and residual) for hidden layers, the
+// logits last. update says whether batch norm updates its running
+// statistics in this graph.
+func (m *Model) forward(ctx *Context, x Features, blocks []*Block, update *bool) ([]*G.Node, error) {
+	if len(blocks) != len(m.Layers) {
+		return nil, fmt.Errorf("gnn: %d blocks for %d layers", len(blocks), len(m.Layers))
+	}
+	act := activation(m.Spec.Activation)
+	var outs []*G.Node
+	var h *G.Node
+	for l, layer := range m.Layers {
+		blk := blocks[l]
+		in := x
+		if l > 0 {
+			// Input dropout of the first layer lives in x's values (sparse
+			// dropout of the features), set by the trainer every step.
+			hd, err := ctx.Dropout(h, m.Spec.Dropout)
+			if err != nil {
+				return nil, err
+			}
+			src := Input{Dense: hd}
+			in = Features{Src: src, Dst: src}
+			if blk.NumDst < blk.NumSrc {
+				dst, err := G.Slice(hd, G.S(0, blk.NumDst))
+				if err != nil {
+					return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
+				}
+				in.Dst = Input{Dense: dst}
+			}
+		}
+		last := l+1 == len(m.Layers)
+		var norm *batchNorm
+		if !last {
+			norm = m.norms[l]
+		}
+		ctx.output, ctx.called = act, false
+		if last || norm != nil {
+			ctx.output = actNone
+		}
+		z, err := layer.Forward(ctx, in, blk)
+		if err != nil {
+			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
+		}
+		if !ctx.called {
+			return nil, fmt.Errorf("gnn: layer %d (%T): Forward did not end with Context.Output", l, layer)
+		}
+		if s := z.Shape(); len(s) != 2 || s[0] != blk.NumDst || s[1] != layer.Width() {
+			return nil, fmt.Errorf("gnn: layer %d (%T): output of shape %v, want %d×%d", l, layer, s, blk.NumDst, layer.Width())
+		}
+		if norm != nil {
+			if z, err = norm.apply(ctx, z, act, update); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d batch norm: %w", l, err)
+			}
+		}
+		if m.Spec.Residual && l > 0 && !last && h.Shape()[1] == z.Shape()[1] {
+			prev := h
+			if blk.NumDst < blk.NumSrc {
+				if prev, err = G.Slice(h, G.S(0, blk.NumDst)); err != nil {
+					return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
+				}
+			}
+			if z, err = nn.Residual(z, prev, false); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
+			}
+		}
+		outs = append(outs, z)
+		h = z
+	}
+	return outs, nil
 }

@@ -23,9 +23,18 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := DefaultConfig()
-	cfg.Model, cfg.Hidden = model, hidden
-	r := newRun(d, cfg)
+	cfg, err := ConfigFor(model, ProtocolFor(dataset))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if hidden > 0 {
+		cfg.Hidden = hidden
+	}
+	a, _ := LookupArch(model)
+	r, err := newRun(d, cfg, a.New)
+	if err != nil {
+		b.Fatal(err)
+	}
 	if err := r.compile(); err != nil {
 		b.Fatal(err)
 	}
@@ -40,3 +49,5 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 func BenchmarkStepComputersGCN(b *testing.B)  { benchmarkStep(b, "amazon-computers", "gcn", 64) }
 func BenchmarkStepComputersSAGE(b *testing.B) { benchmarkStep(b, "amazon-computers", "sage", 64) }
 func BenchmarkStepPubMedGCN(b *testing.B)     { benchmarkStep(b, "pubmed", "gcn", 16) }
+func BenchmarkStepPubMedGAT(b *testing.B)     { benchmarkStep(b, "pubmed", "gat", 0) }
+func BenchmarkStepPhotoGAT(b *testing.B)      { benchmarkStep(b, "amazon-photo", "gat", 0) }

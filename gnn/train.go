@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gnsr/gnsr/internal/stats"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
@@ -20,114 +21,6 @@ import (
 // ErrNaNLoss is wrapped by the error Train returns when the loss stops being
 // a finite number.
 var ErrNaNLoss = errors.New("gnn: loss is not finite")
-
-// Config holds the architecture and optimisation settings of one run.
-// DefaultConfig gives the protocol's values for the Planetoid datasets.
-type Config struct {
-	Model       string  // architecture, one of Models
-	Layers      int     // number of graph convolutions, at least 1
-	Hidden      int     // width of every hidden layer
-	Dropout     float64 // drop probability on the input and hidden layers, in [0, 1)
-	LR          float64 // Adam learning rate
-	WeightDecay float64 // L2 penalty added to every gradient (torch's Adam weight_decay)
-	Epochs      int
-	NoBias      bool
-	Seed        uint64 // seeds every random draw of the run
-	NSR         NSRConfig
-	// BatchSize > 0 trains on neighbour-sampled mini-batches of that many
-	// training nodes (GraphSAGE only), sampling Fanouts[l] neighbours at the
-	// l-th hop from the batch (-1: all); evaluation stays full batch.
-	BatchSize int
-	Fanouts   []int
-}
-
-// NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
-// the output of the l-th graph convolution (after its ReLU for hidden
-// layers); negative indices count from the end, so -1 is the logits. NSR is
-// off when Lambdas is empty or all zero.
-type NSRConfig struct {
-	Lambdas   []float64 // one λ per entry of Layers, or one for the auto layer
-	Layers    []int     // regularised layers; ignored when Auto is set
-	Auto      bool      // pick the layer with the largest aggregated intra-class variance after Warmup epochs
-	Warmup    int       // vanilla epochs before the auto choice; 0 means 1
-	MaskZeros bool      // leave zero ReLU responses out of the class means and the penalty
-	Queue     int       // memory-queue length K for mini-batches
-}
-
-// Enabled reports whether c adds any NSR term.
-func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
-
-// DefaultConfig returns the evaluation protocol's settings: a 2-layer GCN
-// with 16 hidden units, dropout 0.5, Adam with learning rate 0.01 and weight
-// decay 5e-4, 200 epochs; NSR off, and when turned on, on the first layer's
-// output with zero ReLU responses masked.
-func DefaultConfig() Config {
-	return Config{
-		Model: "gcn", Layers: 2, Hidden: 16, Dropout: 0.5, LR: 0.01, WeightDecay: 5e-4, Epochs: 200,
-		NSR: NSRConfig{Layers: []int{0}, MaskZeros: true, Queue: 5},
-	}
-}
-
-// Validate reports the first setting of c that is out of range, naming it.
-func (c *Config) Validate() error {
-	switch {
-	case !slices.Contains(Models, c.Model):
-		return fmt.Errorf("gnn: unknown model %q (known: %v)", c.Model, Models)
-	case c.Layers < 1:
-		return fmt.Errorf("gnn: layers = %d, need at least 1", c.Layers)
-	case c.Hidden < 1:
-		return fmt.Errorf("gnn: hidden = %d, need at least 1", c.Hidden)
-	case !(c.Dropout >= 0 && c.Dropout < 1):
-		return fmt.Errorf("gnn: dropout = %v, need 0 <= dropout < 1", c.Dropout)
-	case !(c.LR > 0):
-		return fmt.Errorf("gnn: learning rate = %v, need > 0", c.LR)
-	case !(c.WeightDecay >= 0):
-		return fmt.Errorf("gnn: weight decay = %v, need >= 0", c.WeightDecay)
-	case c.Epochs < 1:
-		return fmt.Errorf("gnn: epochs = %d, need at least 1", c.Epochs)
-	}
-	if _, err := c.nsrLayers(); err != nil {
-		return err
-	}
-	return c.validateMiniBatch()
-}
-
-// nsrLayers resolves the NSR layer indices to [0, Layers), checking them and
-// the λ values. With Auto it returns nil: the layer is chosen in training.
-func (c *Config) nsrLayers() ([]int, error) {
-	n := c.NSR
-	for _, l := range n.Lambdas {
-		if !(l >= 0) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("gnn: NSR lambda = %v, need a finite value >= 0", l)
-		}
-	}
-	if !n.Enabled() {
-		return nil, nil
-	}
-	if n.Auto {
-		if len(n.Lambdas) != 1 {
-			return nil, fmt.Errorf("gnn: NSR auto layer takes one lambda, got %d", len(n.Lambdas))
-		}
-		return nil, nil
-	}
-	if len(n.Lambdas) != len(n.Layers) {
-		return nil, fmt.Errorf("gnn: %d NSR lambdas for %d NSR layers", len(n.Lambdas), len(n.Layers))
-	}
-	out := make([]int, len(n.Layers))
-	for i, l := range n.Layers {
-		if l < -c.Layers || l >= c.Layers {
-			return nil, fmt.Errorf("gnn: NSR layer %d out of range for %d layers (use 0..%d or -%d..-1)", l, c.Layers, c.Layers-1, c.Layers)
-		}
-		if l < 0 {
-			l += c.Layers
-		}
-		if slices.Contains(out[:i], l) {
-			return nil, fmt.Errorf("gnn: NSR layer %d listed twice", l)
-		}
-		out[i] = l
-	}
-	return out, nil
-}
 
 // Epoch is what Train reports after each epoch.
 type Epoch struct {
@@ -157,6 +50,9 @@ type Result struct {
 	// Outputs holds each layer's output (nodes × width, row-major) of the
 	// final model, without dropout; the last is the logits.
 	Outputs [][]float32
+	// Model is the model with the weights of BestEpoch, those whose test
+	// accuracy TestAcc is; nil if no epoch ran.
+	Model *Model
 }
 
 // run is the state of one training run.
@@ -165,15 +61,16 @@ type run struct {
 	cfg         Config
 	pcg         *rand.PCG // rng's source, kept for checkpoints
 	rng         *rand.Rand
-	w           *weights
-	xTrain      *sparse.Matrix
-	adj         *sparse.Matrix
+	model       *Model
+	block       *Block         // the whole graph
+	xTrain      *sparse.Matrix // the features, with the step's input dropout
 	trainLabels []int
 	tr          *network
 	vm          G.VM
-	opt         *nn.Adam
-	mb          *miniBatch // nil in full-batch training
-	nsrLayers   []int      // the regularised layers, once known
+	opt         nn.Optimizer
+	best        []NamedTensor // the model's state at the best epoch so far
+	mb          *miniBatch    // nil in full-batch training
+	nsrLayers   []int         // the regularised layers, once known
 	nsrLambdas  []float64
 }
 
@@ -189,24 +86,18 @@ type Options struct {
 	// data) to continue from.
 	Resume *Checkpoint
 	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
+	// Model, if not "", is the file TrainWith saves the model of the best
+	// validation epoch to at the end (Model.Save).
+	Model string
+	// Layer, if not nil, makes the model's layers in place of the
+	// registered architecture's: for layers of your own. Config.Arch then
+	// only names the architecture.
+	Layer func(LayerConfig, *rand.Rand) (Layer, error)
 }
 
-// InterruptedError is the error TrainWith returns when its context is done:
-// the run stopped between epochs after Epoch epochs. It wraps the
-// context's error.
-type InterruptedError struct {
-	Seed       uint64
-	Epoch      int    // epochs done
-	Checkpoint string // the checkpoint written at the stop, "" if none
-	Resumable  error  // nil if the checkpoint can be resumed, else why not
-	Err        error  // ctx.Err()
-}
-
-func (e *InterruptedError) Error() string {
-	return fmt.Sprintf("gnn: interrupted after epoch %d of seed %d: %v", e.Epoch, e.Seed, e.Err)
-}
-
-func (e *InterruptedError) Unwrap() error { return e.Err }
+// InterruptedError is the error TrainWith returns when its context is
+// done (nn.InterruptedError, shared with the image trainer).
+type InterruptedError = nn.InterruptedError
 
 // Train trains a model on d with cfg and returns the test accuracy at the
 // epoch of best validation accuracy. onEpoch, if not nil, is called after
@@ -223,19 +114,18 @@ func Train(ctx context.Context, d *Data, cfg Config, onEpoch func(Epoch)) (*Resu
 // another Config, other data (see DataFingerprint) or another architecture,
 // or from one that is not Resumable, is an error wrapping ErrCheckpoint.
 func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
+	arch := Arch{Name: cfg.Arch, New: opts.Layer}
+	if opts.Layer == nil {
+		var err error
+		if arch, err = LookupArch(cfg.Arch); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.validate(arch); err != nil {
 		return nil, err
 	}
-	if d.Resplit != nil {
-		split, err := d.Resplit(cfg.Seed)
-		if err != nil {
-			return nil, fmt.Errorf("gnn: split for seed %d: %w", cfg.Seed, err)
-		}
-		resplit := *d
-		resplit.Train, resplit.Val, resplit.Test, resplit.Resplit = split.Train, split.Val, split.Test, nil
-		d = &resplit
-	}
-	if err := d.Validate(); err != nil {
+	d, err := d.ForSeed(cfg.Seed)
+	if err != nil {
 		return nil, err
 	}
 	var fingerprint [32]byte
@@ -254,9 +144,12 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 			return nil, fmt.Errorf("%w: made with other data (fingerprint %x, the data's is %x)", ErrCheckpoint, ck.Fingerprint[:8], fingerprint[:8])
 		}
 	}
-	layers, _ := cfg.nsrLayers()
-	r := newRun(d, cfg)
-	ev, err := build(cfg.Model, r.w, sparse.NewMatrix(d.Features), r.adj, d.Graph.NumNodes(), 0, !cfg.NoBias, nil)
+	layers, _ := cfg.NSR.Resolve(cfg.Layers)
+	r, err := newRun(d, cfg, arch.New)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := buildNetwork(r.model, sparseInput(sparse.NewMatrix(d.Features)), sameBlocks(r.block, cfg.Layers), nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +158,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 
 	res := &Result{Seed: cfg.Seed, ValAcc: -1}
 	auto := cfg.NSR.Enabled() && cfg.NSR.Auto
-	warmup := max(cfg.NSR.Warmup, 1)
+	warmup := cfg.NSR.WarmupEpochs()
 	var lambdas []float64
 	if !auto {
 		lambdas = cfg.NSR.Lambdas
@@ -289,8 +182,11 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 			res.ValAcc = -1
 		}
 		first = ck.EpochsDone + 1
-		if err := r.w.restore(ck.Weights); err != nil {
+		if err := r.model.restore(ck.Weights); err != nil {
 			return nil, err
+		}
+		if ck.Best != nil {
+			r.best = tensorsOf(ck.Best)
 		}
 		if err := r.pcg.UnmarshalBinary(ck.RNG); err != nil {
 			return nil, fmt.Errorf("%w: random state: %w", ErrCheckpoint, err)
@@ -305,7 +201,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		}
 	}()
 	if ck != nil {
-		if err := r.restoreOptimizer(ck.Adam); err != nil {
+		if err := r.restoreOptimizer(ck.Optimizer); err != nil {
 			return nil, err
 		}
 	}
@@ -351,6 +247,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		evalVM.Reset()
 		if e.ValAcc >= res.ValAcc {
 			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
+			r.best = snapshot(r.model.State(), r.best)
 		}
 		res.Epochs = append(res.Epochs, e)
 		if opts.OnEpoch != nil {
@@ -379,28 +276,45 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		res.Outputs = append(res.Outputs, slices.Clone(v.Data().([]float32)))
 	}
 	res.EpochMsMedian = stats.Median(times)
+	if r.best != nil {
+		if res.Model, err = r.model.withState(r.best); err != nil {
+			return nil, err
+		}
+		res.Model.Info = ModelInfo{Dataset: d.Name, FeatureTransform: d.FeatureTransform, ClassNames: d.ClassNames,
+			Seed: cfg.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc, Config: &cfg}
+		if opts.Model != "" {
+			if err := res.Model.Save(opts.Model); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return res, nil
 }
 
 // newRun draws the initial weights of a run and prepares its constant
 // inputs. It consumes the rng as a fresh run does, also when the weights
 // are then replaced by a checkpoint's.
-func newRun(d *Data, cfg Config) *run {
+func newRun(d *Data, cfg Config, newLayer func(LayerConfig, *rand.Rand) (Layer, error)) (*run, error) {
 	pcg := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
 	r := &run{d: d, cfg: cfg, pcg: pcg, rng: rand.New(pcg)}
-	sizes := []int{d.Features.Cols}
-	for l := 1; l < cfg.Layers; l++ {
-		sizes = append(sizes, cfg.Hidden)
+	var err error
+	if r.model, err = NewModelWith(cfg.Spec(d.Features.Cols, d.NumClasses), newLayer, r.rng); err != nil {
+		return nil, err
 	}
-	sizes = append(sizes, d.NumClasses)
-	r.w = newWeights(r.rng, cfg.Model, sizes, !cfg.NoBias)
-	r.adj = sparse.NewMatrix(adjacency(cfg.Model, d.Graph))
+	r.block = FullBlock(d.Graph)
 	r.xTrain = sparse.NewMatrix(d.Features)
 	r.trainLabels = make([]int, len(d.Train))
 	for i, v := range d.Train {
 		r.trainLabels[i] = d.Labels[v]
 	}
-	return r
+	return r, nil
+}
+
+// sparseInput returns the Features of a model's first layer on a whole graph
+// whose input is the sparse matrix x.
+func sparseInput(x *sparse.Matrix) Features {
+	in := Input{Sparse: x}
+	return Features{Src: in, Dst: in}
 }
 
 // setNSR sets the regularised layers and their λ. A full-batch run
@@ -416,19 +330,29 @@ func (r *run) setNSR(layers []int, lambdas []float64) error {
 
 // compile builds the full-batch training network with NSR on r.nsrLayers
 // and its machine and optimizer. On a rebuild (the auto layer choice) the
-// Adam state carries over, so the run continues as one optimisation.
+// optimizer's state carries over, so the run continues as one
+// optimisation.
 func (r *run) compile() error {
-	tr, err := build(r.cfg.Model, r.w, r.xTrain, r.adj, r.d.Graph.NumNodes(), r.cfg.Dropout, !r.cfg.NoBias, &lossSpec{
-		rows: r.d.Train, labels: r.trainLabels, classes: r.d.NumClasses,
-		nsrLayers: r.nsrLayers, nsrLambdas: r.nsrLambdas, maskZeros: r.cfg.NSR.MaskZeros,
-	})
+	tr, err := buildNetwork(r.model, sparseInput(r.xTrain), sameBlocks(r.block, r.cfg.Layers), &lossSpec{
+		rows: r.d.Train, labels: r.trainLabels, nsrLayers: r.nsrLayers, nsrLambdas: r.nsrLambdas,
+		estimator: func(_ int, hidden bool) (nsr.Estimator, error) {
+			return &nsr.FullBatch{
+				Rows: r.d.Train, Labels: r.trainLabels, NumClasses: r.d.NumClasses,
+				// Zero masking is for ReLU outputs; the logits have none.
+				MaskZeros: r.cfg.NSR.MaskZeros && hidden,
+			}, nil
+		},
+	}, nil)
 	if err != nil {
 		return err
 	}
 	if _, err := G.Grad(tr.cost, tr.params...); err != nil {
 		return fmt.Errorf("gnn: building gradients: %w", err)
 	}
-	opt := nn.NewAdam(tr.params, r.cfg.LR, r.cfg.WeightDecay)
+	opt, err := nn.NewOptimizer(r.cfg.optimizer(), tr.params)
+	if err != nil {
+		return fmt.Errorf("gnn: %w", err)
+	}
 	if r.opt != nil {
 		if err := opt.SetState(r.opt.State()); err != nil {
 			return fmt.Errorf("gnn: carrying the optimizer over: %w", err)
@@ -441,7 +365,7 @@ func (r *run) compile() error {
 }
 
 // step runs one training step: dropout draws, forward, loss, backward and
-// the Adam update.
+// the optimizer's update.
 func (r *run) step(epoch int) (Epoch, error) {
 	if r.mb != nil {
 		return r.miniBatchStep(epoch)
@@ -449,7 +373,7 @@ func (r *run) step(epoch int) (Epoch, error) {
 	start := time.Now()
 	if r.cfg.Dropout > 0 {
 		r.xTrain.Dropout(r.cfg.Dropout, r.rng.Uint64())
-		for _, m := range r.tr.dropouts {
+		for _, m := range r.tr.ctx.masks {
 			m.Resample(r.rng)
 		}
 	}

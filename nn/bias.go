@@ -5,7 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
-	"github.com/gnsr/gnsr/internal/opbuf"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -39,7 +39,7 @@ func AddBias(z, b *gorgonia.Node) (*gorgonia.Node, error) {
 // builds a 0/1 mask and multiplies by it: on a GCN hidden layer of Amazon
 // Computers (13,752×64) those passes ran on one core and allocated a fresh
 // 3.5 MB tensor each. BiasReLU's passes split rows over goroutines and write
-// into buffers the op keeps between runs (see internal/opbuf), so a graph
+// into buffers the op keeps between runs (see internal/autograd), so a graph
 // using it must not be run by two machines at once.
 //
 // BiasReLU returns an error if the shapes or dtypes do not fit.
@@ -112,7 +112,7 @@ func (op *biasOp) OverwritesInput() int { return -1 }
 // WriteHash includes the op's address: two ops of the same inputs must not
 // be merged, since each owns its buffer.
 func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *biasOp) Hashcode() uint32      { return hashOf(op) }
+func (op *biasOp) Hashcode() uint32      { return autograd.Hash(op) }
 func (op *biasOp) String() string {
 	if op.relu {
 		return fmt.Sprintf("nn.BiasReLU{%t, %p}", op.bias, op)
@@ -124,21 +124,21 @@ func (op *biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != op.Arity() {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
-	z, err := denseOf(inputs[0])
+	z, err := autograd.Dense(inputs[0])
 	if err != nil {
 		return nil, err
 	}
 	rows, cols := z.Shape()[0], z.Shape()[1]
 	var b *tensor.Dense
 	if op.bias {
-		if b, err = denseOf(inputs[1]); err != nil {
+		if b, err = autograd.Dense(inputs[1]); err != nil {
 			return nil, err
 		}
 		if b.Dtype() != z.Dtype() || b.Shape().TotalSize() != cols {
 			return nil, fmt.Errorf("nn: %v: bias %v%v does not fit %v%v", op, b.Dtype(), b.Shape(), z.Dtype(), z.Shape())
 		}
 	}
-	out := opbuf.Reuse(&op.out, z.Dtype(), rows, cols)
+	out := autograd.Reuse(&op.out, z.Dtype(), rows, cols)
 	switch d := z.Data().(type) {
 	case []float32:
 		addBias(out.Data().([]float32), d, rowOf[float32](b), rows, cols, op.relu)
@@ -217,11 +217,11 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	if len(inputs) != op.Arity() {
 		return fmt.Errorf("nn: %v: %d inputs, want %d", op, len(inputs), op.Arity())
 	}
-	g, err := gradOf(output)
+	g, err := autograd.GradOf(output)
 	if err != nil {
 		return err
 	}
-	dz, err := gradOf(inputs[0])
+	dz, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	}
 	rows, cols := g.Shape()[0], g.Shape()[1]
 	if op.relu {
-		y, err := denseOf(output.Value())
+		y, err := autograd.Dense(output.Value())
 		if err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	if !op.bias {
 		return nil
 	}
-	db, err := gradOf(inputs[1])
+	db, err := autograd.GradOf(inputs[1])
 	if err != nil {
 		return err
 	}
@@ -305,25 +305,25 @@ func (op *reluGradOp) ReturnsPtr() bool      { return false }
 func (op *reluGradOp) CallsExtern() bool     { return false }
 func (op *reluGradOp) OverwritesInput() int  { return -1 }
 func (op *reluGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op *reluGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op *reluGradOp) Hashcode() uint32      { return autograd.Hash(op) }
 func (op *reluGradOp) String() string        { return fmt.Sprintf("nn.ReLUGrad{%p}", op) }
 
 func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want 2", op, len(inputs))
 	}
-	y, err := denseOf(inputs[0])
+	y, err := autograd.Dense(inputs[0])
 	if err != nil {
 		return nil, err
 	}
-	g, err := denseOf(inputs[1])
+	g, err := autograd.Dense(inputs[1])
 	if err != nil {
 		return nil, err
 	}
 	if !y.Shape().Eq(g.Shape()) || y.Dtype() != g.Dtype() || y.Dims() != 2 {
 		return nil, fmt.Errorf("nn: %v: output %v%v and gradient %v%v differ", op, y.Dtype(), y.Shape(), g.Dtype(), g.Shape())
 	}
-	out := opbuf.Reuse(&op.out, y.Dtype(), y.Shape()[0], y.Shape()[1])
+	out := autograd.Reuse(&op.out, y.Dtype(), y.Shape()[0], y.Shape()[1])
 	switch yd := y.Data().(type) {
 	case []float32:
 		reluGrad(out.Data().([]float32), yd, g.Data().([]float32))
@@ -352,14 +352,14 @@ func (op columnSumOp) ReturnsPtr() bool      { return false }
 func (op columnSumOp) CallsExtern() bool     { return false }
 func (op columnSumOp) OverwritesInput() int  { return -1 }
 func (op columnSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op columnSumOp) Hashcode() uint32      { return hashOf(op) }
+func (op columnSumOp) Hashcode() uint32      { return autograd.Hash(op) }
 func (op columnSumOp) String() string        { return "nn.ColumnSum" }
 
 func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want 1", op, len(inputs))
 	}
-	z, err := denseOf(inputs[0])
+	z, err := autograd.Dense(inputs[0])
 	if err != nil {
 		return nil, err
 	}

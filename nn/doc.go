@@ -1,7 +1,18 @@
 // Package nn provides the building blocks shared by gnsr's GNN and vision
-// training on top of gorgonia: a softmax cross-entropy loss over a subset of
-// rows, dropout with a trainer-owned mask, the Adam and SGD optimizers with
-// PyTorch semantics, and seeded initialisers.
+// training on top of gorgonia: dense products (MatMul, Linear), bias and
+// activation ops, a softmax cross-entropy loss over a subset of rows,
+// dropout with a trainer-owned mask, the Adam and SGD optimizers with
+// PyTorch semantics, seeded initialisers, and the convolutional layers on
+// NCHW tensors (Conv2D, MaxPool, BatchNorm fused with its ReLU,
+// GlobalAvgPool, Residual, Flatten).
+//
+// The ops are autograd.Layers or hand-written gorgonia ops (package
+// internal/autograd). Convolution runs by im2col and the matrix kernel of
+// internal/matmul, several images per product when images are small;
+// batch norm uses torch's ε, momentum and variances; testdata/golden_cnn.py
+// checks these ops against torch. Their work is split over the images or
+// channels of a batch with every sum in a fixed order, so results are the
+// same for any GOMAXPROCS.
 //
 // Every differentiable op works in float32 and float64 (so gradients can be
 // checked by finite differences in float64) and supports both of gorgonia's

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -135,15 +136,20 @@ func Dropout(x *gorgonia.Node, d *DropoutMask) (*gorgonia.Node, error) {
 	if !x.Shape().Eq(d.shape) {
 		return nil, fmt.Errorf("nn: Dropout: %v has shape %v, mask has %v", x, x.Shape(), d.shape)
 	}
-	out, err := gorgonia.ApplyOp(&dropoutOp{d}, x)
+	out, err := gorgonia.ApplyOp(&dropoutOp{m: d}, x)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Dropout: %w", err)
 	}
 	return out, nil
 }
 
-// dropoutOp multiplies by its mask. Being linear, it is its own gradient op.
-type dropoutOp struct{ m *DropoutMask }
+// dropoutOp multiplies by its mask. Being linear, its gradient is another
+// dropoutOp of the same mask. Each op keeps its output buffer between runs
+// (see internal/autograd), which is why the gradient is another op.
+type dropoutOp struct {
+	m   *DropoutMask
+	out *tensor.Dense
+}
 
 func (op *dropoutOp) Arity() int { return 1 }
 
@@ -164,12 +170,12 @@ func (op *dropoutOp) OverwritesInput() int { return -1 }
 // input with different masks are not merged into one node.
 func (op *dropoutOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nn.Dropout%p", op.m) }
 
-func (op *dropoutOp) Hashcode() uint32 { return hashOf(op) }
+func (op *dropoutOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *dropoutOp) String() string { return fmt.Sprintf("Dropout{%v, %p}", op.m.p, op.m) }
 
 func (op *dropoutOp) check(v gorgonia.Value) (*tensor.Dense, error) {
-	x, err := denseOf(v)
+	x, err := autograd.Dense(v)
 	if err != nil {
 		return nil, err
 	}
@@ -193,9 +199,9 @@ func (op *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.V
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := reusable(prealloc, x.Shape(), x.Dtype())
+	dst, ok := autograd.Reusable(prealloc, x.Shape(), x.Dtype(), x)
 	if !ok {
-		dst = tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(x.Shape().Clone()...))
+		dst = autograd.Reuse(&op.out, x.Dtype(), x.Shape()...)
 	}
 	switch d := x.Data().(type) {
 	case []float64:
@@ -212,7 +218,7 @@ func (op *dropoutOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
 	}
-	dx, err := gorgonia.ApplyOp(op, grad)
+	dx, err := gorgonia.ApplyOp(&dropoutOp{m: op.m}, grad)
 	if err != nil {
 		return nil, fmt.Errorf("nn: Dropout gradient: %w", err)
 	}
@@ -225,11 +231,11 @@ func (op *dropoutOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes
 	if len(inputs) != 1 {
 		return fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
 	}
-	dx, err := gradOf(inputs[0])
+	dx, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
-	dy, err := gradOf(output)
+	dy, err := autograd.GradOf(output)
 	if err != nil {
 		return err
 	}

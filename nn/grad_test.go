@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -155,7 +156,7 @@ func run(t *testing.T, r *refModel, dt tensor.Dtype, machine string, w []float64
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := scalarOf(costVal)
+	c, err := autograd.ScalarOf(costVal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestSoftmaxCrossEntropyValue(t *testing.T) {
 				if err := vm.RunAll(); err != nil {
 					t.Fatal(err)
 				}
-				got, err := scalarOf(loss.Value())
+				got, err := autograd.ScalarOf(loss.Value())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -359,8 +360,8 @@ func TestDistinctNodes(t *testing.T) {
 	if err := vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
-	va, _ := scalarOf(a.Value())
-	vb, _ := scalarOf(b.Value())
+	va, _ := autograd.ScalarOf(a.Value())
+	vb, _ := autograd.ScalarOf(b.Value())
 	if va == vb {
 		t.Errorf("losses have equal values %v", va)
 	}

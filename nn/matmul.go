@@ -5,6 +5,7 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	mm "github.com/gnsr/gnsr/internal/matmul"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
@@ -30,7 +31,7 @@ func MatMul(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if a.Shape()[1] != b.Shape()[0] {
 		return nil, fmt.Errorf("nn: MatMul: shapes %v and %v do not chain", a.Shape(), b.Shape())
 	}
-	out, err := gorgonia.ApplyOp(matMulOp{}, a, b)
+	out, err := gorgonia.ApplyOp(&matMulOp{}, a, b)
 	if err != nil {
 		return nil, fmt.Errorf("nn: MatMul: %w", err)
 	}
@@ -59,19 +60,23 @@ const (
 	prodTN        // aᵀ·b, the weight gradient aᵀ·g
 )
 
-// matMulOp multiplies two matrices. It holds no data, so gorgonia may merge
-// two identical products.
-type matMulOp struct{ prod int }
+// matMulOp multiplies two matrices into a buffer it keeps between runs.
+// Its hash holds no address, so gorgonia may merge two identical products
+// (of the same inputs), which then share the one buffer.
+type matMulOp struct {
+	prod int
+	out  *tensor.Dense // kept between runs (see internal/autograd)
+}
 
-func (op matMulOp) Arity() int { return 2 }
+func (op *matMulOp) Arity() int { return 2 }
 
-func (op matMulOp) Type() hm.Type {
+func (op *matMulOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	m := gorgonia.TensorType{Dims: 2, Of: a}
 	return hm.NewFnType(m, m, m)
 }
 
-func (op matMulOp) outShape(a, b tensor.Shape) tensor.Shape {
+func (op *matMulOp) outShape(a, b tensor.Shape) tensor.Shape {
 	switch op.prod {
 	case prodNT:
 		return tensor.Shape{a[0], b[0]}
@@ -81,7 +86,7 @@ func (op matMulOp) outShape(a, b tensor.Shape) tensor.Shape {
 	return tensor.Shape{a[0], b[1]}
 }
 
-func (op matMulOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
+func (op *matMulOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error) {
 	if len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want 2", op, len(inputs))
 	}
@@ -93,33 +98,33 @@ func (op matMulOp) InferShape(inputs ...gorgonia.DimSizer) (tensor.Shape, error)
 	return op.outShape(a, b), nil
 }
 
-func (op matMulOp) ReturnsPtr() bool     { return false }
-func (op matMulOp) CallsExtern() bool    { return false }
-func (op matMulOp) OverwritesInput() int { return -1 }
-func (op matMulOp) WriteHash(h hash.Hash) {
+func (op *matMulOp) ReturnsPtr() bool     { return false }
+func (op *matMulOp) CallsExtern() bool    { return false }
+func (op *matMulOp) OverwritesInput() int { return -1 }
+func (op *matMulOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.MatMul%d", op.prod)
 }
-func (op matMulOp) Hashcode() uint32 { return hashOf(op) }
-func (op matMulOp) String() string {
+func (op *matMulOp) Hashcode() uint32 { return autograd.Hash(op) }
+func (op *matMulOp) String() string {
 	return [...]string{"MatMul", "MatMulNT", "MatMulTN"}[op.prod]
 }
 
-func (op matMulOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+func (op *matMulOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: %v: %d inputs, want 2", op, len(inputs))
 	}
-	a, err := denseOf(inputs[0])
+	a, err := autograd.Dense(inputs[0])
 	if err != nil {
 		return nil, err
 	}
-	b, err := denseOf(inputs[1])
+	b, err := autograd.Dense(inputs[1])
 	if err != nil {
 		return nil, err
 	}
 	if a.Dtype() != b.Dtype() || a.Dims() != 2 || b.Dims() != 2 {
 		return nil, fmt.Errorf("nn: %v: inputs %v%v and %v%v", op, a.Dtype(), a.Shape(), b.Dtype(), b.Shape())
 	}
-	out := tensor.New(tensor.Of(a.Dtype()), tensor.WithShape(op.outShape(a.Shape(), b.Shape())...))
+	out := autograd.Reuse(&op.out, a.Dtype(), op.outShape(a.Shape(), b.Shape())...)
 	if err := op.compute(out, a, b, false); err != nil {
 		return nil, err
 	}
@@ -127,7 +132,7 @@ func (op matMulOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 // compute writes (or with acc adds) the product of a and b into dst.
-func (op matMulOp) compute(dst, a, b *tensor.Dense, acc bool) error {
+func (op *matMulOp) compute(dst, a, b *tensor.Dense, acc bool) error {
 	as, bs := a.Shape(), b.Shape()
 	var inner bool
 	switch op.prod {
@@ -150,17 +155,17 @@ func (op matMulOp) compute(dst, a, b *tensor.Dense, acc bool) error {
 	return nil
 }
 
-func (op matMulOp) DiffWRT(int) []bool { return []bool{op.prod == prodNN, op.prod == prodNN} }
+func (op *matMulOp) DiffWRT(int) []bool { return []bool{op.prod == prodNN, op.prod == prodNN} }
 
-func (op matMulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+func (op *matMulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.prod != prodNN || len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: %v is not differentiable", op)
 	}
-	da, err := gorgonia.ApplyOp(matMulOp{prodNT}, grad, inputs[1])
+	da, err := gorgonia.ApplyOp(&matMulOp{prod: prodNT}, grad, inputs[1])
 	if err != nil {
 		return nil, fmt.Errorf("nn: MatMul gradient: %w", err)
 	}
-	db, err := gorgonia.ApplyOp(matMulOp{prodTN}, inputs[0], grad)
+	db, err := gorgonia.ApplyOp(&matMulOp{prod: prodTN}, inputs[0], grad)
 	if err != nil {
 		return nil, fmt.Errorf("nn: MatMul gradient: %w", err)
 	}
@@ -168,34 +173,34 @@ func (op matMulOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 }
 
 // DoDiff adds g·bᵀ and aᵀ·g into the inputs' gradients.
-func (op matMulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
+func (op *matMulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, output *gorgonia.Node) error {
 	if op.prod != prodNN || len(inputs) != 2 {
 		return fmt.Errorf("nn: %v is not differentiable", op)
 	}
-	g, err := gradOf(output)
+	g, err := autograd.GradOf(output)
 	if err != nil {
 		return err
 	}
-	a, err := denseOf(inputs[0].Value())
+	a, err := autograd.Dense(inputs[0].Value())
 	if err != nil {
 		return err
 	}
-	b, err := denseOf(inputs[1].Value())
+	b, err := autograd.Dense(inputs[1].Value())
 	if err != nil {
 		return err
 	}
-	da, err := gradOf(inputs[0])
+	da, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
-	db, err := gradOf(inputs[1])
+	db, err := autograd.GradOf(inputs[1])
 	if err != nil {
 		return err
 	}
-	if err := (matMulOp{prodNT}).compute(da, g, b, true); err != nil {
+	if err := (&matMulOp{prod: prodNT}).compute(da, g, b, true); err != nil {
 		return err
 	}
-	return (matMulOp{prodTN}).compute(db, a, g, true)
+	return (&matMulOp{prod: prodTN}).compute(db, a, g, true)
 }
 
 // minRowsPerTask keeps goroutines for work worth more than their start-up.

@@ -165,15 +165,27 @@ func (a *Adam) Params() []*gorgonia.Node { return append([]*gorgonia.Node(nil), 
 // per mini-batch over the same parameter tensors. It returns an error if the
 // count, a shape or a dtype differs.
 func (a *Adam) Rebind(params []*gorgonia.Node) error {
-	if len(params) != len(a.params) {
-		return fmt.Errorf("nn: Adam.Rebind: %d parameters, have %d", len(params), len(a.params))
-	}
-	for i, p := range params {
-		if !p.Shape().Eq(a.params[i].Shape()) || p.Dtype() != a.params[i].Dtype() {
-			return fmt.Errorf("nn: Adam.Rebind: %v is %v%v, was %v%v", p, p.Dtype(), p.Shape(), a.params[i].Dtype(), a.params[i].Shape())
-		}
+	if err := checkRebind("Adam", a.params, params); err != nil {
+		return err
 	}
 	a.params = append(a.params[:0:0], params...)
+	return nil
+}
+
+// SetLR sets the learning rate of the next steps.
+func (a *Adam) SetLR(lr float64) { a.LR = lr }
+
+// checkRebind reports whether params can replace old: the same count, and
+// each of the same shape and dtype.
+func checkRebind(name string, old, params []*gorgonia.Node) error {
+	if len(params) != len(old) {
+		return fmt.Errorf("nn: %s.Rebind: %d parameters, have %d", name, len(params), len(old))
+	}
+	for i, p := range params {
+		if !p.Shape().Eq(old[i].Shape()) || p.Dtype() != old[i].Dtype() {
+			return fmt.Errorf("nn: %s.Rebind: %v is %v%v, was %v%v", name, p, p.Dtype(), p.Shape(), old[i].Dtype(), old[i].Shape())
+		}
+	}
 	return nil
 }
 
@@ -233,56 +245,71 @@ func adam[T float32 | float64](w, g, m, v []T, a *Adam, stepSize, bc2Sqrt float6
 	}
 }
 
-// AdamState is a copy of Adam's state for checkpointing: the step count and
-// the first and second moments of each parameter, in float64.
-type AdamState struct {
-	Step int
-	M, V [][]float64
-}
-
-// State returns a copy of the optimizer's state. Before the first step, M and
-// V are nil.
-func (a *Adam) State() AdamState {
-	s := AdamState{Step: a.step}
+// State returns a copy of the optimizer's state: kind "adam", the step
+// count and the buffers m and v. Before the first step there are no
+// buffers.
+func (a *Adam) State() OptimizerState {
+	s := OptimizerState{Kind: OptimizerAdam, Step: a.step}
 	if a.m != nil {
-		s.M = make([][]float64, len(a.m))
-		s.V = make([][]float64, len(a.v))
+		s.Buffers = [][][]float64{make([][]float64, len(a.m)), make([][]float64, len(a.v))}
 		for i := range a.m {
-			s.M[i], s.V[i] = toFloat64(a.m[i]), toFloat64(a.v[i])
+			s.Buffers[0][i], s.Buffers[1][i] = toFloat64(a.m[i]), toFloat64(a.v[i])
 		}
 	}
 	return s
 }
 
 // SetState restores a state returned by State. It returns an error if the
-// state does not fit the parameters.
-func (a *Adam) SetState(s AdamState) error {
+// state is another optimizer's or does not fit the parameters.
+func (a *Adam) SetState(s OptimizerState) error {
+	if s.Kind != OptimizerAdam {
+		return fmt.Errorf("nn: Adam given the state of optimizer %q", s.Kind)
+	}
 	if s.Step < 0 {
 		return fmt.Errorf("nn: Adam state has negative step %d", s.Step)
 	}
-	if s.M == nil && s.V == nil {
+	if s.Buffers == nil {
 		a.step, a.m, a.v = s.Step, nil, nil
 		return nil
 	}
-	if len(s.M) != len(a.params) || len(s.V) != len(a.params) {
-		return fmt.Errorf("nn: Adam state for %d/%d parameters, have %d", len(s.M), len(s.V), len(a.params))
+	if len(s.Buffers) != 2 {
+		return fmt.Errorf("nn: Adam state has %d buffers, want 2 (m and v)", len(s.Buffers))
 	}
-	m := make([]any, len(a.params))
-	v := make([]any, len(a.params))
-	for i, n := range a.params {
-		w, err := paramDense(n.Value())
-		if err != nil {
-			return fmt.Errorf("nn: parameter %d (%s): %w", i, n.Name(), err)
-		}
-		if len(s.M[i]) != w.Size() || len(s.V[i]) != w.Size() {
-			return fmt.Errorf("nn: Adam state for parameter %d (%s) has %d/%d values, want %d", i, n.Name(), len(s.M[i]), len(s.V[i]), w.Size())
-		}
-		m[i], v[i] = newLike(w.Data()), newLike(w.Data())
-		fromFloat64(m[i], s.M[i])
-		fromFloat64(v[i], s.V[i])
+	m, err := restoreBuffers("Adam", a.params, s.Buffers[0], false)
+	if err != nil {
+		return err
+	}
+	v, err := restoreBuffers("Adam", a.params, s.Buffers[1], false)
+	if err != nil {
+		return err
 	}
 	a.step, a.m, a.v = s.Step, m, v
 	return nil
+}
+
+// restoreBuffers converts one per-parameter buffer of a state to the
+// parameters' element type, checking sizes. With optional, a nil entry
+// stays nil (a buffer not yet allocated).
+func restoreBuffers(name string, params []*gorgonia.Node, bufs [][]float64, optional bool) ([]any, error) {
+	if len(bufs) != len(params) {
+		return nil, fmt.Errorf("nn: %s state for %d parameters, have %d", name, len(bufs), len(params))
+	}
+	out := make([]any, len(params))
+	for i, n := range params {
+		if bufs[i] == nil && optional {
+			continue
+		}
+		w, err := paramDense(n.Value())
+		if err != nil {
+			return nil, fmt.Errorf("nn: parameter %d (%s): %w", i, n.Name(), err)
+		}
+		if len(bufs[i]) != w.Size() {
+			return nil, fmt.Errorf("nn: %s state for parameter %d (%s) has %d values, want %d", name, i, n.Name(), len(bufs[i]), w.Size())
+		}
+		out[i] = newLike(w.Data())
+		fromFloat64(out[i], bufs[i])
+	}
+	return out, nil
 }
 
 // SGD is stochastic gradient descent with the semantics of PyTorch's
@@ -368,45 +395,45 @@ func sgd[T float32 | float64](w, g, buf []T, s *SGD, first bool) {
 	}
 }
 
-// SGDState is a copy of SGD's momentum buffers, in float64, for
-// checkpointing; a nil buffer means the parameter has not yet taken a step
-// with momentum.
-type SGDState struct {
-	Buf [][]float64
-}
-
-// State returns a copy of the optimizer's state.
-func (s *SGD) State() SGDState {
-	st := SGDState{Buf: make([][]float64, len(s.params))}
+// State returns a copy of the optimizer's state: kind "sgd" and one
+// buffer, the momentum of each parameter (nil before its first step with
+// momentum).
+func (s *SGD) State() OptimizerState {
+	buf := make([][]float64, len(s.params))
 	for i := range s.buf {
 		if s.buf[i] != nil {
-			st.Buf[i] = toFloat64(s.buf[i])
+			buf[i] = toFloat64(s.buf[i])
 		}
 	}
-	return st
+	return OptimizerState{Kind: OptimizerSGD, Buffers: [][][]float64{buf}}
 }
 
 // SetState restores a state returned by State. It returns an error if the
-// state does not fit the parameters.
-func (s *SGD) SetState(st SGDState) error {
-	if len(st.Buf) != len(s.params) {
-		return fmt.Errorf("nn: SGD state for %d parameters, have %d", len(st.Buf), len(s.params))
+// state is another optimizer's or does not fit the parameters.
+func (s *SGD) SetState(st OptimizerState) error {
+	if st.Kind != OptimizerSGD {
+		return fmt.Errorf("nn: SGD given the state of optimizer %q", st.Kind)
 	}
-	buf := make([]any, len(s.params))
-	for i, n := range s.params {
-		if st.Buf[i] == nil {
-			continue
-		}
-		w, err := paramDense(n.Value())
-		if err != nil {
-			return fmt.Errorf("nn: parameter %d (%s): %w", i, n.Name(), err)
-		}
-		if len(st.Buf[i]) != w.Size() {
-			return fmt.Errorf("nn: SGD state for parameter %d (%s) has %d values, want %d", i, n.Name(), len(st.Buf[i]), w.Size())
-		}
-		buf[i] = newLike(w.Data())
-		fromFloat64(buf[i], st.Buf[i])
+	if len(st.Buffers) != 1 {
+		return fmt.Errorf("nn: SGD state has %d buffers, want 1 (momentum)", len(st.Buffers))
+	}
+	buf, err := restoreBuffers("SGD", s.params, st.Buffers[0], true)
+	if err != nil {
+		return err
 	}
 	s.buf = buf
 	return nil
 }
+
+// Rebind makes s update params in place of the nodes it was made with,
+// keeping its momentum buffers (see Adam.Rebind).
+func (s *SGD) Rebind(params []*gorgonia.Node) error {
+	if err := checkRebind("SGD", s.params, params); err != nil {
+		return err
+	}
+	s.params = append(s.params[:0:0], params...)
+	return nil
+}
+
+// SetLR sets the learning rate of the next steps.
+func (s *SGD) SetLR(lr float64) { s.LR = lr }

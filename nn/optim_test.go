@@ -105,7 +105,7 @@ func TestAdam(t *testing.T) {
 				t.Errorf("gradient not zeroed after step: %v", got)
 			}
 		}
-		if st := opt.State(); st.Step != 3 || len(st.M) != 1 || len(st.V[0]) != 4 {
+		if st := opt.State(); st.Kind != OptimizerAdam || st.Step != 3 || len(st.Buffers) != 2 || len(st.Buffers[0]) != 1 || len(st.Buffers[1][0]) != 4 {
 			t.Errorf("state = %+v", st)
 		}
 	}
@@ -241,5 +241,42 @@ func TestAdamRebind(t *testing.T) {
 	}
 	if err := a.Rebind(nil); err == nil {
 		t.Error("Rebind accepted a different parameter count")
+	}
+}
+
+// TestOptimizerSpec checks NewOptimizer's validation and that states do not
+// cross optimizers.
+func TestOptimizerSpec(t *testing.T) {
+	n, _ := paramWithGrad(tensor.Float64, "w", optW0)
+	ps := []*gorgonia.Node{n}
+	for _, bad := range []OptimizerSpec{
+		{Kind: "rmsprop", LR: 0.1},
+		{Kind: OptimizerAdam, LR: 0},
+		{Kind: OptimizerAdam, LR: math.Inf(1)},
+		{Kind: OptimizerAdam, LR: 0.1, WeightDecay: -1},
+		{Kind: OptimizerAdam, LR: 0.1, Momentum: 0.9},
+		{Kind: OptimizerSGD, LR: 0.1, Momentum: 1},
+		{Kind: OptimizerSGD, LR: 0.1, Nesterov: true},
+	} {
+		if _, err := NewOptimizer(bad, ps); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+	adam, err := NewOptimizer(OptimizerSpec{Kind: OptimizerAdam, LR: 0.1}, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sgd, err := NewOptimizer(OptimizerSpec{Kind: OptimizerSGD, LR: 0.1, Momentum: 0.9, Nesterov: true}, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := adam.SetState(sgd.State()); err == nil {
+		t.Error("Adam accepted SGD's state")
+	}
+	if err := sgd.SetState(adam.State()); err == nil {
+		t.Error("SGD accepted Adam's state")
+	}
+	if err := sgd.SetState(OptimizerState{Kind: OptimizerSGD, Buffers: [][][]float64{{{1, 2}}}}); err == nil {
+		t.Error("SGD accepted a buffer of the wrong size")
 	}
 }

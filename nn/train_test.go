@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -109,7 +110,7 @@ func TestLogisticRegression(t *testing.T) {
 				if err := vm.RunAll(); err != nil {
 					t.Fatal(err)
 				}
-				l, err := scalarOf(lossVal)
+				l, err := autograd.ScalarOf(lossVal)
 				if err != nil {
 					t.Fatal(err)
 				}

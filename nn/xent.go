@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -101,14 +102,14 @@ func (op *xentOp) OverwritesInput() int { return -1 }
 // must stay two nodes.
 func (op *xentOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nn.SoftmaxCrossEntropy%p", op) }
 
-func (op *xentOp) Hashcode() uint32 { return hashOf(op) }
+func (op *xentOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *xentOp) String() string {
 	return fmt.Sprintf("SoftmaxCrossEntropy{%d rows, %p}", len(op.labels), op)
 }
 
 func (op *xentOp) check(v gorgonia.Value) (*tensor.Dense, error) {
-	x, err := denseOf(v)
+	x, err := autograd.Dense(v)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func (op *xentOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	if err != nil {
 		return err
 	}
-	dx, err := gradOf(inputs[0])
+	dx, err := autograd.GradOf(inputs[0])
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func (op *xentOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	if err != nil {
 		return fmt.Errorf("nn: SoftmaxCrossEntropy: %w", err)
 	}
-	g, err := scalarOf(gv)
+	g, err := autograd.ScalarOf(gv)
 	if err != nil {
 		return err
 	}
@@ -253,7 +254,7 @@ func (op *xentGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.SoftmaxCrossEntropyGrad%p", op.fwd)
 }
 
-func (op *xentGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *xentGradOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *xentGradOp) String() string {
 	return fmt.Sprintf("SoftmaxCrossEntropyGrad{%d rows, %p}", len(op.fwd.labels), op.fwd)
@@ -273,11 +274,11 @@ func (op *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.
 	if err != nil {
 		return nil, err
 	}
-	g, err := scalarOf(inputs[1])
+	g, err := autograd.ScalarOf(inputs[1])
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := reusable(prealloc, x.Shape(), x.Dtype(), x)
+	dst, ok := autograd.Reusable(prealloc, x.Shape(), x.Dtype(), x)
 	if ok {
 		dst.Zero()
 	} else {

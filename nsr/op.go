@@ -3,9 +3,9 @@ package nsr
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/autograd"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -118,7 +118,7 @@ func (op *penaltyOp) OverwritesInput() int { return -1 }
 
 func (op *penaltyOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nsr.Penalty{%p}", op.est) }
 
-func (op *penaltyOp) Hashcode() uint32 { return hashOf(op) }
+func (op *penaltyOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *penaltyOp) String() string { return fmt.Sprintf("NSR{%v}", op.est) }
 
@@ -155,7 +155,7 @@ func (op *penaltyOp) DoDiff(_ G.ExecutionContext, inputs G.Nodes, output *G.Node
 	if err != nil {
 		return fmt.Errorf("nsr: upstream gradient of the penalty: %w", err)
 	}
-	scale, err := scalarOf(g)
+	scale, err := autograd.ScalarOf(g)
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (op *penaltyGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.V
 }
 
 func (op *penaltyGradOp) fill(dst *tensor.Dense, inputs []G.Value) (G.Value, error) {
-	scale, err := scalarOf(inputs[2])
+	scale, err := autograd.ScalarOf(inputs[2])
 	if err != nil {
 		return nil, err
 	}
@@ -253,15 +253,9 @@ func (op *penaltyGradOp) OverwritesInput() int { return -1 }
 
 func (op *penaltyGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "nsr.PenaltyGrad{%p}", op.fwd.est) }
 
-func (op *penaltyGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *penaltyGradOp) Hashcode() uint32 { return autograd.Hash(op) }
 
 func (op *penaltyGradOp) String() string { return fmt.Sprintf("NSRGrad{%v}", op.fwd.est) }
-
-func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
 
 // layerOf views a machine value as an n×d layer without copying.
 func layerOf(v G.Value) (layer, error) {
@@ -283,24 +277,4 @@ func layerOf(v G.Value) (layer, error) {
 		return dense[float32]{h: x, n: s[0], d: s[1]}, nil
 	}
 	return nil, fmt.Errorf("nsr: layer of %v, need float32 or float64", t.Dtype())
-}
-
-// scalarOf reads an upstream gradient, which gorgonia holds as *F64/*F32 or
-// as a one-element tensor.
-func scalarOf(v G.Value) (float64, error) {
-	switch x := v.Data().(type) {
-	case float64:
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case []float64:
-		if len(x) == 1 {
-			return x[0], nil
-		}
-	case []float32:
-		if len(x) == 1 {
-			return float64(x[0]), nil
-		}
-	}
-	return 0, fmt.Errorf("nsr: upstream gradient %v is not a scalar", v)
 }

@@ -7,7 +7,7 @@ import (
 	"hash/fnv"
 
 	"github.com/chewxy/hm"
-	"github.com/gnsr/gnsr/internal/opbuf"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/sparse"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -78,7 +78,7 @@ func checkMulOperands(name string, c *sparse.Matrix, h *gorgonia.Node) error {
 
 // mulOp is the gorgonia operation h ↦ A·h, or h ↦ Aᵀ·h if trans is set,
 // with A = c.a; with add, (h, z) ↦ A·h + z. The products are each other's
-// gradient. Each op writes into its own buffer (see internal/opbuf): a
+// gradient. Each op writes into its own buffer (see internal/autograd): a
 // product is 3.5 MB on Amazon Computers, and allocating (and zeroing) a
 // fresh one per run showed in profiles.
 type mulOp struct {
@@ -187,7 +187,7 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // productInto computes op's product of x (k columns) into op's buffer,
 // adding z if it is not nil, and returns the buffer.
 func productInto[T float32 | float64](op *mulOp, dt tensor.Dtype, rows, k int, x []T, z tensor.Tensor) tensor.Tensor {
-	out := opbuf.Reuse(&op.out, dt, rows, k)
+	out := autograd.Reuse(&op.out, dt, rows, k)
 	dst := out.Data().([]T)
 	if z != nil {
 		copy(dst, z.Data().([]T))

@@ -206,7 +206,7 @@ func initParam[T float32 | float64](rng *rand.Rand, d []T, p paramSpec) {
 // declare runs the architecture on a graph of one image without values,
 // recording the parameters' shapes and making zero running statistics.
 func declare(s CNNSpec, arch archFunc) (*cnnBuilder, error) {
-	b := &cnnBuilder{g: G.NewGraph(), dt: tensor.Float64, ws: &workspace{}}
+	b := &cnnBuilder{g: G.NewGraph(), dt: tensor.Float64, ws: &nn.Workspace{}}
 	b.input = G.NewTensor(b.g, b.dt, 4, G.WithShape(1, s.Input[0], s.Input[1], s.Input[2]), G.WithName("x"))
 	arch(b, b.input, s.Width, s.Classes)
 	if b.err != nil {
@@ -262,7 +262,7 @@ func BuildCNN(w *CNNWeights, batch int, train bool) (*ConvNet, error) {
 	dt := w.Params[0].Dtype()
 	net := &ConvNet{Graph: G.NewGraph(), update: true}
 	net.X = tensor.New(tensor.Of(dt), tensor.WithShape(batch, s.Input[0], s.Input[1], s.Input[2]))
-	b := &cnnBuilder{g: net.Graph, dt: dt, ws: &workspace{}, w: w, train: train, update: &net.update}
+	b := &cnnBuilder{g: net.Graph, dt: dt, ws: &nn.Workspace{}, w: w, train: train, update: &net.update}
 	b.input = G.NewTensor(b.g, dt, 4, G.WithShape(net.X.Shape()...), G.WithName("x"), G.WithValue(net.X))
 	logits := w.arch(b, b.input, s.Width, s.Classes)
 	switch {
@@ -334,7 +334,7 @@ func (net *ConvNet) SetUpdateRunning(on bool) { net.update = on }
 type cnnBuilder struct {
 	g       *G.ExprGraph
 	dt      tensor.Dtype
-	ws      *workspace
+	ws      *nn.Workspace
 	w       *CNNWeights
 	train   bool
 	update  *bool
@@ -398,7 +398,7 @@ func (b *cnnBuilder) conv(x *G.Node, cout, k, stride int, bias bool) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(conv2d(b.ws, x, w, bn, stride, (k-1)/2, x == b.input))
+	return b.check(nn.Conv2D(b.ws, x, w, bn, stride, (k-1)/2, x == b.input))
 }
 
 // bn adds batch norm, followed by a ReLU with relu.
@@ -411,46 +411,46 @@ func (b *cnnBuilder) bn(x *G.Node, relu bool) *G.Node {
 	name := fmt.Sprintf("bn%d", b.nbn)
 	gamma := b.param(name+".gamma", kindOne, 0, c)
 	beta := b.param(name+".beta", kindZero, 0, c)
-	run := &bnRunning{update: b.update}
+	run := &nn.BNRunning{Update: b.update}
 	if b.w == nil {
-		run.mean = tensor.New(tensor.Of(b.dt), tensor.WithShape(c))
-		run.variance = tensor.New(tensor.Of(b.dt), tensor.WithShape(c))
-		b.running = append(b.running, run.mean, run.variance)
+		run.Mean = tensor.New(tensor.Of(b.dt), tensor.WithShape(c))
+		run.Variance = tensor.New(tensor.Of(b.dt), tensor.WithShape(c))
+		b.running = append(b.running, run.Mean, run.Variance)
 	} else if i := 2 * (b.nbn - 1); i+1 < len(b.w.Running) {
-		run.mean, run.variance = b.w.Running[i], b.w.Running[i+1]
+		run.Mean, run.Variance = b.w.Running[i], b.w.Running[i+1]
 	}
 	if b.err != nil {
 		return nil
 	}
-	return b.check(batchNorm(x, gamma, beta, run, b.train, relu))
+	return b.check(nn.BatchNorm(x, gamma, beta, run, b.train, relu))
 }
 
 func (b *cnnBuilder) pool(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(maxPool(x, 2, 2))
+	return b.check(nn.MaxPool(x, 2, 2))
 }
 
 func (b *cnnBuilder) add(x, y *G.Node, relu bool) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(residual(x, y, relu))
+	return b.check(nn.Residual(x, y, relu))
 }
 
 func (b *cnnBuilder) gap(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(globalAvgPool(x))
+	return b.check(nn.GlobalAvgPool(x))
 }
 
 func (b *cnnBuilder) flat(x *G.Node) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(flatten(x))
+	return b.check(nn.Flatten(x))
 }
 
 // fc adds a linear layer to out units.
@@ -466,7 +466,7 @@ func (b *cnnBuilder) fc(x *G.Node, out int) *G.Node {
 	if b.err != nil {
 		return nil
 	}
-	return b.check(dense(x, w, bias))
+	return b.check(nn.Linear(x, w, bias, false))
 }
 
 // layer records x as an output NSR can use.
@@ -536,47 +536,4 @@ func basicBlock(b *cnnBuilder, x *G.Node, planes, stride int) *G.Node {
 		short = b.bn(b.conv(x, planes, 1, stride, false), false)
 	}
 	return b.add(out, short, true)
-}
-
-// dense returns x·w + b like linear, with DoDiff for LispMachines.
-func dense(x, w, b *G.Node) (*G.Node, error) {
-	xs, ws, bs := x.Shape(), w.Shape(), b.Shape()
-	if xs.Dims() != 2 || ws.Dims() != 2 || bs.Dims() != 2 || xs[1] != ws[0] || bs[0] != 1 || bs[1] != ws[1] {
-		return nil, fmt.Errorf("vision: linear: shapes %v, %v, %v do not fit", xs, ws, bs)
-	}
-	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() {
-		return nil, fmt.Errorf("vision: linear: dtypes %v, %v, %v differ", x.Dtype(), w.Dtype(), b.Dtype())
-	}
-	return apply(&linearAD{linearOp: &linearOp{dt: x.Dtype()}}, "linear", x, w, b)
-}
-
-// linearAD is linearOp with DoDiff: it computes the gradients with
-// linearGradOps of its own and adds them into the inputs' derivatives.
-type linearAD struct {
-	*linearOp
-	ad []*linearGradOp
-}
-
-func (op *linearAD) DoDiff(_ G.ExecutionContext, in G.Nodes, out *G.Node) error {
-	g, err := out.Grad()
-	if err != nil {
-		return fmt.Errorf("vision: linear: output gradient: %w", err)
-	}
-	if op.ad == nil {
-		op.ad = []*linearGradOp{{kind: gradX, dt: op.dt}, {kind: gradW, dt: op.dt}, {kind: gradB, dt: op.dt}}
-	}
-	args := [][]G.Value{{g, in[1].Value()}, {in[0].Value(), g}, {g}}
-	for i, gop := range op.ad {
-		if op.noGradX && i == 0 {
-			continue
-		}
-		v, err := gop.Do(args[i]...)
-		if err != nil {
-			return err
-		}
-		if err := addGrad(in[i], v); err != nil {
-			return fmt.Errorf("vision: linear: %w", err)
-		}
-	}
-	return nil
 }

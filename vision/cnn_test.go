@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gnsr/gnsr/internal/autograd"
+	"github.com/gnsr/gnsr/internal/gradtest"
 	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -203,7 +205,7 @@ func TestCNNMachinesAgree(t *testing.T) {
 		t.Errorf("loss: tape %v, lisp %v", tape.loss, lisp.loss)
 	}
 	for i := range tape.grads {
-		if err := closeTo(lisp.grads[i], asF64(tape.grads[i]), 1e-5); err != nil {
+		if err := gradtest.CloseTo(lisp.grads[i], gradtest.AsF64(tape.grads[i]), 1e-5); err != nil {
 			t.Errorf("gradient %d: %v", i, err)
 		}
 	}
@@ -479,9 +481,11 @@ func convFLOPs(net *ConvNet) (forward, step float64) {
 		}
 	}
 	for _, n := range net.Graph.AllNodes() {
-		if op, ok := n.Op().(*layerOp); ok && op.name == "Conv2d" {
-			ws := op.in[1]
-			add(float64(op.shape.TotalSize()*ws[1]*ws[2]*ws[3]), !op.in[0].Eq(net.X.Shape()))
+		if op, ok := n.Op().(*autograd.Layer); ok && op.Name() == "nn.Conv2d" {
+			in := op.InputShapes()
+			out, _ := op.InferShape()
+			ws := in[1]
+			add(float64(out.TotalSize()*ws[1]*ws[2]*ws[3]), !in[0].Eq(net.X.Shape()))
 		}
 	}
 	for _, p := range net.Params {

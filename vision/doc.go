@@ -22,7 +22,7 @@
 // ⌊train/batch⌋ steps: the last partial batch is dropped, where the peer
 // keeps it (with the protocol's 50,000 images and batch 100 there is none).
 //
-// The dense layers are the package's own ops: x·W + b and ReLU with their
+// The dense layers are nn.Linear and nn.BiasReLU: x·W + b and ReLU with their
 // gradients, on an AVX2/FMA float32 matrix kernel (a plain Go one on other
 // machines, and for float64, which the gradient checks use); built with
 // -tags openblas (cgo), the float32 products call OpenBLAS's cblas_sgemm
@@ -58,16 +58,9 @@
 // statistics) on them, the graphs sharing parameters and running
 // statistics as the MLP's graphs share weights.
 //
-// The layers are the package's own ops on NCHW tensors (conv.go, pool.go,
-// batchnorm.go): convolution by im2col and the matrix kernel, several
-// images per product when images are small; max-pooling; batch norm with
-// torch's ε, momentum and variances, fused with the ReLU that follows it;
-// global average pooling; residual addition; flatten. Each op computes its
-// gradient with the same code for SymDiff (TapeMachine) and DoDiff
-// (LispMachine), in float32 or float64, and testdata/golden_cnn.py checks
-// them against torch. Their work is split over the images or channels of a
-// batch with every sum in a fixed order, so results are the same for any
-// GOMAXPROCS. A training step of cnn on 128 images is 7.7 GFLOP, about
+// The layers are package nn's ops on NCHW tensors: convolution,
+// max-pooling, batch norm fused with the ReLU that follows it, global
+// average pooling, residual addition and flatten, checked against torch. A training step of cnn on 128 images is 7.7 GFLOP, about
 // 270 ms on one core of the development machine (a 2-core AMD EPYC), so
 // about a minute an epoch of 50,000 images when both cores are free; five
 // epochs of SGD with flips reach two-thirds test accuracy on CIFAR-10.

@@ -108,7 +108,7 @@ func build(w *weights, n int, loss bool, spec *nsrSpec) (*network, error) {
 	layers := len(w.sizes) - 1
 	h := x
 	for l := 0; l < layers; l++ {
-		z, err := linear(h, net.params[2*l], net.params[2*l+1], l == 0)
+		z, err := nn.Linear(h, net.params[2*l], net.params[2*l+1], l == 0)
 		if err != nil {
 			return nil, fmt.Errorf("vision: layer %d: %w", l, err)
 		}

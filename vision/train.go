@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/gnsr/gnsr/internal/stats"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/nn"

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -55,8 +56,8 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 			out := net.Layers[l]
 			if out.Shape().Dims() > 2 {
 				// The penalty is per neuron: each channel at each position.
-				// flatten copies; G.Reshape would alias the op's buffer.
-				if out, err = flatten(out); err != nil {
+				// Flatten copies; G.Reshape would alias the op's buffer.
+				if out, err = nn.Flatten(out); err != nil {
 					return nil, fmt.Errorf("vision: NSR on layer %d (%s): %w", l, net.LayerNames[l], err)
 				}
 			}

@@ -2,7 +2,6 @@ package vision
 
 import (
 	"context"
-	"github.com/gnsr/gnsr/nn"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gnsr/gnsr/nn"
 
 	"github.com/gnsr/gnsr/datasets"
 	G "gorgonia.org/gorgonia"

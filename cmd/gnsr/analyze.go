@@ -60,7 +60,7 @@ func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
 	}
 	layer := f.cfg.NSR.Layers[0]
 	if out == "" {
-		out = fmt.Sprintf("analysis-%s-%s", filepath.Base(f.dataset), f.cfg.Model) // a --graph directory by its last element
+		out = fmt.Sprintf("analysis-%s-%s", filepath.Base(f.dataset), f.cfg.Arch) // a --graph directory by its last element
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
@@ -79,7 +79,7 @@ func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
 	}
 	prog.finish()
 	names := []string{"vanilla", fmt.Sprintf("NSR λ=%g", f.cfg.NSR.Lambdas[0])}
-	title := fmt.Sprintf("%s, %s, layer %d, seed %d", f.dataset, f.cfg.Model, layer, f.seed)
+	title := fmt.Sprintf("%s, %s, layer %d, seed %d", f.dataset, f.cfg.Arch, layer, f.seed)
 	mask := f.cfg.NSR.MaskZeros && layer+1 < f.cfg.Layers
 	if err := writeByClass(out, title, names, runs, data, layer, mask); err != nil {
 		return err

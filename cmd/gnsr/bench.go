@@ -14,6 +14,7 @@ import (
 
 	"github.com/gnsr/gnsr/bench"
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -46,6 +47,10 @@ type benchFlags struct {
 	modelEpochs map[string]int
 	// bench peers: the MLP-4 row's epochs (0: no MLP-4 row)
 	mlpEpochs int
+	// --shard and --phase, as given and resolved (see resolveShard)
+	shardFlag, phaseFlag string
+	shard                bench.Shard
+	phase                bench.Phase
 }
 
 func newBenchCmd() *cobra.Command {
@@ -60,10 +65,20 @@ every run already recorded, so a bench killed at any point (Ctrl-C, a crash, a
 reboot) resumes where it stopped; a last line cut short by the kill is dropped.
 
 The markdown tables and the chart are made from the JSONL files alone, at the
-end of each command and by 'gnsr bench report'.`,
+end of each command and by 'gnsr bench report'.
+
+--shard i/n runs part i of n of a table (counted from 0), for the tasks of a
+Slurm job array or a Kubernetes Indexed Job; --shard auto reads the part from
+SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or from JOB_COMPLETION_INDEX
+and GNSR_SHARD_COUNT. The parts are fixed by the plan and n alone, balanced by
+the estimated cost of each run; each shard writes its own file,
+<table>.shard-<i>-of-<n>.jsonl, resumes like a whole table, and skips runs
+recorded in the table's other files. 'gnsr bench report' joins the files,
+reports runs recorded twice and runs still missing, and writes the tables;
+'gnsr bench compare A B' checks two results directories record for record.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd())
+	cmd.AddCommand(newBenchGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd(), newBenchCompareCmd())
 	return cmd
 }
 
@@ -84,6 +99,7 @@ func addCommonBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop")
 	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
+	addShardFlag(fl, &f.shardFlag, "<out>/<table>.shard-<i>-of-<n>.jsonl")
 }
 
 func newBenchGNNCmd() *cobra.Command {
@@ -98,10 +114,17 @@ diverged is out); then that λ on all seeds. The protocol is the project's:
 public Planetoid splits, per-seed gnn-benchmark splits on Amazon, hidden 16 on
 Planetoid and 64 otherwise, Adam 0.01 with weight decay 5e-4, 200 epochs.
 
-Writes <out>/gnn.jsonl (the runs), and from it gnn.md and gnn.png.`,
+Writes <out>/gnn.jsonl (the runs), and from it gnn.md and gnn.png.
+
+On a cluster, --shard splits the table among the tasks of a job array (see
+'gnsr bench' and the README): each runs a fixed part of it in two phases,
+--phase tune (vanilla, and the λ grid on the tuning seeds) in one array, then
+--phase final (the chosen λ on the other seeds) in a second array that starts
+when the first has finished; 'gnsr bench report' joins the shards' files.`,
 		Example: `  gnsr bench gnn --dry-run                       # the plan and its estimated cost
   GNSR_DATA=../shared/datasets gnsr bench gnn    # the whole table; rerun to resume
-  gnsr bench gnn --datasets cora --seeds 2 --tune-seeds 1 --out /tmp/b`,
+  gnsr bench gnn --datasets cora --seeds 2 --tune-seeds 1 --epochs 20 --out /tmp/b
+  gnsr bench gnn --shard 1/4 --phase tune --out /shared/b   # one task of 4; then --phase final`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGNN(cmd, f) },
 	}
@@ -110,6 +133,8 @@ Writes <out>/gnn.jsonl (the runs), and from it gnn.md and gnn.png.`,
 	fl.IntVar(&f.tuneSeeds, "tune-seeds", 3, "seeds 0..K-1 on which λ is chosen")
 	fl.StringVar(&f.grid, "lambda-grid", benchDefaultGrid, "comma-separated candidate λ values (each > 0)")
 	fl.IntVar(&f.layer, "nsr-layer", 0, "layer NSR regularises (0: the hidden layer, after ReLU)")
+	fl.IntVar(&f.epochs, "epochs", 0, "training epochs of every run (0: the protocol's 200); other than 200, part of each run's key, so quick runs never stand in for the protocol's")
+	fl.StringVar(&f.phaseFlag, "phase", "all", "with --shard: tune (vanilla, and the λ grid on the tuning seeds) or final (the chosen λ on the other seeds, once every shard's tune phase has finished); all: both, one after the other")
 	return cmd
 }
 
@@ -147,19 +172,29 @@ Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
 
 func newBenchReportCmd() *cobra.Command {
 	var out string
+	var complete bool
 	cmd := &cobra.Command{
 		Use:   "report [--out DIR]",
-		Short: "Regenerate the tables and the chart from the JSONL results alone",
-		Args:  cobra.NoArgs,
+		Short: "Join the shards' files and regenerate the tables and the charts from the JSONL results alone",
+		Long: `Join the files of each table in the results directory (<table>.jsonl and the
+shards' <table>.shard-<i>-of-<n>.jsonl), say what the join found (runs recorded
+twice, shards that never started, runs of the plan still missing), and write
+the tables and the charts from the joined records. Runs recorded twice with
+the same results are reported and counted once; with different results the
+table cannot be trusted, and nothing is written.`,
+		Example: `  gnsr bench report                                  # bench/results
+  gnsr bench report --out /shared/b --require-complete   # after a job array: fail if anything is missing`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := benchOut(out)
 			if err != nil {
 				return err
 			}
-			return writeBenchReports(cmd.OutOrStdout(), cmd.ErrOrStderr(), dir)
+			return writeReports(cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, complete)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "results directory (default bench/results at the repository root)")
+	cmd.Flags().BoolVar(&complete, "require-complete", false, "exit with an error when a table has runs recorded twice, shards without a file, or runs of its plan missing")
 	return cmd
 }
 
@@ -208,8 +243,8 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		return "", "", fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	for _, m := range f.models {
-		if m != "gcn" && m != "sage" {
-			return "", "", fmt.Errorf("--models: unknown model %q (gcn, sage)", m)
+		if _, err := gnn.LookupArch(m); err != nil {
+			return "", "", fmt.Errorf("--models: %w", err)
 		}
 	}
 	if root, err = datasets.Root(f.dataDir); err != nil {
@@ -238,62 +273,75 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.epochs < 0 {
+		return fmt.Errorf("--epochs = %d, need 0 (the protocol's) or more", f.epochs)
+	}
+	if f.epochs == gnn.DefaultConfig().Epochs {
+		f.epochs = 0 // the protocol's: the same runs as without --epochs
+	}
 	grid, err := parseGrid(f.grid)
 	if err != nil { // parseGrid names tune's flag
 		return errors.New(strings.Replace(err.Error(), "--nsr-lambda-grid", "--lambda-grid", 1))
 	}
-	plan := bench.GNNPlan{Models: f.models, Datasets: f.datasets, Seeds: f.seeds, TuneSeeds: f.tuneSeeds, Grid: grid, Layer: f.layer}
+	plan := bench.GNNPlan{Models: f.models, Datasets: f.datasets, Seeds: f.seeds, TuneSeeds: f.tuneSeeds, Grid: grid, Layer: f.layer, Epochs: f.epochs}
 	if err := plan.Validate(); err != nil {
 		return err
 	}
 	if f.layer < -2 || f.layer > 1 {
 		return fmt.Errorf("--nsr-layer = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", f.layer)
 	}
-	stdout := cmd.OutOrStdout()
+	if err := f.resolveShard(plan.TuneSeeds < plan.Seeds); err != nil {
+		return err
+	}
 	if f.dryRun {
-		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TableGNN))
-		if err != nil {
-			return err
-		}
-		printPlan(stdout, "gnn", plan.Todo(recs), len(recs), observed(recs), f.budget)
-		return nil
+		return dryRun(cmd, f, out, bench.TableGNN, plan)
 	}
 	g := bench.NewGNSR(root, 0)
-	for _, d := range f.datasets {
-		if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
-			return err
+	return runBenchTable(cmd, f, out, bench.TableGNN, plan, func(todo []bench.Job) error {
+		for _, d := range jobDatasets(todo) {
+			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
+				return err
+			}
+			if err := g.Load(d); err != nil { // a missing file now, not an hour in
+				return err
+			}
 		}
-		if err := g.Load(d); err != nil { // a missing file now, not an hour in
-			return err
-		}
-	}
-	return runBenchTable(cmd, f, out, bench.TableGNN, plan.Todo, func(s *bench.Store, opt bench.Options) error {
+		return nil
+	}, func(s *bench.Store, opt bench.Options) error {
 		return bench.RunGNN(cmd.Context(), s, plan, g.Run, opt)
 	})
 }
 
-// runBenchTable runs the plan of table in the store under out with run,
-// after printing what it will do and its cost, with a progress display, and
-// writes the reports of every table from what is recorded, also after an
-// interruption.
-func runBenchTable(cmd *cobra.Command, f *benchFlags, out, table string, todo func([]bench.Record) []bench.Job, run func(*bench.Store, bench.Options) error) error {
+// runBenchTable runs the plan of table (the runs of f's shard and phase)
+// in the shard's store under out with run, after printing what it will do
+// and its cost and calling load with it (to read the data it needs), with
+// a progress display. Then it writes the reports of every table from what
+// is recorded, also after an interruption; a shard, which holds part of
+// its table only, says how to join the parts instead.
+func runBenchTable(cmd *cobra.Command, f *benchFlags, out, table string, p bench.Planner, load func([]bench.Job) error, run func(*bench.Store, bench.Options) error) error {
 	stdout := cmd.OutOrStdout()
-	s, err := openStore(cmd, out, table)
+	s, err := openStore(cmd, out, table, f.shard)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	costs := bench.NewCosts(nil)
-	for _, r := range s.Records() {
-		costs.Observe(r)
+	costs := observed(s.Records())
+	keep := bench.NewSharding(p, f.shard, f.phase)
+	todo := keep.Filter(p.Todo(s.Records()))
+	printPlan(stdout, table, keep, todo, len(s.Records()), costs, f.budget)
+	if err := load(todo); err != nil {
+		return err
 	}
-	printPlan(stdout, table, todo(s.Records()), len(s.Records()), costs, f.budget)
 	prog := newBenchProgress(cmd.ErrOrStderr(), f.quiet)
 	runErr := run(s, bench.Options{
-		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
+		Meta: bench.CollectMeta(), Costs: costs, OnStart: prog.start, OnRun: prog.run, Shard: f.shard, Phase: f.phase,
 	})
 	prog.finish()
-	if err := writeBenchReports(stdout, cmd.ErrOrStderr(), out); err != nil {
+	if f.shard.Sharded() {
+		shardDone(stdout, s, keep, out)
+		return interrupted(cmd, runErr, table)
+	}
+	if err := writeReports(stdout, cmd.ErrOrStderr(), out, false); err != nil {
 		return errors.Join(runErr, err)
 	}
 	return interrupted(cmd, runErr, table)
@@ -319,7 +367,7 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	if !graphs {
 		f.datasets = nil // resolve filled in the default graphs
 	}
-	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	stderr := cmd.ErrOrStderr()
 	peer := &bench.TorchPeer{Python: f.python, Dir: fromRoot(f.peers), Root: root, Threads: f.threads}
 	if err := peer.Check(cmd.Context()); err != nil {
 		fmt.Fprintf(stderr, "skipping the peer table: %v\n", err)
@@ -337,7 +385,10 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 			return fmt.Errorf("--peers: %w", err)
 		}
 	}
-	gnnRecs, _, err := bench.ReadRecords(bench.Path(out, bench.TableGNN))
+	if err := f.resolveShard(false); err != nil {
+		return err
+	}
+	gnnRecs, err := joinedRecords(out, bench.TableGNN)
 	if err != nil {
 		return err
 	}
@@ -362,23 +413,9 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	}
 	plan := bench.PeersPlan{Models: models, Datasets: ds, Seeds: f.seeds, Cells: cells}
 	if f.dryRun {
-		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TablePeers))
-		if err != nil {
-			return err
-		}
-		printPlan(stdout, "peers", plan.Todo(recs), len(recs), observed(recs), f.budget)
-		return nil
+		return dryRun(cmd, f, out, bench.TablePeers, plan)
 	}
 	g, m := bench.NewGNSR(root, 0), bench.NewMLP(root)
-	for _, d := range ds {
-		load := func() error { return g.Load(d) }
-		if d == bench.MLPDataset {
-			load = m.Load
-		}
-		if err := load(); err != nil {
-			return err
-		}
-	}
 	// gnsr's side of each cell: the graph trainer, or the MLP one on MNIST.
 	run := func(ctx context.Context, c bench.Cell, seed uint64) (bench.Record, error) {
 		if c.Dataset == bench.MLPDataset {
@@ -386,25 +423,23 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 		}
 		return g.Run(ctx, c, seed)
 	}
-	s, err := openStore(cmd, out, bench.TablePeers)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	costs := bench.NewCosts(nil)
-	for _, r := range s.Records() {
-		costs.Observe(r)
-	}
-	printPlan(stdout, "peers", plan.Todo(s.Records()), len(s.Records()), costs, f.budget)
-	prog := newBenchProgress(stderr, f.quiet)
-	runErr := bench.RunPeers(cmd.Context(), s, plan, run, peer.Run, bench.Options{
-		Meta: bench.CollectMeta(cmd.Context(), fromRoot(".")), Costs: costs, OnStart: prog.start, OnRun: prog.run,
+	return runBenchTable(cmd, f, out, bench.TablePeers, plan, func(todo []bench.Job) error {
+		for _, d := range jobDatasets(todo) {
+			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
+				return err
+			}
+			load := func() error { return g.Load(d) }
+			if d == bench.MLPDataset {
+				load = m.Load
+			}
+			if err := load(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(s *bench.Store, opt bench.Options) error {
+		return bench.RunPeers(cmd.Context(), s, plan, run, peer.Run, opt)
 	})
-	prog.finish()
-	if err := writeBenchReports(stdout, stderr, out); err != nil {
-		return errors.Join(runErr, err)
-	}
-	return interrupted(cmd, runErr, "peers")
 }
 
 // observed returns the default cost estimates with recs measured.
@@ -416,10 +451,10 @@ func observed(recs []bench.Record) *bench.Costs {
 	return c
 }
 
-// openStore opens a table's store, saying so when a cut-short line from a
-// killed run was dropped.
-func openStore(cmd *cobra.Command, out, table string) (*bench.Store, error) {
-	s, err := bench.Open(out, table)
+// openStore opens the store of a shard of a table (see bench.OpenShard),
+// saying so when a cut-short line from a killed run was dropped.
+func openStore(cmd *cobra.Command, out, table string, sh bench.Shard) (*bench.Store, error) {
+	s, err := bench.OpenShard(out, table, sh)
 	if err != nil {
 		return nil, err
 	}
@@ -438,51 +473,20 @@ func interrupted(cmd *cobra.Command, err error, table string) error {
 	return err
 }
 
-// writeBenchReports regenerates the reports of every table that has records.
-func writeBenchReports(stdout, stderr io.Writer, out string) error {
-	wrote := false
-	for _, t := range []struct {
-		table string
-		write func(string, []bench.Record) error
-		files []string
-	}{
-		{bench.TableGNN, bench.WriteGNNReport, []string{"gnn.md", "gnn.png"}},
-		{bench.TableMLP, bench.WriteMLPReport, []string{"mlp.md", "mlp.png"}},
-		{bench.TablePeers, bench.WritePeersReport, []string{"peers.md"}},
-	} {
-		path := bench.Path(out, t.table)
-		recs, dropped, err := bench.ReadRecords(path)
-		if err != nil {
-			return err
-		}
-		if dropped > 0 {
-			fmt.Fprintf(stderr, "%s: ignoring a last line of %d bytes cut short by a killed run\n", path, dropped)
-		}
-		if len(recs) == 0 {
-			continue
-		}
-		if err := t.write(out, recs); err != nil {
-			return err
-		}
-		for _, f := range t.files {
-			if _, err := os.Stat(filepath.Join(out, f)); err == nil {
-				fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(out, f))
-			}
-		}
-		wrote = true
-	}
-	if !wrote {
-		fmt.Fprintf(stderr, "no results in %s yet\n", out)
-	}
-	return nil
-}
-
-// printPlan prints what is left to run, its estimated cost by model and
-// dataset, and how that compares with the budget.
-func printPlan(w io.Writer, table string, todo []bench.Job, recorded int, costs *bench.Costs, budget time.Duration) {
+// printPlan prints what is left to run (of keep's shard and phase), its
+// estimated cost by model and dataset, and how that compares with the
+// budget.
+func printPlan(w io.Writer, table string, keep *bench.Sharding, todo []bench.Job, recorded int, costs *bench.Costs, budget time.Duration) {
 	lines := costs.Breakdown(todo)
 	total := costs.Total(todo)
-	fmt.Fprintf(w, "plan (%s): %d runs to do, %d already recorded; estimated %s\n", table, len(todo), recorded, bench.FormatDuration(total))
+	label := table
+	if keep.Shard.Sharded() {
+		label += ", shard " + keep.Shard.String()
+	}
+	if keep.Phase != bench.PhaseAll {
+		label += ", phase " + string(keep.Phase)
+	}
+	fmt.Fprintf(w, "plan (%s): %d runs to do, %d already recorded; estimated %s\n", label, len(todo), recorded, bench.FormatDuration(total))
 	if len(lines) > 0 {
 		fmt.Fprintf(w, "  %-6s %-6s %-17s %5s %9s %9s\n", "impl", "model", "dataset", "runs", "s/run", "total")
 	}

@@ -94,20 +94,19 @@ func runBenchMLP(cmd *cobra.Command, f *benchFlags) error {
 	if err != nil {
 		return err
 	}
-	stdout := cmd.OutOrStdout()
-	if f.dryRun {
-		recs, _, err := bench.ReadRecords(bench.Path(out, bench.TableMLP))
-		if err != nil {
-			return err
-		}
-		printPlan(stdout, "mlp", plan.Todo(recs), len(recs), observed(recs), f.budget)
-		return nil
-	}
-	m := bench.NewMLP(root)
-	if err := m.Load(); err != nil { // a missing file now, not an hour in
+	if err := f.resolveShard(false); err != nil {
 		return err
 	}
-	return runBenchTable(cmd, f, out, bench.TableMLP, plan.Todo, func(s *bench.Store, opt bench.Options) error {
+	if f.dryRun {
+		return dryRun(cmd, f, out, bench.TableMLP, plan)
+	}
+	m := bench.NewMLP(root)
+	return runBenchTable(cmd, f, out, bench.TableMLP, plan, func(todo []bench.Job) error {
+		if len(todo) == 0 {
+			return nil
+		}
+		return m.Load() // a missing file now, not an hour in
+	}, func(s *bench.Store, opt bench.Options) error {
 		return bench.RunMLP(cmd.Context(), s, plan, m.Run, opt)
 	})
 }

@@ -41,7 +41,7 @@ func TestBenchDryRunAndFlags(t *testing.T) {
 	}{
 		{[]string{"gnn", "--tune-seeds", "11"}, "tune seeds"},
 		{[]string{"gnn", "--lambda-grid", "1,x"}, "--lambda-grid"},
-		{[]string{"gnn", "--models", "gat"}, "unknown model"},
+		{[]string{"gnn", "--models", "gin"}, "unknown architecture"},
 		{[]string{"gnn", "--seeds", "0"}, "--seeds"},
 		{[]string{"gnn", "--datasets", "foo", "--dry-run"}, "unknown dataset"},
 		{[]string{"gnn", "--datasets", "mnist", "--dry-run"}, "not a node-classification dataset"},

@@ -9,7 +9,8 @@ import (
 )
 
 type evalJSON struct {
-	Checkpoint string  `json:"checkpoint"`
+	Checkpoint string  `json:"checkpoint,omitempty"`
+	ModelFile  string  `json:"model_file,omitempty"`
 	Dataset    string  `json:"dataset"`
 	Model      string  `json:"model"`
 	Seed       uint64  `json:"seed"`
@@ -21,21 +22,28 @@ type evalJSON struct {
 }
 
 func newEvalCmd() *cobra.Command {
-	var path, dataDir, dataset, graph string
+	var path, modelPath, dataDir, dataset, graph string
 	var jsonOut bool
 	cmd := &cobra.Command{
-		Use:   "eval --checkpoint FILE [flags]",
-		Short: "Report the accuracy of a checkpointed model",
-		Long: `Load the model of a checkpoint written by gnsr train --out and report its
-train, validation and test accuracy (full batch, no dropout) on the dataset it
-was trained on. The dataset is read again and must be the one of the
-checkpoint: other data or another architecture is refused.`,
-		Example: `  gnsr eval --checkpoint runs/pubmed/seed-0.ckpt
-  gnsr eval --checkpoint runs/cora/seed-3.ckpt --data-dir /data --json`,
+		Use:   "eval --model FILE | --checkpoint FILE [flags]",
+		Short: "Report the accuracy of a saved model or a checkpoint",
+		Long: `Report the train, validation and test accuracy (full batch, no dropout)
+of a saved model (--model, the seed-N.model that gnsr train --out writes: the
+weights of the best validation epoch) or of the latest weights of a checkpoint
+(--checkpoint, seed-N.ckpt), on the dataset it was trained on with the split
+of its seed. For a saved model this is exactly the test accuracy that gnsr
+train reported for that seed. The dataset is read again; a checkpoint refuses
+other data, a model other feature widths or class counts.`,
+		Example: `  gnsr eval --model runs/pubmed/seed-0.model
+  gnsr eval --checkpoint runs/pubmed/seed-0.ckpt
+  gnsr eval --model runs/cora/seed-3.model --data-dir /data --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return fmt.Errorf("--checkpoint is required")
+			if (path == "") == (modelPath == "") {
+				return fmt.Errorf("give one of --model (a saved model) and --checkpoint")
+			}
+			if modelPath != "" {
+				return evalModel(cmd, modelPath, dataDir, dataset, graph, jsonOut)
 			}
 			ck, err := gnn.ReadCheckpoint(path)
 			if err != nil {
@@ -68,7 +76,7 @@ checkpoint: other data or another architecture is refused.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
-			rec := evalJSON{Checkpoint: path, Dataset: dataset, Model: ck.Config.Model, Seed: ck.Config.Seed,
+			rec := evalJSON{Checkpoint: path, Dataset: dataset, Model: ck.Config.Arch, Seed: ck.Config.Seed,
 				EpochsDone: ck.EpochsDone, Epochs: ck.Config.Epochs, TrainAcc: acc.Train, ValAcc: acc.Val, TestAcc: acc.Test}
 			w := cmd.OutOrStdout()
 			if jsonOut {
@@ -80,10 +88,39 @@ checkpoint: other data or another architecture is refused.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&path, "checkpoint", "", "checkpoint file (required), e.g. DIR/seed-0.ckpt of gnsr train --out DIR")
+	fl.StringVar(&path, "checkpoint", "", "checkpoint file, e.g. DIR/seed-0.ckpt of gnsr train --out DIR: the latest weights")
+	fl.StringVar(&modelPath, "model", "", "saved model file, e.g. DIR/seed-0.model of gnsr train --out DIR: the best validation epoch's weights")
 	fl.StringVar(&dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&dataset, "dataset", "", "dataset to evaluate on (default: the one recorded in the checkpoint)")
-	fl.StringVar(&graph, "graph", "", "a graph directory to evaluate on (default: the checkpoint's, for a model trained with --graph)")
+	fl.StringVar(&graph, "graph", "", "a graph directory to evaluate on (default: the one a model or checkpoint trained with --graph records)")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	return cmd
+}
+
+// evalModel reports the accuracies of the saved model at path.
+func evalModel(cmd *cobra.Command, path, dataDir, dataset, graph string, jsonOut bool) error {
+	m, err := gnn.LoadModel(path)
+	if err != nil {
+		return err
+	}
+	data, dataset, err := modelData(cmd, m, dataDir, dataset, graph)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	acc, err := m.Evaluate(data)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", path, dataset, err)
+	}
+	rec := evalJSON{ModelFile: path, Dataset: dataset, Model: m.Spec.Arch, Seed: m.Info.Seed,
+		EpochsDone: m.Info.BestEpoch, TrainAcc: acc.Train, ValAcc: acc.Val, TestAcc: acc.Test}
+	if m.Info.Config != nil {
+		rec.Epochs = m.Info.Config.Epochs
+	}
+	w := cmd.OutOrStdout()
+	if jsonOut {
+		return writeJSON(w, rec)
+	}
+	fmt.Fprintf(w, "%s: %s %s seed %d, weights of epoch %d\n", path, dataset, rec.Model, rec.Seed, rec.EpochsDone)
+	fmt.Fprintf(w, "train %.2f%%  val %.2f%%  test %.2f%%\n", 100*acc.Train, 100*acc.Val, 100*acc.Test)
+	return nil
 }

@@ -100,14 +100,22 @@ func TestTrainGraphNodeIDs(t *testing.T) {
 	if _, err := gnsr(t, "train", "--graph", dir, "--epochs", "20", "--out", run, "-q"); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(run, "predictions-seed-0.csv"))
+	// The model records the graph: predict and eval read it again.
+	preds := filepath.Join(t.TempDir(), "preds.csv")
+	if _, err := gnsr(t, "predict", "--model", filepath.Join(run, "seed-0.model"), "--nodes", "all", "--out", preds); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(preds)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 61 || lines[0] != "id,label,split,prediction" || !strings.HasPrefix(lines[1], "1000000,0,train,") ||
-		!strings.HasPrefix(lines[60], "999587,1,test,") {
-		t.Errorf("predictions:\n%s", strings.Join(lines[:3], "\n"))
+	if len(lines) != 61 || lines[0] != "node,id,class,p_0,p_1" || !strings.HasPrefix(lines[1], "0,1000000,") ||
+		!strings.HasPrefix(lines[60], "59,999587,") {
+		t.Errorf("predictions:\n%s", strings.Join(lines[:min(3, len(lines))], "\n"))
+	}
+	if out, err := gnsr(t, "eval", "--model", filepath.Join(run, "seed-0.model"), "--json"); err != nil || !strings.Contains(out, dir) {
+		t.Errorf("eval: %v %s", err, out)
 	}
 	// The data info of the graph says how it was read.
 	out, err := gnsr(t, "data", "info", "--graph", dir)

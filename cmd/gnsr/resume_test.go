@@ -56,9 +56,16 @@ type child struct {
 // startChild starts gnsr with args in a child process.
 func startChild(t *testing.T, args ...string) *child {
 	t.Helper()
+	return startChildEnv(t, nil, args...)
+}
+
+// startChildEnv starts gnsr with args in a child process whose environment
+// has env (NAME=value entries) beside this process's.
+func startChildEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	a, _ := json.Marshal(args)
 	c := &child{cmd: exec.Command(os.Args[0], "-test.run=^$"), stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	c.cmd.Env = append(os.Environ(), childArgs+"="+string(a))
+	c.cmd.Env = append(append(os.Environ(), env...), childArgs+"="+string(a))
 	c.cmd.Stderr = c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -50,6 +50,6 @@ out as <root>/<dataset>/raw/<files>.`,
 		pprof.StopCPUProfile()
 		return profFile.Close()
 	}
-	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd())
+	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd(), newPredictCmd())
 	return root
 }

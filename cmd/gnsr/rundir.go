@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 	"strconv"
 
 	"github.com/gnsr/gnsr/gnn"
-	"github.com/gnsr/gnsr/internal/atomicfile"
 	"github.com/gnsr/gnsr/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -118,6 +115,7 @@ func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
 	}
 	opts := gnn.Options{
 		Checkpoint:      filepath.Join(f.outDir, fmt.Sprintf("seed-%d.ckpt", cfg.Seed)),
+		Model:           filepath.Join(f.outDir, fmt.Sprintf("seed-%d.model", cfg.Seed)),
 		CheckpointEvery: f.ckptEvery,
 		Meta:            map[string]string{"dataset": f.dataset, "split": strconv.Itoa(f.split)},
 	}
@@ -187,45 +185,4 @@ func interruptedRun(f *trainFlags, rs []*gnn.Result, seed uint64, err error) err
 		return fmt.Errorf("interrupted at epoch %d of seed %d; checkpoint in %s, which cannot be resumed: %w", ie.Epoch, ie.Seed, f.outDir, ie.Resumable)
 	}
 	return fmt.Errorf("interrupted at epoch %d of seed %d; checkpoint in %s (resume with --resume %s)", ie.Epoch, ie.Seed, f.outDir, f.outDir)
-}
-
-// writePredictions writes predictions-seed-N.csv into the run directory for
-// a run on a user's graph: each node's id as its files give it, its label
-// (-1 for none), its set and the class the final model predicts.
-func writePredictions(f *trainFlags, d *gnn.Data, r *gnn.Result) error {
-	if len(r.Outputs) == 0 {
-		return nil
-	}
-	logits := r.Outputs[len(r.Outputs)-1]
-	set := make([]string, len(d.Labels))
-	for _, s := range []struct {
-		name  string
-		nodes []int
-	}{{"train", d.Train}, {"val", d.Val}, {"test", d.Test}} {
-		for _, i := range s.nodes {
-			set[i] = s.name
-		}
-	}
-	path := filepath.Join(f.outDir, fmt.Sprintf("predictions-seed-%d.csv", r.Seed))
-	return atomicfile.Write(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString("id,label,split,prediction\n")
-		var line []byte
-		for i := range d.Labels {
-			id := int64(i)
-			if d.NodeIDs != nil {
-				id = d.NodeIDs[i]
-			}
-			line = strconv.AppendInt(line[:0], id, 10)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, int64(d.Labels[i]), 10)
-			line = append(line, ',')
-			line = append(line, set[i]...)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, int64(argmax(logits[i*d.NumClasses:(i+1)*d.NumClasses])), 10)
-			line = append(line, '\n')
-			bw.Write(line)
-		}
-		return bw.Flush()
-	})
 }

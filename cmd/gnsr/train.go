@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/gnsr/gnsr/internal/stats"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
@@ -26,6 +29,7 @@ type trainFlags struct {
 	quiet     bool
 	nsrLambda string
 	nsrLayers string
+	hidden    string // --hidden, one width or one per hidden layer
 	split     int
 	cfg       gnn.Config
 	// gnsr train only: the run directory (--out, or --resume's), whether
@@ -78,7 +82,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 	addRunFlags(cmd, f)
 	addVisionFlags(cmd, v)
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
-	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json (with --graph, also predictions-seed-N.csv by node id); a Ctrl-C or SIGTERM checkpoints there before exiting")
+	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json; a Ctrl-C or SIGTERM checkpoints there before exiting")
 	cmd.Flags().IntVar(&f.ckptEvery, "checkpoint-every", 10, "with --out: checkpoint every N epochs (0: only at the end of a seed and on interruption)")
 	cmd.Flags().StringVar(&resumeDir, "resume", "", "continue the run in this directory (written by --out) from its checkpoints; finished seeds are kept")
 	return cmd
@@ -91,9 +95,14 @@ func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
 	fl.StringVar(&f.graph, "graph", "", "train on your own graph instead of --dataset: a directory in OGB's raw layout or of Parquet tables (see the README; gnsr data synth writes both)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringVar(&f.cfg.Model, "model", f.cfg.Model, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Models, vision.Archs(), vision.CNNArchs()))
-	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers")
-	fl.IntVar(&f.cfg.Hidden, "hidden", f.cfg.Hidden, "hidden units per layer (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS)")
+	fl.StringVar(&f.cfg.Arch, "model", f.cfg.Arch, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Archs(), vision.Archs(), vision.CNNArchs()))
+	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers (any depth >= 1)")
+	fl.StringVar(&f.hidden, "hidden", "", "hidden units per layer, one value or one per hidden layer (e.g. 64,32); per head for gat (default: the protocol's, 16 for Planetoid, 64 for Amazon and WikiCS; gat 8)")
+	fl.IntVar(&f.cfg.Heads, "heads", 0, "gat: attention heads of the hidden layers, concatenated (default 8)")
+	fl.IntVar(&f.cfg.OutHeads, "out-heads", 0, "gat: attention heads of the output layer, averaged (default 1; PubMed 8)")
+	fl.StringVar(&f.cfg.Activation, "activation", f.cfg.Activation, fmt.Sprintf("activation after each hidden layer, one of %v (default relu; gat elu)", gnn.Activations()))
+	fl.BoolVar(&f.cfg.Residual, "residual", false, "residual connections: add each hidden layer's input to its output where the widths agree")
+	fl.BoolVar(&f.cfg.BatchNorm, "batch-norm", false, "batch norm before the activation of each hidden layer")
 	fl.IntVar(&f.split, "split", 0, "WikiCS: which of its 20 train/validation splits to use")
 	fl.Float64Var(&f.cfg.Dropout, "dropout", f.cfg.Dropout, "dropout probability on the input and hidden layers")
 	fl.Float64Var(&f.cfg.LR, "lr", f.cfg.LR, "Adam learning rate")
@@ -195,6 +204,71 @@ func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 	return loadData(cmd, f)
 }
 
+// applyProtocol sets the settings of f.cfg that no flag set from the
+// dataset's protocol p and the architecture's reference setup
+// (gnn.ConfigFor), and parses --hidden.
+func applyProtocol(cmd *cobra.Command, f *trainFlags, p gnn.Protocol) error {
+	base, err := gnn.ConfigFor(f.cfg.Arch, p)
+	if err != nil {
+		return flagError(fmt.Errorf("--model: %w", err))
+	}
+	changed := cmd.Flags().Changed
+	for _, c := range []struct {
+		flag string
+		v    int
+	}{{"layers", f.cfg.Layers}, {"heads", f.cfg.Heads}, {"out-heads", f.cfg.OutHeads}} {
+		if changed(c.flag) && c.v < 1 {
+			return fmt.Errorf("--%s = %d, need at least 1", c.flag, c.v)
+		}
+	}
+	arch, _ := gnn.LookupArch(f.cfg.Arch)
+	for _, flag := range []string{"heads", "out-heads"} {
+		if changed(flag) && !arch.Attention {
+			return fmt.Errorf("--%s applies to attention architectures (gat), not --model %s", flag, f.cfg.Arch)
+		}
+	}
+	for _, s := range []struct {
+		flag string
+		dst  *int
+		v    int
+	}{{"layers", &f.cfg.Layers, base.Layers}, {"heads", &f.cfg.Heads, base.Heads}, {"out-heads", &f.cfg.OutHeads, base.OutHeads}, {"epochs", &f.cfg.Epochs, base.Epochs}} {
+		if !changed(s.flag) {
+			*s.dst = s.v
+		}
+	}
+	for _, s := range []struct {
+		flag string
+		dst  *float64
+		v    float64
+	}{{"dropout", &f.cfg.Dropout, base.Dropout}, {"lr", &f.cfg.LR, base.LR}, {"weight-decay", &f.cfg.WeightDecay, base.WeightDecay}} {
+		if !changed(s.flag) {
+			*s.dst = s.v
+		}
+	}
+	if !changed("activation") {
+		f.cfg.Activation = base.Activation
+	}
+	f.cfg.Hidden, f.cfg.HiddenSizes = base.Hidden, nil
+	if f.hidden != "" {
+		var sizes []int
+		for _, field := range strings.Split(f.hidden, ",") {
+			v, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || v < 1 {
+				return fmt.Errorf("--hidden %q: want a positive width, or one per hidden layer separated by commas", f.hidden)
+			}
+			sizes = append(sizes, v)
+		}
+		if len(sizes) == 1 {
+			f.cfg.Hidden = sizes[0]
+		} else if len(sizes) != f.cfg.Layers-1 {
+			return fmt.Errorf("--hidden %q: %d widths for %d hidden layers (--layers %d)", f.hidden, len(sizes), f.cfg.Layers-1, f.cfg.Layers)
+		} else {
+			f.cfg.HiddenSizes, f.cfg.Hidden = sizes, sizes[0]
+		}
+	}
+	return nil
+}
+
 // resolveFlags checks the flags that describe a run and resolves them into f:
 // the settings the user did not give come from the dataset's protocol.
 func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
@@ -202,7 +276,9 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
-	applyProtocol(cmd, f, protocol)
+	if err := applyProtocol(cmd, f, gnn.ProtocolOf(protocol)); err != nil {
+		return err
+	}
 	if f.split != 0 && protocol.Split.Kind != datasets.FileSplits {
 		return fmt.Errorf("--split picks one of the splits of a dataset whose files hold several (WikiCS); %s has one split", f.dataset)
 	}
@@ -241,31 +317,6 @@ func runProtocol(f *trainFlags) (datasets.Protocol, error) {
 	return e.Protocol, nil
 }
 
-// applyProtocol sets the training settings the user did not give to those
-// of the protocol, for f's model.
-func applyProtocol(cmd *cobra.Command, f *trainFlags, p datasets.Protocol) {
-	pc := gnn.ProtocolConfig(p, f.cfg.Model)
-	set := cmd.Flags().Changed
-	for _, s := range []struct {
-		flag string
-		dst  any
-		v    any
-	}{
-		{"layers", &f.cfg.Layers, pc.Layers}, {"hidden", &f.cfg.Hidden, pc.Hidden}, {"epochs", &f.cfg.Epochs, pc.Epochs},
-		{"dropout", &f.cfg.Dropout, pc.Dropout}, {"lr", &f.cfg.LR, pc.LR}, {"weight-decay", &f.cfg.WeightDecay, pc.WeightDecay},
-	} {
-		if set(s.flag) {
-			continue
-		}
-		switch d := s.dst.(type) {
-		case *int:
-			*d = s.v.(int)
-		case *float64:
-			*d = s.v.(float64)
-		}
-	}
-}
-
 // loadData loads the data of f (a registry dataset, with WikiCS's split, or
 // the graph of --graph) under its evaluation protocol, downloading a
 // registry dataset's missing files first.
@@ -275,7 +326,13 @@ func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--graph: %w", err)
 		}
-		return gnn.FromDataset(ds)
+		data, err := gnn.FromDataset(ds)
+		if err != nil {
+			return nil, err
+		}
+		// Saved models record the directory, for eval and predict.
+		data.Name = f.graph
+		return data, nil
 	}
 	root, err := datasets.Root(f.dataDir)
 	if err != nil {
@@ -303,7 +360,7 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Model, cfg.NSR.Lambdas, cfg.Seed))
+		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := seedOptions(f, cfg)
 		if err != nil {
 			return nil, err
@@ -320,11 +377,6 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 		if f.outDir != "" {
 			if err := writeResults(f, results, nil, nil); err != nil {
 				return nil, err
-			}
-			if f.graph != "" {
-				if err := writePredictions(f, data, res); err != nil {
-					return nil, err
-				}
 			}
 		}
 		if done != nil {
@@ -356,7 +408,7 @@ type seedJSON struct {
 
 func seedRecord(f *trainFlags, r *gnn.Result) seedJSON {
 	rec := seedJSON{
-		Dataset: f.dataset, Model: f.cfg.Model, Seed: r.Seed, ValAcc: r.ValAcc, TestAcc: r.TestAcc,
+		Dataset: f.dataset, Model: f.cfg.Arch, Seed: r.Seed, ValAcc: r.ValAcc, TestAcc: r.TestAcc,
 		BestEpoch: r.BestEpoch, EpochMsMedian: r.EpochMsMedian,
 		NSRLambda: nonNil(r.NSRLambdas), NSRLayers: nonNil(r.NSRLayers), NSRChoice: r.NSRChoice,
 	}
@@ -403,7 +455,7 @@ func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON 
 	tm, ts := stats.MeanStd(test)
 	vm, _ := stats.MeanStd(val)
 	s := summaryJSON{
-		Summary: true, Dataset: f.dataset, Model: f.cfg.Model, Seeds: len(rs),
+		Summary: true, Dataset: f.dataset, Model: f.cfg.Arch, Seeds: len(rs),
 		TestAccMean: tm, TestAccStd: ts, ValAccMean: vm, EpochMsMedian: stats.Median(ms),
 		WallS: wall.Seconds(), Epochs: f.cfg.Epochs, Hidden: f.cfg.Hidden, BLAS: blasbackend.Name(),
 		NSRLambdas: nonNil(f.cfg.NSR.Lambdas), NSRLayers: nsrLayersString(f),
@@ -436,7 +488,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
-	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Model, f.cfg.Epochs, f.cfg.Hidden)
+	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden)
 	if f.cfg.NSR.Enabled() {
 		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
 	}
@@ -456,4 +508,28 @@ func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
 		acc = fmt.Sprintf("%.2f ± %.2f %% over %d seeds", 100*s.TestAccMean, 100*s.TestAccStd, s.Seeds)
 	}
 	fmt.Fprintf(w, "test accuracy %s; median step %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
+}
+
+// modelData loads the data a saved model is evaluated or run on: the graph
+// directory graph if given, else the registry dataset (the model's own if
+// empty); a model trained on a graph directory records its path as its
+// dataset, which is read again as a graph.
+func modelData(cmd *cobra.Command, m *gnn.Model, dataDir, dataset, graph string) (*gnn.Data, string, error) {
+	if graph == "" && dataset == "" {
+		dataset = m.Info.Dataset
+		if _, err := datasets.Lookup(dataset); err != nil {
+			if st, serr := os.Stat(dataset); serr == nil && st.IsDir() {
+				graph = dataset
+			}
+		}
+	}
+	if graph != "" {
+		data, err := loadData(cmd, &trainFlags{graph: graph, dataset: graph})
+		return data, graph, err
+	}
+	if dataset == "" {
+		return nil, "", fmt.Errorf("the model does not name its dataset; give --dataset or --graph")
+	}
+	data, err := loadData(cmd, &trainFlags{dataDir: dataDir, dataset: dataset})
+	return data, dataset, err
 }

@@ -62,7 +62,7 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	c := vision.DefaultConfig()
 	set := cmd.Flags().Changed
 	if set("model") {
-		c.Arch = f.cfg.Model
+		c.Arch = f.cfg.Arch
 	}
 	if set("epochs") {
 		c.Epochs = f.cfg.Epochs
@@ -109,7 +109,7 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 		return c, err
 	}
 	c.NSR.Layers, c.NSR.Lambdas, c.NSR.K, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
-	if !(gnn.NSRConfig{Lambdas: lambdas}).Enabled() {
+	if !(nsr.Spec{Lambdas: lambdas}).Enabled() {
 		c.NSR.Layers, c.NSR.Lambdas = nil, nil
 	}
 	if f.seeds < 1 {
@@ -179,7 +179,7 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		}
 	}
 	prog.finish()
-	f.cfg.Model, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
+	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
 	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
 	sum := summarize(f, results, time.Since(start))
 	if f.jsonOut {

@@ -1,0 +1,239 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/gnsr/gnsr/internal/autograd"
+	"github.com/gnsr/gnsr/internal/parallel"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The ops of this file work on matrices of attention heads: x is
+// n×(heads·width), head h of row r the block x[r, h·width : (h+1)·width].
+
+// HeadDot returns the n×heads matrix of each row's heads dotted with the
+// matching block of the 1×(heads·width) vector a: out[r,h] = Σ_f
+// x[r,h,f]·a[h,f], GAT's per-node attention terms. Gradients reach x and
+// a. It returns an error if the shapes or dtypes do not fit.
+func HeadDot(x, a *G.Node, heads int) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: HeadDot", x.Dtype(), []*G.Node{x, a}, 2, 2); err != nil {
+		return nil, err
+	}
+	xs, as := x.Shape().Clone(), a.Shape().Clone()
+	if heads < 1 || xs[1]%heads != 0 || as[0] != 1 || as[1] != xs[1] {
+		return nil, fmt.Errorf("nn: HeadDot: %v and %v do not fit %d heads", xs, as, heads)
+	}
+	dt, n, width := x.Dtype(), xs[0], xs[1]/heads
+	ys := tensor.Shape{n, heads}
+	spec := autograd.LayerSpec{Name: "nn.HeadDot", Dtype: dt, In: []tensor.Shape{xs, as}, Shape: ys,
+		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				headDot(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
+			case []float64:
+				headDot(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			}
+			return nil
+		},
+	}
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		// list: 0 x, 1 a, 2 out, 3 g; steps 4 dx, 5 da.
+		dx := autograd.NewFn("nn.HeadDotGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				headScale(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
+			case []float64:
+				headScale(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			}
+			return nil
+		}, ys.Clone(), as.Clone())
+		da := autograd.NewFn("nn.HeadDotGradA", dt, as.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				headWeightGrad(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
+			case []float64:
+				headWeightGrad(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			}
+			return nil
+		}, ys.Clone(), xs.Clone())
+		return []autograd.GradStep{{Op: dx, Args: []int{3, 1}}, {Op: da, Args: []int{3, 0}}}, []int{4, 5}
+	}
+	return autograd.Apply(autograd.NewLayer(spec), "nn: HeadDot", x, a)
+}
+
+func headDot[T float32 | float64](out, x, a []T, n, heads, width int) {
+	hw := heads * width
+	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr := x[r*hw : (r+1)*hw]
+			for h := range heads {
+				var s T
+				for f, v := range xr[h*width : (h+1)*width] {
+					s += v * a[h*width+f]
+				}
+				out[r*heads+h] = s
+			}
+		}
+	})
+}
+
+// headScale sets out[r,h,f] = g[r,h]·a[h,f].
+func headScale[T float32 | float64](out, g, a []T, n, heads, width int) {
+	hw := heads * width
+	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for h := range heads {
+				gv := g[r*heads+h]
+				o := out[r*hw+h*width:][:width]
+				for f, v := range a[h*width : (h+1)*width] {
+					o[f] = gv * v
+				}
+			}
+		}
+	})
+}
+
+// headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f], summing rows in
+// order (one pass over x, row by row: the columns are few).
+func headWeightGrad[T float32 | float64](out, g, x []T, n, heads, width int) {
+	hw := heads * width
+	clear(out[:hw])
+	for r := range n {
+		xr, gr := x[r*hw:(r+1)*hw], g[r*heads:(r+1)*heads]
+		for h, gv := range gr {
+			o, xs := out[h*width:(h+1)*width], xr[h*width:(h+1)*width]
+			for f, v := range xs {
+				o[f] += gv * v
+			}
+		}
+	}
+}
+
+// LeakyReLU returns x where x > 0, else slope·x, elementwise on a matrix;
+// its gradient is computed from the output (slope must be positive, so
+// the output's sign is the input's). It returns an error if x is not a
+// float matrix or slope is not positive.
+func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: LeakyReLU", x.Dtype(), []*G.Node{x}, 2); err != nil {
+		return nil, err
+	}
+	if !(slope > 0) {
+		return nil, fmt.Errorf("nn: LeakyReLU: slope %v, need > 0", slope)
+	}
+	dt, s := x.Dtype(), x.Shape().Clone()
+	spec := autograd.LayerSpec{Name: "nn.LeakyReLU", Dtype: dt, In: []tensor.Shape{s}, Shape: s.Clone(),
+		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				leaky(o, in[0].Data().([]float32), in[0].Data().([]float32), float32(slope))
+			case []float64:
+				leaky(o, in[0].Data().([]float64), in[0].Data().([]float64), slope)
+			}
+			return nil
+		},
+	}
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		// list: 0 x, 1 y, 2 g; step 3 dx.
+		grad := autograd.NewFn("nn.LeakyReLUGrad", dt, s.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				leaky(o, in[0].Data().([]float32), in[1].Data().([]float32), float32(slope))
+			case []float64:
+				leaky(o, in[0].Data().([]float64), in[1].Data().([]float64), slope)
+			}
+			return nil
+		}, s.Clone(), s.Clone())
+		return []autograd.GradStep{{Op: grad, Args: []int{1, 2}}}, []int{3}
+	}
+	return autograd.Apply(autograd.NewLayer(spec), "nn: LeakyReLU", x)
+}
+
+// leaky sets out[i] = v[i] where sign[i] > 0, else slope·v[i]: the
+// forward pass with sign = v = x, the gradient with sign = y, v = g.
+func leaky[T float32 | float64](out, sign, v []T, slope T) {
+	parallel.For(len(out), minParallelElems, func(lo, hi int) {
+		o, sg, vs := out[lo:hi], sign[lo:hi], v[lo:hi]
+		for i, x := range vs {
+			// A select, not a branch: the sign is a coin toss.
+			r := slope * x
+			if sg[i] > 0 {
+				r = x
+			}
+			o[i] = r
+		}
+	})
+}
+
+// HeadMean returns the n×width mean of x's heads: out[r,f] = (1/heads)
+// Σ_h x[r,h,f], the output layer of multi-head attention. It returns an
+// error if the shapes do not fit.
+func HeadMean(x *G.Node, heads int) (*G.Node, error) {
+	if err := autograd.CheckInputs("nn: HeadMean", x.Dtype(), []*G.Node{x}, 2); err != nil {
+		return nil, err
+	}
+	xs := x.Shape().Clone()
+	if heads < 1 || xs[1]%heads != 0 {
+		return nil, fmt.Errorf("nn: HeadMean: %v does not split into %d heads", xs, heads)
+	}
+	dt, n, width := x.Dtype(), xs[0], xs[1]/heads
+	ys := tensor.Shape{n, width}
+	spec := autograd.LayerSpec{Name: "nn.HeadMean", Dtype: dt, In: []tensor.Shape{xs}, Shape: ys,
+		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				headMean(o, in[0].Data().([]float32), n, heads, width)
+			case []float64:
+				headMean(o, in[0].Data().([]float64), n, heads, width)
+			}
+			return nil
+		},
+	}
+	spec.Plan = func() ([]autograd.GradStep, []int) {
+		// list: 0 x, 1 y, 2 g; step 3 dx.
+		grad := autograd.NewFn("nn.HeadMeanGrad", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			switch o := out.Data().(type) {
+			case []float32:
+				headSpread(o, in[0].Data().([]float32), n, heads, width)
+			case []float64:
+				headSpread(o, in[0].Data().([]float64), n, heads, width)
+			}
+			return nil
+		}, ys.Clone())
+		return []autograd.GradStep{{Op: grad, Args: []int{2}}}, []int{3}
+	}
+	return autograd.Apply(autograd.NewLayer(spec), "nn: HeadMean", x)
+}
+
+func headMean[T float32 | float64](out, x []T, n, heads, width int) {
+	hw, inv := heads*width, 1/T(heads)
+	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			o := out[r*width : (r+1)*width]
+			clear(o)
+			for h := range heads {
+				for f, v := range x[r*hw+h*width:][:width] {
+					o[f] += v
+				}
+			}
+			for f := range o {
+				o[f] *= inv
+			}
+		}
+	})
+}
+
+// headSpread sets out[r,h,f] = g[r,f]/heads.
+func headSpread[T float32 | float64](out, g []T, n, heads, width int) {
+	hw, inv := heads*width, 1/T(heads)
+	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			for h := range heads {
+				o := out[r*hw+h*width:][:width]
+				for f, v := range g[r*width : (r+1)*width] {
+					o[f] = v * inv
+				}
+			}
+		}
+	})
+}
