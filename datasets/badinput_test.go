@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gnsr/gnsr/datasets/tabular"
 	"github.com/parquet-go/parquet-go"
@@ -236,14 +237,18 @@ func TestBadInput(t *testing.T) {
 func TestBadInputReal(t *testing.T) {
 	src := dataRoot(t)
 	root := patchPlanetoidWidth(t, src, 100_000_000)
+	start := time.Now()
 	_, err := LoadPlanetoid(root, "cora")
+	t.Logf("patched Cora refused in %v: %v", time.Since(start), err)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "ind.cora.allx: csr_matrix shape: 100000000 feature columns") {
 		t.Errorf("patched Cora: %v", err)
 	}
 	dst := filepath.Join(t.TempDir(), "amazon-photo", "raw", "amazon_electronics_photo.npz")
 	patchNPZ(t, filepath.Join(src, "amazon-photo", "raw", "amazon_electronics_photo.npz"), dst,
 		"attr_shape", npyFile("<i8", []int{2}, i64s(7650, 2_000_000_000)))
+	start = time.Now()
 	_, err = LoadAmazon(filepath.Dir(filepath.Dir(filepath.Dir(dst))), "amazon-photo")
+	t.Logf("patched Photo refused in %v: %v", time.Since(start), err)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "amazon_electronics_photo.npz: attr_shape: 2000000000 feature columns") {
 		t.Errorf("patched Photo: %v", err)
 	}
