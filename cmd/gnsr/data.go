@@ -226,7 +226,7 @@ func verify(out io.Writer, root string, names []string) error {
 			case !s.Present:
 				status = "missing"
 			case !s.OK:
-				status = fmt.Sprintf("MODIFIED (%s; want %d bytes, sha256 %s): replace it with `gnsr data download %s`", s.Mismatch(), s.Spec.Size, s.Spec.SHA256, name)
+				status = fmt.Sprintf("MODIFIED (%s): replace it with `gnsr data download %s`", s.Mismatch(), name)
 			}
 			if status != "ok" {
 				bad++
