@@ -4,30 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 )
 
-// GNSR trains gnsr's graph networks for the bench under the evaluation
-// protocol: gnn.ConfigFor the cell's architecture and dataset, the
-// public split on Planetoid, a datasets.RandomSplit per seed on Amazon and
-// the file's split seed mod 20 on WikiCS. It keeps every dataset it loads,
-// so create one per bench. The zero GNSR reads from the working directory
-// with the protocol's epochs. It is not safe for concurrent use.
+// GNSR trains gnsr's graph networks for the bench under each dataset's
+// evaluation protocol, from its registry entry: gnn.ConfigFor the cell's
+// architecture under gnn.ProtocolFor the dataset, and the protocol's split
+// for each seed (the public split on Planetoid, a datasets.RandomSplit per
+// seed on Amazon, the file's split seed mod 20 on WikiCS). It keeps every
+// dataset it loads, so create one per bench. The zero GNSR reads from the
+// working directory with the protocol's epochs. It is not safe for
+// concurrent use.
 type GNSR struct {
 	root   string
 	epochs int
 	data   map[string]*gnn.Data
-	wikics map[int]datasets.Split
 }
 
 // NewGNSR returns a GNSR reading datasets from root. epochs > 0 replaces
 // the protocol's 200 epochs (for quick checks; records say how many ran).
 func NewGNSR(root string, epochs int) *GNSR {
-	return &GNSR{root: root, epochs: epochs, data: map[string]*gnn.Data{}, wikics: map[int]datasets.Split{}}
+	return &GNSR{root: root, epochs: epochs, data: map[string]*gnn.Data{}}
 }
 
 // Load reads a dataset ahead of the runs, so that a missing file is
@@ -42,7 +41,7 @@ func (g *GNSR) load(dataset string) (*gnn.Data, error) {
 		return d, nil
 	}
 	if g.data == nil {
-		g.data, g.wikics = map[string]*gnn.Data{}, map[int]datasets.Split{}
+		g.data = map[string]*gnn.Data{}
 	}
 	d, err := gnn.Load(g.root, dataset)
 	if err != nil {
@@ -58,25 +57,12 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s datasets.Split
-	switch {
-	case strings.HasPrefix(dataset, "amazon"):
-		// The gnn-benchmark protocol draws a split per seed; a shallow copy
-		// shares the graph and features, which training only reads.
-		s, err = datasets.RandomSplit(d.Labels, d.NumClasses, datasets.BenchmarkTrainPerClass, datasets.BenchmarkValPerClass, seed)
-	case dataset == "wikics":
-		k := int(seed % datasets.WikiCSSplits)
-		var ok bool
-		if s, ok = g.wikics[k]; !ok {
-			var ds *datasets.NodeDataset
-			if ds, err = datasets.LoadWikiCS(g.root, k); err == nil {
-				s = ds.Split
-				g.wikics[k] = s
-			}
-		}
-	default:
+	if d.Resplit == nil {
 		return d, nil
 	}
+	// The protocol draws a split per seed; a shallow copy shares the graph
+	// and features, which training only reads.
+	s, err := d.Resplit(seed)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %s split of seed %d: %w", dataset, seed, err)
 	}

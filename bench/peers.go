@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 )
 
@@ -241,12 +242,12 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	hidden := 0
 	switch {
 	case slices.Contains(gnn.Archs(), c.Model):
-		if c.Dataset == "wikics" {
-			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read wikics")
+		if !PeerReads(c.Dataset) {
+			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
 		}
 		args = []string{filepath.Join(t.Dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
 		hidden = ProtocolHidden(c.Dataset, c.Model)
-	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == "mnist":
+	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == MLPDataset:
 		args = []string{filepath.Join(t.Dir, "mlp_torch.py"), "--arch", c.Model}
 	default:
 		return nil, 0, fmt.Errorf("no peer for model %s on %s", c.Model, c.Dataset)
@@ -351,4 +352,11 @@ func ProtocolHidden(dataset, arch string) int {
 		return 0
 	}
 	return cfg.Hidden
+}
+
+// PeerReads reports whether the peer gnn_torch.py reads dataset: it reads
+// the Planetoid and Amazon families.
+func PeerReads(dataset string) bool {
+	e, err := datasets.Lookup(dataset)
+	return err == nil && (e.Family == datasets.Planetoid || e.Family == datasets.Amazon)
 }

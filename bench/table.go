@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gnsr/gnsr/datasets"
 )
 
 // Summary is the runs of one cell: test accuracy over the seeds that count.
@@ -270,47 +272,49 @@ func joinFloats(xs []float64) string {
 	return strings.Join(s, ", ")
 }
 
-var planetoidSets = []string{"cora", "citeseer", "pubmed"}
-
-// writeProtocol writes the data and training bullets: the fixed protocol
-// of ../shared/docs/protocol.md, with the sizes the records say were used.
-func writeProtocol(b *strings.Builder, recs []Record, datasets []string) {
-	var planetoid, amazon, wikics []string
-	for _, d := range datasets {
-		switch {
-		case slices.Contains(planetoidSets, d):
-			planetoid = append(planetoid, d)
-		case strings.HasPrefix(d, "amazon"):
-			amazon = append(amazon, d)
-		case d == "wikics":
-			wikics = append(wikics, d)
+// writeProtocol writes the data and training bullets: each dataset's
+// protocol from its registry entry (../shared/docs/protocol.md describes
+// them), with the sizes the records say were used.
+func writeProtocol(b *strings.Builder, recs []Record, names []string) {
+	// Datasets sharing a protocol (a family) are listed together.
+	type group struct {
+		names []string
+		p     datasets.Protocol
+	}
+	var groups []*group
+	byFamily := map[datasets.Family]*group{}
+	for _, d := range names {
+		e, err := datasets.Lookup(d)
+		if err != nil || e.Kind != datasets.NodeClassification {
+			continue
 		}
+		g := byFamily[e.Family]
+		if g == nil {
+			g = &group{p: e.Protocol}
+			byFamily[e.Family] = g
+			groups = append(groups, g)
+		}
+		g.names = append(g.names, d)
 	}
-	b.WriteString("The evaluation protocol of the project (`docs/protocol.md` of the shared folder):\n\n")
+	b.WriteString("The evaluation protocol of the project (`docs/protocol.md` of the shared folder), from each dataset's registry entry:\n\n")
 	b.WriteString("- **Splits**:")
-	if len(planetoid) > 0 {
-		fmt.Fprintf(b, " %s: the public Planetoid split (20 nodes a class for training, 500 validation, 1,000 test), the same for every seed;", strings.Join(planetoid, ", "))
-	}
-	if len(amazon) > 0 {
-		fmt.Fprintf(b, " %s: a new gnn-benchmark split per seed (20 a class training, 30 a class validation, the rest test; `datasets.RandomSplit(labels, classes, 20, 30, seed)`);", strings.Join(amazon, ", "))
-	}
-	if len(wikics) > 0 {
-		b.WriteString(" wikics: the file's split seed mod 20 for training and validation, its test mask for testing;")
+	for _, g := range groups {
+		fmt.Fprintf(b, " %s: %s;", strings.Join(g.names, ", "), g.p.Split)
 	}
 	b.WriteString(" test accuracy at the epoch of best validation accuracy.\n")
 	b.WriteString("- **Features**:")
-	if len(planetoid) > 0 {
-		b.WriteString(" Planetoid L1 row-normalised;")
-	}
-	if len(amazon) > 0 {
-		b.WriteString(" Amazon the raw binary bag of words;")
-	}
-	if len(wikics) > 0 {
-		b.WriteString(" WikiCS as given;")
+	for _, g := range groups {
+		fmt.Fprintf(b, " %s %s;", strings.Join(g.names, ", "), g.p.Features)
 	}
 	b.WriteString(" graphs symmetrised without self-loops (GCN adds them back in D^-1/2 (A+I) D^-1/2; GraphSAGE averages neighbours, D^-1 A, beside a root weight).\n")
+	var layers []string
+	for _, g := range groups {
+		if l := fmt.Sprint(g.p.Hyper.Layers); !slices.Contains(layers, l) {
+			layers = append(layers, l)
+		}
+	}
 	var hidden []string
-	for _, d := range datasets {
+	for _, d := range names {
 		if h := distinct(recs, func(r Record) string {
 			if r.Dataset != d || r.Hidden == 0 {
 				return ""
@@ -320,8 +324,8 @@ func writeProtocol(b *strings.Builder, recs []Record, datasets []string) {
 			hidden = append(hidden, d+" "+h)
 		}
 	}
-	fmt.Fprintf(b, "- **Model**: 2 layers, ReLU, dropout %s on the input and hidden layer; hidden units: %s.\n",
-		distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
+	fmt.Fprintf(b, "- **Model**: %s layers, ReLU, dropout %s on the input and hidden layers; hidden units: %s.\n",
+		strings.Join(layers, " / "), distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
 	fmt.Fprintf(b, "- **Training**: full batch, Adam (learning rate %s, weight decay %s on every parameter), %s epochs.\n",
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.LR) }),
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.WeightDecay) }),

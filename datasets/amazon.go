@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
+	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/sparse"
 )
 
@@ -24,17 +26,6 @@ const (
 
 // maxClasses bounds the number of classes a file may declare.
 const maxClasses = 1 << 16
-
-// amazonFile returns the npz file name of an Amazon dataset.
-func amazonFile(name string) (string, bool) {
-	switch name {
-	case "amazon-computers":
-		return "amazon_electronics_computers.npz", true
-	case "amazon-photo":
-		return "amazon_electronics_photo.npz", true
-	}
-	return "", false
-}
 
 // LoadAmazon reads amazon-computers or amazon-photo from the gnn-benchmark
 // file <root>/<name>/raw/amazon_electronics_{computers,photo}.npz, as
@@ -58,10 +49,19 @@ func amazonFile(name string) (string, bool) {
 // ErrMissing; a malformed or inconsistent one an error wrapping ErrFormat
 // that names the file and the array.
 func LoadAmazon(root, name string) (*NodeDataset, error) {
-	file, ok := amazonFile(name)
-	if !ok {
-		return nil, fmt.Errorf("%w %q: Amazon datasets are amazon-computers and amazon-photo", ErrUnknownDataset, name)
+	e, err := lookup(name)
+	if err != nil || e.Family != Amazon {
+		return nil, fmt.Errorf("%w %q: Amazon datasets are %s", ErrUnknownDataset, name, strings.Join(familyNames(Amazon), ", "))
 	}
+	return readAmazon(root, name, e.Files[0].Name)
+}
+
+func loadAmazonEntry(root string, e *Entry) (*NodeDataset, error) {
+	return readAmazon(root, e.Name, e.Files[0].Name)
+}
+
+// readAmazon reads the npz file of the Amazon dataset name.
+func readAmazon(root, name, file string) (*NodeDataset, error) {
 	path := filepath.Join(root, name, "raw", file)
 	f, err := os.Open(path)
 	if err != nil {
@@ -83,7 +83,7 @@ func LoadAmazon(root, name string) (*NodeDataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds.Name = name
+	ds.Name, ds.Protocol = name, amazonProtocol
 	ds.Files = []string{path}
 	return ds, nil
 }
@@ -113,6 +113,9 @@ func readBenchmarkNPZWithSplit(z *npzReader, split func(labels []int, classes in
 	}
 	if attr.rows != n {
 		return nil, z.bad("attr_shape", "%d feature rows for %d nodes", attr.rows, n)
+	}
+	if err := checkWidth(attr.cols, attr.rows, len(attr.indices)); err != nil {
+		return nil, z.bad("attr_shape", "%w", err)
 	}
 	var names []string
 	if z.has("class_names") {
@@ -158,11 +161,15 @@ func readBenchmarkNPZWithSplit(z *npzReader, split func(labels []int, classes in
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, z.file, err)
 	}
+	g, err := adj.graph()
+	if err != nil {
+		return nil, z.bad("adj_indices", "%w", err)
+	}
 	return &NodeDataset{
 		Features:   feats,
 		Labels:     labels,
 		NumClasses: classes,
-		Edges:      adj.undirectedEdges(),
+		Graph:      g,
 		Split:      sp,
 		ClassNames: names,
 	}, nil
@@ -325,37 +332,16 @@ func (p *sparseParts) mergeRepeats() (*sparse.CSR, error) {
 	return sparse.NewCSR(p.rows, p.cols, p.indptr, p.indices[:out:out], p.data[:out:out])
 }
 
-// undirectedEdges returns the stored entries of the square matrix p as
-// undirected edges u < v, without self-loops or duplicates, sorted.
-func (p *sparseParts) undirectedEdges() [][2]int {
-	n := int64(p.rows)
-	// Pairs as single integers u*n+v order as the pairs do; n ≤ maxDim, so
-	// they fit in int64.
-	keys := make([]int64, 0, len(p.indices))
+// graph returns the undirected graph of the stored entries of the square
+// matrix p, whatever their values, without self-loops or duplicates.
+func (p *sparseParts) graph() (*graph.Graph, error) {
+	src := make([]int32, len(p.indices))
 	for u := 0; u < p.rows; u++ {
 		for k := p.indptr[u]; k < p.indptr[u+1]; k++ {
-			a, b := int64(u), int64(p.indices[k])
-			if a == b {
-				continue
-			}
-			if a > b {
-				a, b = b, a
-			}
-			keys = append(keys, a*n+b)
+			src[k] = int32(u)
 		}
 	}
-	return edgesFromKeys(keys, n)
-}
-
-// edgesFromKeys sorts and deduplicates pair keys u*n+v and returns the pairs.
-func edgesFromKeys(keys []int64, n int64) [][2]int {
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	es := make([][2]int, len(keys))
-	for i, k := range keys {
-		es[i] = [2]int{int(k / n), int(k % n)}
-	}
-	return es
+	return graph.FromPairs(p.rows, src, p.indices)
 }
 
 // splitStream is the second word of the PCG state of RandomSplit, fixed so

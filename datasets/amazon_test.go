@@ -56,7 +56,7 @@ func TestLoadAmazonReal(t *testing.T) {
 					t.Fatalf("feature value %v, want binary features", v)
 				}
 			}
-			checkEdges(t, ds.Edges, want.nodes)
+			checkEdges(t, edgesOf(ds.Graph), want.nodes)
 			if len(ds.ClassNames) != len(want.counts) || ds.ClassNames[0] != want.firstName {
 				t.Errorf("class names %q", ds.ClassNames)
 			}
@@ -287,8 +287,8 @@ func TestLoadAmazonSynthetic(t *testing.T) {
 			t.Fatalf("deflate %v: %v", deflate, err)
 		}
 		wantEdges := [][2]int{{0, 1}, {0, 4}, {1, 2}, {2, 5}, {4, 5}}
-		if !slices.Equal(ds.Edges, wantEdges) {
-			t.Errorf("edges %v, want %v", ds.Edges, wantEdges)
+		if !slices.Equal(edgesOf(ds.Graph), wantEdges) {
+			t.Errorf("edges %v, want %v", edgesOf(ds.Graph), wantEdges)
 		}
 		f := ds.Features
 		if !slices.Equal(f.Indptr, []int{0, 2, 2, 4, 5, 6, 7}) ||
@@ -304,8 +304,19 @@ func TestLoadAmazonSynthetic(t *testing.T) {
 			t.Errorf("stats %+v", st)
 		}
 
-		// Columns beyond what the data could fill take the per-row sort.
+		// A width the entries cannot back is refused before it sizes
+		// anything (the lying attr_shape of the issue, in small).
 		wide := s.bytes(deflate, map[string][]byte{"attr_shape": npyFile("<i8", []int{2}, i64s(6, maxDim))})
+		if z, err = openNPZ("wide.npz", bytes.NewReader(wide), int64(len(wide))); err != nil {
+			t.Fatal(err)
+		}
+		_, err = readBenchmarkNPZWithSplit(z, func([]int, int) (Split, error) { return Split{}, nil })
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "wide.npz: attr_shape: 2147483647 feature columns") {
+			t.Errorf("wide attr_shape: %v", err)
+		}
+		// Columns beyond what the data fill, within the bound, take the
+		// per-row sort.
+		wide = s.bytes(deflate, map[string][]byte{"attr_shape": npyFile("<i8", []int{2}, i64s(6, 14))})
 		if z, err = openNPZ("wide.npz", bytes.NewReader(wide), int64(len(wide))); err != nil {
 			t.Fatal(err)
 		}
@@ -313,7 +324,7 @@ func TestLoadAmazonSynthetic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g := dw.Features; g.Cols != maxDim || !slices.Equal(g.Indptr, f.Indptr) || !slices.Equal(g.Indices, f.Indices) || !slices.Equal(g.Data, f.Data) {
+		if g := dw.Features; g.Cols != 14 || !slices.Equal(g.Indptr, f.Indptr) || !slices.Equal(g.Indices, f.Indices) || !slices.Equal(g.Data, f.Data) {
 			t.Errorf("wide features %+v, want those of %+v", g, f)
 		}
 	}

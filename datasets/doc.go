@@ -1,12 +1,42 @@
 // Package datasets reads gnsr's benchmark datasets from their original files,
-// finds the data root, and downloads and checks the files.
+// and users' graphs from Parquet tables or OGB's raw layout; it finds the
+// data root, and downloads and checks the files.
+//
+// # The registry
+//
+// The registry is the one place that knows datasets by name. Each Entry
+// (Lookup, Known, KnownOf) is data: its Kind (node or image
+// classification), Family, files with size, sha256 and download location,
+// the loader of its family, and, for graphs, its evaluation Protocol: the
+// feature transform (FeatureTransform), the split policy (SplitPolicy: the
+// files' split, OGB's official one, a per-seed per-class split, or one of
+// the file's several), the training settings (Hyper) and per-architecture
+// Overrides, as PyG pairs a dataset with its transforms. Load and
+// LoadImages read an entry; the loaded NodeDataset carries its Protocol,
+// so that no code elsewhere tests a name.
 //
 // Data lives under a root directory, one folder a dataset, laid out
 // <root>/<name>/raw/<original file names>. Root picks the root from a flag,
-// else $GNSR_DATA, else the user cache directory. Known lists the datasets
-// the package knows about and Files gives their files with size, sha256 and
-// download location; a Downloader fetches missing files and Verify checks
-// those present.
+// else $GNSR_DATA, else the user cache directory. A Downloader fetches
+// missing files and replaces damaged ones (checked against size and
+// sha256), Verify checks those present, and Missing says what a load would
+// need. Cora, CiteSeer and PubMed are compiled into the package (gzipped)
+// and stand in when the root has none of their files. Load checks the size
+// of each file present before parsing, so a truncated download is named as
+// such.
+//
+// # Users' graphs
+//
+// LoadDir reads a graph from a directory: Parquet tables (LoadParquet) or
+// OGB's raw layout of gzipped CSV (LoadOGB, which also reads ogbn-arxiv and
+// ogbn-products once their zip is extracted by ExtractZip, which lets no
+// member out of the dataset's folder). The readers of package tabular read
+// them in bounded chunks. Node ids need not be 0..N-1 (NodeIDs keeps them);
+// dense features stay dense (DenseFeatures). WriteSynthetic writes a
+// synthetic graph with a learnable signal in either layout (gnsr data synth).
+//
+// A NodeDataset holds its graph as a graph.Graph (built by graph.FromPairs
+// from two int32 slices), never as an edge list.
 //
 // Load and LoadPlanetoid read Cora, CiteSeer and PubMed from the Planetoid
 // files (Python 2 pickles of scipy and numpy objects) and assemble them
@@ -53,6 +83,16 @@
 // naming it and the file. Array sizes are checked against the bytes present
 // before anything is allocated, so a corrupt or hostile file gives an error
 // and never a panic or an outsized allocation.
+//
+// # Files that lie
+//
+// Every loader checks declared sizes against the data present before
+// allocating: array shapes against their bytes, counts against what a file
+// can hold (gzip expands at most 1032 times), and feature widths against the
+// stored entries. A width beyond entries + rows, which no entry uses but
+// every model would pay for in weights, is refused: a Planetoid shape
+// patched to 10^8 columns, or an npz attr_shape of 2·10^9, is an error
+// naming the file and the field.
 //
 // Errors start with "datasets:", name the file involved, and wrap one of the
 // package's sentinel errors (ErrFormat, ErrChecksum, ...) or the underlying

@@ -85,7 +85,7 @@ func TestDownloaderFetch(t *testing.T) {
 				}
 				last = done
 			}}
-			err := d.fetch(context.Background(), dir, srv.URL+tc.path, tc.spec)
+			err := d.fetch(context.Background(), dir, srv.URL+tc.path, &Entry{}, tc.spec)
 			if tc.want == nil {
 				if err != nil {
 					t.Fatal(err)
@@ -125,7 +125,7 @@ func TestDownloaderCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	dir := filepath.Join(t.TempDir(), "raw")
-	err := (&Downloader{}).fetch(ctx, dir, srv.URL, FileSpec{Name: "f", Size: 1})
+	err := (&Downloader{}).fetch(ctx, dir, srv.URL, &Entry{}, FileSpec{Name: "f", Size: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
@@ -148,6 +148,7 @@ func TestDownloadErrors(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	d.URL = func(dataset string, f FileSpec) string { return srv.URL + "/" + dataset + "/" + f.Name }
+	d.NoEmbedded = true
 	err := d.Download(context.Background(), root, "cora")
 	if err == nil || !strings.Contains(err.Error(), "ind.cora.x") || !strings.Contains(err.Error(), srv.URL+"/cora/ind.cora.x") {
 		t.Errorf("404: %v", err)
@@ -216,5 +217,93 @@ func TestDownloadReal(t *testing.T) {
 				t.Errorf("%+v", s)
 			}
 		}
+	}
+}
+
+// TestDownloadEmbedded writes Cora from the binary's copy, without network,
+// and replaces a damaged file instead of calling it ready.
+func TestDownloadEmbedded(t *testing.T) {
+	root := t.TempDir()
+	d := &Downloader{Client: &http.Client{Transport: failTransport{}}}
+	var replaced []string
+	d.Replacing = func(path, why string) { replaced = append(replaced, filepath.Base(path)+": "+why) }
+	if err := d.Download(context.Background(), root, "cora"); err != nil {
+		t.Fatal(err)
+	}
+	check := func() {
+		t.Helper()
+		st, err := Verify(root, "cora")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st {
+			if !s.OK {
+				t.Errorf("%s: %+v", s.Path, s)
+			}
+		}
+	}
+	check()
+	path := filepath.Join(root, "cora", "raw", "ind.cora.y")
+	if err := os.WriteFile(path, []byte("damaged"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Download(context.Background(), root, "cora"); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	if len(replaced) != 1 || !strings.Contains(replaced[0], "ind.cora.y: 7 bytes, want 4054") {
+		t.Errorf("replaced %q", replaced)
+	}
+}
+
+// failTransport fails every request, as a machine without network does.
+type failTransport struct{}
+
+func (failTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp: no network")
+}
+
+// TestDownloadNoNetwork checks the error of a download without network: it
+// names the file and says where to put it by hand.
+func TestDownloadNoNetwork(t *testing.T) {
+	root := t.TempDir()
+	d := &Downloader{Client: &http.Client{Transport: failTransport{}}}
+	err := d.Download(context.Background(), root, "amazon-photo")
+	want := filepath.Join(root, "amazon-photo", "raw", "amazon_electronics_photo.npz")
+	if err == nil || !strings.Contains(err.Error(), "no network?") || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one saying no network and naming %s", err, want)
+	}
+	if m, err := Missing(root, "amazon-photo"); err != nil || len(m) != 1 {
+		t.Errorf("Missing = %v, %v", m, err)
+	}
+	if m, err := Missing(root, "pubmed"); err != nil || len(m) != 0 {
+		t.Errorf("Missing(pubmed) = %v, %v: the embedded copy stands in", m, err)
+	}
+}
+
+// TestDownloadReplacesModified serves a file whose present copy differs from
+// the registry's: Download replaces it.
+func TestDownloadReplacesModified(t *testing.T) {
+	content := []byte(strings.Repeat("x", 1000))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(content) }))
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "raw")
+	spec := FileSpec{Name: "f", Size: int64(len(content)), SHA256: sum(content)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	damaged := append([]byte(nil), content...)
+	damaged[3] = 'y'
+	if err := os.WriteFile(filepath.Join(dir, "f"), damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var why string
+	d := &Downloader{Replacing: func(_, w string) { why = w }}
+	if err := d.fetch(context.Background(), dir, srv.URL, &Entry{}, spec); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(dir, "f"))
+	if string(got) != string(content) || !strings.Contains(why, "sha256 "+sum(damaged)) {
+		t.Errorf("file %q, reason %q", got[:10], why)
 	}
 }

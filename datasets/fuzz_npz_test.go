@@ -37,7 +37,7 @@ func FuzzNPZ(f *testing.F) {
 		if err := ds.Features.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		checkEdges(t, ds.Edges, len(ds.Labels))
+		checkEdges(t, edgesOf(ds.Graph), len(ds.Labels))
 		Stats(ds)
 	})
 }
@@ -62,7 +62,7 @@ func FuzzWikiCS(f *testing.F) {
 			if ds.Features.Rows != n {
 				t.Fatalf("%d feature rows, %d labels", ds.Features.Rows, n)
 			}
-			checkEdges(t, ds.Edges, n)
+			checkEdges(t, edgesOf(ds.Graph), n)
 			for _, set := range [][]int{ds.Split.Train, ds.Split.Val, ds.Split.Test} {
 				for _, u := range set {
 					if u < 0 || u >= n {

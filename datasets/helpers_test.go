@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/gnsr/gnsr/graph"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -408,4 +409,27 @@ func dataRoot(t testing.TB) string {
 		t.Skip("GNSR_DATA not set: set it to a data root holding <dataset>/raw/ (e.g. GNSR_DATA=/work/shared/datasets) to run the tests on real data")
 	}
 	return root
+}
+
+// edgesOf returns the undirected edges of g, each once as {u, v} with u < v,
+// sorted: the form the loaders' tests compare.
+func edgesOf(g *graph.Graph) [][2]int {
+	var es [][2]int
+	for u := range g.NumNodes() {
+		for _, v := range g.Neighbors(u) {
+			if int(v) > u {
+				es = append(es, [2]int{u, int(v)})
+			}
+		}
+	}
+	return es
+}
+
+func mustGraph(tb testing.TB, n int, edges [][2]int) *graph.Graph {
+	tb.Helper()
+	g, err := graph.FromEdges(n, edges)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
 }

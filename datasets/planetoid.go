@@ -11,33 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/sparse"
 )
-
-// Split is a partition of node ids into training, validation and test sets.
-type Split struct{ Train, Val, Test []int }
-
-// NodeDataset is a node-classification dataset on one graph.
-type NodeDataset struct {
-	Name string
-	// Features is the N×F feature matrix as stored in the files (no
-	// normalisation), with sorted column indices in each row.
-	Features *sparse.CSR
-	// Labels holds each node's class in [0, NumClasses), or -1 for a node
-	// without a label (CiteSeer's isolated test-range nodes).
-	Labels     []int
-	NumClasses int
-	// Edges is the undirected edge list: each edge once as {u, v} with
-	// u < v, without self-loops or duplicates, sorted.
-	Edges [][2]int
-	// Split is the dataset's public split, if it has one.
-	Split Split
-	// ClassNames names the classes; nil if the files do not.
-	ClassNames []string
-	// Files lists the paths of the files read.
-	Files []string
-}
 
 // planetoidVal is the size of the public validation set.
 const planetoidVal = 500
@@ -63,32 +41,53 @@ const planetoidVal = 500
 // Missing files give an error wrapping ErrMissing that says how to get
 // them; unreadable or inconsistent files one wrapping ErrFormat.
 func LoadPlanetoid(root, name string) (*NodeDataset, error) {
-	switch name {
-	case "cora", "citeseer", "pubmed":
-	default:
-		return nil, fmt.Errorf("%w %q: Planetoid datasets are cora, citeseer and pubmed", ErrUnknownDataset, name)
+	e, err := lookup(name)
+	if err != nil || e.Family != Planetoid {
+		return nil, fmt.Errorf("%w %q: Planetoid datasets are %s", ErrUnknownDataset, name, strings.Join(familyNames(Planetoid), ", "))
 	}
-	dir := filepath.Join(root, name, "raw")
-	exts := planetoidExts()
-	paths := make([]string, len(exts))
-	for i, ext := range exts {
-		paths[i] = filepath.Join(dir, "ind."+name+"."+ext)
-	}
-	// Decode the seven pickles: x, y, tx, ty, allx, ally, graph.
-	var objs [7]any
-	for i := range objs {
-		data, err := readFile(paths[i], name, maxPickleBytes)
-		if err != nil {
-			return nil, err
-		}
-		if objs[i], err = readPickle(paths[i], data); err != nil {
-			return nil, err
-		}
-	}
-	data, err := readFile(paths[7], name, maxTestIndexBytes)
+	return loadPlanetoidEntry(root, e)
+}
+
+// loadPlanetoidEntry reads the Planetoid files of e from the data root.
+func loadPlanetoidEntry(root string, e *Entry) (*NodeDataset, error) {
+	dir := filepath.Join(root, e.Name, "raw")
+	ds, err := readPlanetoid(e.Name, func(file string, limit int64) (string, []byte, error) {
+		path := filepath.Join(dir, file)
+		data, err := readFile(path, e.Name, limit)
+		return path, data, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	ds.Protocol = e.Protocol
+	return ds, nil
+}
+
+// planetoidReader returns the path (for messages) and the contents of one
+// Planetoid file of at most limit bytes.
+type planetoidReader func(file string, limit int64) (path string, data []byte, err error)
+
+// readPlanetoid assembles the Planetoid dataset name from the files read.
+func readPlanetoid(name string, read planetoidReader) (*NodeDataset, error) {
+	exts := planetoidExts()
+	paths := make([]string, len(exts))
+	// Decode the seven pickles: x, y, tx, ty, allx, ally, graph.
+	var objs [7]any
+	for i := range objs {
+		path, data, err := read("ind."+name+"."+exts[i], maxPickleBytes)
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = path
+		if objs[i], err = readPickle(path, data); err != nil {
+			return nil, err
+		}
+	}
+	path, data, err := read("ind."+name+"."+exts[7], maxTestIndexBytes)
+	if err != nil {
+		return nil, err
+	}
+	paths[7] = path
 	testIdx, err := parseTestIndex(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, paths[7], err)
@@ -166,8 +165,8 @@ type planetoidFiles struct {
 	paths        []string
 	x, tx, allx  *sparseParts
 	y, ty, ally  labelMatrix
-	adj          [][2]int // (node, neighbour) pairs in dict order
-	graphNodes   int      // keys in the adjacency dict
+	adjU, adjV   []int // (node, neighbour) pairs in dict order
+	graphNodes   int   // keys in the adjacency dict
 	testIdx      []int
 	features     int
 	numClasses   int
@@ -224,13 +223,19 @@ func (p *planetoidFiles) convert(objs [7]any) error {
 		}
 	}
 	p.graphNodes, err = asAdjacency("the adjacency dict", objs[6], func(u, v int) {
-		p.adj = append(p.adj, [2]int{u, v})
+		p.adjU, p.adjV = append(p.adjU, u), append(p.adjV, v)
 	})
 	if err != nil {
 		return p.bad(6, "%w", err)
 	}
 
 	p.features = p.allx.cols
+	// A width the stored entries do not back would size the models from
+	// nothing in the files: a shape patched to 10^8 columns asks gigabytes
+	// of weights. Checked first, so that the error names allx.
+	if err := checkWidth(p.features, p.allx.rows+p.tx.rows, len(p.allx.indices)+len(p.tx.indices)); err != nil {
+		return p.bad(4, "csr_matrix shape: %w", err)
+	}
 	for _, s := range sparse {
 		if m := *s.dst; m.cols != p.features {
 			return p.bad(s.i, "%d feature columns, but allx has %d", m.cols, p.features)
@@ -313,7 +318,7 @@ func (p *planetoidFiles) assemble() (*NodeDataset, error) {
 			labels[r] = -1
 		}
 	}
-	edges, err := p.edges(n)
+	g, err := p.graph(n)
 	if err != nil {
 		return nil, err
 	}
@@ -332,7 +337,7 @@ func (p *planetoidFiles) assemble() (*NodeDataset, error) {
 		Features:   feats,
 		Labels:     labels,
 		NumClasses: p.numClasses,
-		Edges:      edges,
+		Graph:      g,
 		Split:      split,
 	}, nil
 }
@@ -401,30 +406,24 @@ func (p *planetoidFiles) gatherFeatures() (*sparse.CSR, error) {
 	return m, nil
 }
 
-// edges returns the undirected edges among the first n nodes.
-func (p *planetoidFiles) edges(n int) ([][2]int, error) {
-	// Sort and deduplicate the pairs as single integers u*n+v, which order
-	// as the pairs do. They fit in int64: every node costs bytes in a file
-	// of at most maxPickleBytes (an indptr entry or a dict key), so n < 2^31.
-	keys := make([]int64, 0, len(p.adj))
-	for _, e := range p.adj {
-		u, v := e[0], e[1]
+// graph returns the undirected graph on the first n nodes: the adjacency
+// pairs without self-loops, those naming a node beyond n dropped.
+func (p *planetoidFiles) graph(n int) (*graph.Graph, error) {
+	src := make([]int32, 0, len(p.adjU))
+	dst := make([]int32, 0, len(p.adjU))
+	for k, u := range p.adjU {
+		v := p.adjV[k]
 		if u < 0 || v < 0 {
 			return nil, p.bad(6, "negative node id in edge (%d, %d)", u, v)
 		}
-		if u == v || u >= n || v >= n {
+		if u >= n || v >= n {
 			continue
 		}
-		if u > v {
-			u, v = v, u
-		}
-		keys = append(keys, int64(u)*int64(n)+int64(v))
+		src, dst = append(src, int32(u)), append(dst, int32(v))
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	es := make([][2]int, len(keys))
-	for i, k := range keys {
-		es[i] = [2]int{int(k / int64(n)), int(k % int64(n))}
+	g, err := graph.FromPairs(n, src, dst)
+	if err != nil {
+		return nil, p.bad(6, "%w", err)
 	}
-	return es, nil
+	return g, nil
 }

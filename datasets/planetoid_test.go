@@ -58,9 +58,9 @@ func TestLoadPlanetoidReal(t *testing.T) {
 				t.Fatal(err)
 			}
 			if ds.Name != want.name || f.Rows != want.nodes || f.Cols != want.feats || f.NNZ() != want.nnz ||
-				len(ds.Labels) != want.nodes || len(ds.Edges) != want.edges || ds.NumClasses != want.classes {
+				len(ds.Labels) != want.nodes || len(edgesOf(ds.Graph)) != want.edges || ds.NumClasses != want.classes {
 				t.Errorf("got %s: %d×%d features with %d non-zeros, %d labels, %d edges, %d classes; want %+v",
-					ds.Name, f.Rows, f.Cols, f.NNZ(), len(ds.Labels), len(ds.Edges), ds.NumClasses, want)
+					ds.Name, f.Rows, f.Cols, f.NNZ(), len(ds.Labels), len(edgesOf(ds.Graph)), ds.NumClasses, want)
 			}
 			counts := make([]int, ds.NumClasses)
 			unlabeled := 0
@@ -81,7 +81,7 @@ func TestLoadPlanetoidReal(t *testing.T) {
 			if sp.Train[0] != 0 || sp.Val[0] != want.train || sp.Val[want.val-1] != want.train+want.val-1 {
 				t.Errorf("train starts at %d, val runs %d..%d", sp.Train[0], sp.Val[0], sp.Val[len(sp.Val)-1])
 			}
-			for _, e := range ds.Edges {
+			for _, e := range edgesOf(ds.Graph) {
 				if e[0] >= e[1] || e[1] >= want.nodes {
 					t.Fatalf("edge %v", e)
 				}
@@ -96,7 +96,7 @@ func TestLoadPlanetoidReal(t *testing.T) {
 				t.Errorf("label digest %s, want %s (common.py)", got, want.labSHA)
 			}
 			var flat []int
-			for _, e := range ds.Edges {
+			for _, e := range edgesOf(ds.Graph) {
 				flat = append(flat, e[0], e[1])
 			}
 			if got := intsDigest(flat); got != want.eSHA {
@@ -159,15 +159,15 @@ func TestLoadPlanetoidSynthetic(t *testing.T) {
 				t.Fatalf("seed %d: row %d = %v, want %v", seed, i, row, feats[i])
 			}
 		}
-		if len(ds.Edges) != len(edges) {
-			t.Errorf("seed %d: %d edges, want %d", seed, len(ds.Edges), len(edges))
+		if len(edgesOf(ds.Graph)) != len(edges) {
+			t.Errorf("seed %d: %d edges, want %d", seed, len(edgesOf(ds.Graph)), len(edges))
 		}
-		for _, e := range ds.Edges {
+		for _, e := range edgesOf(ds.Graph) {
 			if !edges[e] {
 				t.Errorf("seed %d: unexpected edge %v", seed, e)
 			}
 		}
-		if !slices.IsSortedFunc(ds.Edges, func(a, b [2]int) int {
+		if !slices.IsSortedFunc(edgesOf(ds.Graph), func(a, b [2]int) int {
 			if a[0] != b[0] {
 				return a[0] - b[0]
 			}
@@ -269,8 +269,8 @@ func TestLoadDispatch(t *testing.T) {
 		{"nosuch", ErrUnknownDataset, "cora, citeseer, pubmed, amazon-computers"},
 		{"amazon-photo", ErrMissing, filepath.Join(root, "amazon-photo", "raw", "amazon_electronics_photo.npz")},
 		{"wikics", ErrMissing, filepath.Join(root, "wikics", "raw", "data.json")},
-		{"mnist", ErrNotSupported, "not implemented"},
-		{"cora", ErrMissing, filepath.Join(root, "cora", "raw", "ind.cora.x")},
+		{"mnist", ErrNotSupported, "mnist is an image classification dataset, not a graph"},
+		{"ogbn-arxiv", ErrMissing, filepath.Join(root, "ogbn-arxiv", "raw", "arxiv.zip")},
 	} {
 		_, err := Load(root, tc.name)
 		if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
@@ -279,6 +279,23 @@ func TestLoadDispatch(t *testing.T) {
 	}
 	if _, err := LoadPlanetoid(root, "amazon-photo"); !errors.Is(err, ErrUnknownDataset) {
 		t.Errorf("LoadPlanetoid(amazon-photo) = %v", err)
+	}
+	// With none of its files, Cora comes from the binary's copy; with some,
+	// the missing ones are named.
+	if ds, err := Load(root, "cora"); err != nil || len(ds.Labels) != 2708 || !strings.HasPrefix(ds.Files[0], "embedded:") {
+		t.Errorf("Load(cora) from the embedded copy: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "cora", "raw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "cora", "raw", "ind.cora.y"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(root, "cora"); !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "ind.cora.y: 1 bytes, want 4054") {
+		t.Errorf("Load(cora) with a short file: %v", err)
+	}
+	if _, err := LoadImages(root, "cora", ImageOptions{}); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("LoadImages(cora) = %v", err)
 	}
 }
 
@@ -306,7 +323,7 @@ func TestRoot(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
-	want := []string{"cora", "citeseer", "pubmed", "amazon-computers", "amazon-photo", "wikics", "mnist", "cifar10", "cifar10-jpeg"}
+	want := []string{"cora", "citeseer", "pubmed", "amazon-computers", "amazon-photo", "wikics", "ogbn-arxiv", "ogbn-products", "mnist", "cifar10", "cifar10-jpeg"}
 	if got := Known(); !slices.Equal(got, want) {
 		t.Errorf("Known() = %v, want %v", got, want)
 	}
@@ -316,13 +333,13 @@ func TestRegistry(t *testing.T) {
 			t.Fatalf("Files(%q) = %v, %v", name, fs, err)
 		}
 		for _, f := range fs {
-			if f.Name == "" || f.Size <= 0 || (f.SHA256 != "" && len(f.SHA256) != 64) {
+			if f.Name == "" || (f.Size <= 0 && name != "ogbn-products") || (f.SHA256 != "" && len(f.SHA256) != 64) {
 				t.Errorf("%s: bad spec %+v", name, f)
 			}
 			if f.URL == "" && name != "cifar10-jpeg" {
 				t.Errorf("%s: no URL for %s", name, f.Name)
 			}
-			if f.SHA256 == "" && name != "wikics" {
+			if f.SHA256 == "" && name != "wikics" && name != "ogbn-arxiv" && name != "ogbn-products" {
 				t.Errorf("%s: no sha256 for %s", name, f.Name)
 			}
 		}
@@ -349,7 +366,7 @@ func TestVerifyReal(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range st {
-			if name == "wikics" || name == "cifar10" { // not available here
+			if name == "wikics" || name == "cifar10" || name == "ogbn-arxiv" || name == "ogbn-products" { // not available here
 				if s.Present {
 					t.Logf("%s present", s.Path)
 				}
@@ -368,5 +385,30 @@ func BenchmarkLoadPubMed(b *testing.B) {
 		if _, err := LoadPlanetoid(root, "pubmed"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEmbeddedPlanetoid checks the binary's copies of the Planetoid files
+// against the registry's sizes and sha256, and that loading from them gives
+// the dataset the files on disk give.
+func TestEmbeddedPlanetoid(t *testing.T) {
+	for _, name := range []string{"cora", "citeseer", "pubmed"} {
+		e, err := Lookup(name)
+		if err != nil || !e.Embedded {
+			t.Fatalf("%s: %v, embedded %v", name, err, e.Embedded)
+		}
+		for _, f := range e.Files {
+			data, err := embeddedFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sum(data); int64(len(data)) != f.Size || got != f.SHA256 {
+				t.Errorf("%s: %d bytes, sha256 %s; registry %d, %s", f.Name, len(data), got, f.Size, f.SHA256)
+			}
+		}
+	}
+	entries, err := embeddedFiles.ReadDir("embedded")
+	if err != nil || len(entries) != 24 {
+		t.Errorf("%d embedded files (%v), want the 24 Planetoid files", len(entries), err)
 	}
 }

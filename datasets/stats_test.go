@@ -15,7 +15,7 @@ func TestStats(t *testing.T) {
 	}
 	ds := &NodeDataset{
 		Name: "toy", Features: feats, Labels: []int{0, 1, 1, -1, 1}, NumClasses: 2,
-		Edges: [][2]int{{0, 1}, {1, 4}}, Split: Split{Train: []int{0, 1}, Val: []int{2}, Test: []int{4}},
+		Graph: mustGraph(t, 5, [][2]int{{0, 1}, {1, 4}}), Split: Split{Train: []int{0, 1}, Val: []int{2}, Test: []int{4}},
 		ClassNames: []string{"a", "b"},
 	}
 	got := Stats(ds)
@@ -33,7 +33,7 @@ func TestStats(t *testing.T) {
 		"nodes            5\n",
 		"edges            2 undirected (4 directed)\n",
 		"isolated nodes   2\n",
-		"features         3 (3 non-zeros, 20.00% dense)\n",
+		"features         3 (3 non-zeros, 20.00% dense; stored sparse)\n",
 		"unlabeled nodes  1\n",
 		"split            2 train / 1 val / 1 test\n",
 		"class  nodes  name\n",
@@ -44,8 +44,8 @@ func TestStats(t *testing.T) {
 		}
 	}
 	// No features, and edges beyond the labels: no panic.
-	empty := Stats(&NodeDataset{Labels: []int{0}, NumClasses: 1, Edges: [][2]int{{0, 7}}})
-	if empty.Features != 0 || empty.Isolated != 0 || empty.Edges != 1 {
+	empty := Stats(&NodeDataset{Labels: []int{0}, NumClasses: 1})
+	if empty.Features != 0 || empty.Isolated != 1 || empty.Edges != 0 {
 		t.Errorf("Stats = %+v", empty)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/sparse"
 )
 
@@ -78,7 +79,7 @@ func LoadWikiCS(root string, split int) (*NodeDataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds.Name = "wikics"
+	ds.Name, ds.Protocol = "wikics", wikicsProtocol
 	ds.Files = []string{path}
 	return ds, nil
 }
@@ -90,15 +91,16 @@ type wikiCS struct {
 	split int
 	seen  map[string]bool
 
-	rows, cols      int // features: rows read, values per row (-1 until known)
-	indptr          []int
-	indices         []int32
-	data            []float32
-	labels          []int
-	linkPtr         []int // links of node u are linkTo[linkPtr[u]:linkPtr[u+1]]
-	linkTo          []int32
-	maskLens        map[string][]int // field → length of each mask
-	train, val, tst []bool
+	rows, cols   int // features: rows read, values per row (-1 until known)
+	indptr       []int
+	indices      []int32
+	data         []float32
+	labels       []int
+	linkPtr      []int // links of node u are linkTo[linkPtr[u]:linkPtr[u+1]]
+	linkTo       []int32
+	maskLens     map[string][]int // field → length of each mask
+	trains, vals [][]int          // the nodes of each training and validation mask
+	tst          []bool
 }
 
 // readWikiCS decodes a WikiCS data.json from r. file is used in error
@@ -296,21 +298,22 @@ func (w *wikiCS) links() error {
 	return err
 }
 
-// masks decodes a list of masks, keeping the one of the chosen split.
+// masks decodes a list of masks, keeping the nodes of each training and
+// validation mask.
 func (w *wikiCS) masks(key string) error {
 	var lens []int
 	_, err := w.list(key, maxWikiCSMasks, func(i int) error {
-		keep := i == w.split && key != "stopping_masks"
+		keep := key != "stopping_masks"
 		m, n, err := w.mask(key+"["+strconv.Itoa(i)+"]", keep)
 		if err != nil {
 			return err
 		}
 		lens = append(lens, n)
 		switch {
-		case keep && key == "train_masks":
-			w.train = m
-		case keep && key == "val_masks":
-			w.val = m
+		case key == "train_masks":
+			w.trains = append(w.trains, setNodes(m))
+		case key == "val_masks":
+			w.vals = append(w.vals, setNodes(m))
 		}
 		return nil
 	})
@@ -399,21 +402,21 @@ func (w *wikiCS) assemble() (*NodeDataset, error) {
 			}
 		}
 	}
-	keys := make([]int64, 0, len(w.linkTo))
+	if len(w.trains) != len(w.vals) {
+		return nil, w.bad("val_masks", "%d masks for %d training masks", len(w.vals), len(w.trains))
+	}
+	src := make([]int32, len(w.linkTo))
 	for u := 0; u < n; u++ {
 		for k := w.linkPtr[u]; k < w.linkPtr[u+1]; k++ {
-			a, b := int64(u), int64(w.linkTo[k])
-			if b >= int64(n) {
+			if b := w.linkTo[k]; int(b) >= n {
 				return nil, w.bad(fmt.Sprintf("links[%d][%d]", u, k-w.linkPtr[u]), "node %d does not exist (%d nodes)", b, n)
 			}
-			if a == b {
-				continue
-			}
-			if a > b {
-				a, b = b, a
-			}
-			keys = append(keys, a*int64(n)+b)
+			src[k] = int32(u)
 		}
+	}
+	g, err := graph.FromPairs(n, src, w.linkTo)
+	if err != nil {
+		return nil, w.bad("links", "%w", err)
 	}
 	feats, err := sparse.NewCSR(n, w.cols, w.indptr, w.indices, w.data)
 	if err != nil {
@@ -423,12 +426,18 @@ func (w *wikiCS) assemble() (*NodeDataset, error) {
 	for _, l := range w.labels {
 		classes = max(classes, l+1)
 	}
+	test := setNodes(w.tst)
+	splits := make([]Split, len(w.trains))
+	for k := range splits {
+		splits[k] = Split{Train: w.trains[k], Val: w.vals[k], Test: test}
+	}
 	return &NodeDataset{
 		Features:   feats,
 		Labels:     w.labels,
 		NumClasses: classes,
-		Edges:      edgesFromKeys(keys, int64(n)),
-		Split:      Split{Train: setNodes(w.train), Val: setNodes(w.val), Test: setNodes(w.tst)},
+		Graph:      g,
+		Split:      splits[w.split],
+		Splits:     splits,
 	}, nil
 }
 

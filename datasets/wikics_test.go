@@ -73,8 +73,8 @@ func TestLoadWikiCS(t *testing.T) {
 			!slices.Equal(f.Data, []float32{0.5, -1, 1e-3, 2, 3, 4, 0.1, 0.25}) {
 			t.Errorf("features %+v", f)
 		}
-		if want := [][2]int{{0, 1}, {1, 4}, {3, 4}}; !slices.Equal(ds.Edges, want) {
-			t.Errorf("edges %v, want %v", ds.Edges, want)
+		if want := [][2]int{{0, 1}, {1, 4}, {3, 4}}; !slices.Equal(edgesOf(ds.Graph), want) {
+			t.Errorf("edges %v, want %v", edgesOf(ds.Graph), want)
 		}
 		if !slices.Equal(ds.Labels, []int{0, 2, 1, 2, 0}) || ds.NumClasses != 3 || ds.Name != "wikics" ||
 			!slices.Equal(ds.Files, []string{path}) {
@@ -85,10 +85,20 @@ func TestLoadWikiCS(t *testing.T) {
 			t.Errorf("split %d: %v, want %v", split, ds.Split, want)
 		}
 	}
-	// Load reads split 0.
-	ds, err := Load(root, "wikics")
-	if err != nil || !slices.Equal(ds.Split.Train, []int{0}) {
-		t.Errorf("Load: %v, %v", ds, err)
+	// Load checks the file's size against the registry's before parsing.
+	if _, err := Load(root, "wikics"); !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "gnsr data download wikics") {
+		t.Errorf("Load of a short data.json: %v, want a checksum error", err)
+	}
+	// All splits are kept, for the protocol's split seed mod 20.
+	ds, err := LoadWikiCS(root, 0)
+	if err != nil || len(ds.Splits) != 4 || ds.Protocol.Split.Kind != FileSplits {
+		t.Fatalf("LoadWikiCS: %v, %v", ds, err)
+	}
+	for seed := range uint64(7) {
+		s, err := ds.Protocol.Split.ForSeed(ds, seed)
+		if want := ds.Splits[seed%4]; err != nil || !splitsEqual(s, want) {
+			t.Errorf("seed %d: split %v, %v; want %v", seed, s, err, want)
+		}
 	}
 	// Masks of 0 and 1, no stopping masks, keys in another order.
 	raw := `{"test_mask": [0, 0, 1, 1, 1], "labels": [0, 2, 1, 2, 0],

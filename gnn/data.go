@@ -3,8 +3,6 @@ package gnn
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/graph"
@@ -27,6 +25,9 @@ type Data struct {
 	// Resplit, if not nil, gives the split for a seed: Train uses it in
 	// place of Train, Val and Test, for datasets without an official split.
 	Resplit func(seed uint64) (datasets.Split, error)
+	// NodeIDs, if not nil, holds the identifiers the files give the nodes
+	// of a user's graph (node i is NodeIDs[i]), for reporting predictions.
+	NodeIDs []int64
 	// Name, FeatureTransform (what was applied to the stored features, one
 	// of FeatureTransforms) and ClassNames describe the data for saved
 	// models; all may be empty.
@@ -93,29 +94,48 @@ func (d *Data) Validate() error {
 	return nil
 }
 
-// planetoid names the datasets whose features the protocol L1-normalises,
-// trains with 16 hidden units and splits publicly.
-var planetoid = []string{"cora", "citeseer", "pubmed"}
-
-// ProtocolHidden returns the evaluation protocol's hidden width for a
-// dataset: 16 for the Planetoid datasets (Kipf & Welling), 64 for the others
-// (gnn-benchmark; with 16, GCN underfits Amazon Photo).
-func ProtocolHidden(name string) int {
-	if slices.Contains(planetoid, name) {
-		return 16
+// ProtocolOf returns the training settings of a dataset's protocol (its
+// registry entry's, datasets.Lookup, or a loaded dataset's) as ConfigFor
+// takes them: the protocol's settings for every architecture, and its
+// per-architecture overrides (the literature's GAT on PubMed, say). A
+// protocol without settings gives none.
+func ProtocolOf(p datasets.Protocol) Protocol {
+	var out Protocol
+	if h := p.Hyper; h.Layers > 0 {
+		out.Defaults = Defaults{Layers: h.Layers, Hidden: h.Hidden, Heads: h.Heads, OutHeads: h.OutputHeads, Epochs: h.Epochs,
+			Dropout: ptr(h.Dropout), LR: ptr(h.LR), WeightDecay: ptr(h.WeightDecay)}
 	}
-	return 64
+	for arch, o := range p.Overrides {
+		if out.ByArch == nil {
+			out.ByArch = map[string]Defaults{}
+		}
+		out.ByArch[arch] = Defaults{Layers: o.Layers, Hidden: o.Hidden, Heads: o.Heads, OutHeads: o.OutputHeads, Epochs: o.Epochs,
+			Dropout: o.Dropout, LR: o.LR, WeightDecay: o.WeightDecay}
+	}
+	return out
 }
 
-// ProtocolFor returns the training protocol of a dataset: its hidden width
-// (ProtocolHidden) and, on PubMed, the GAT paper's setup for GAT (8 output
-// heads, learning rate 0.01, weight decay 0.001).
+// ProtocolFor returns the training settings of the protocol of the
+// registry's dataset name (ProtocolOf its entry's); a name the registry does
+// not know has none.
 func ProtocolFor(name string) Protocol {
-	p := Protocol{Defaults: Defaults{Hidden: ProtocolHidden(name)}}
-	if name == "pubmed" {
-		p.ByArch = map[string]Defaults{"gat": {OutHeads: 8, LR: ptr(0.01), WeightDecay: ptr(0.001)}}
+	e, err := datasets.Lookup(name)
+	if err != nil {
+		return Protocol{}
 	}
-	return p
+	return ProtocolOf(e.Protocol)
+}
+
+// transformName returns the name saved models record (FeatureTransforms)
+// for a protocol's feature transform.
+func transformName(t datasets.FeatureTransform) (string, error) {
+	switch t {
+	case datasets.RawFeatures:
+		return "", nil
+	case datasets.L1RowNormalized:
+		return "l1-rows", nil
+	}
+	return "", fmt.Errorf("%w: feature transform %v has no name in saved models", ErrData, t)
 }
 
 // Load reads the dataset name from the data root and prepares it under the
@@ -128,33 +148,41 @@ func Load(root, name string) (*Data, error) {
 	return FromDataset(ds)
 }
 
-// FromDataset prepares a dataset under the evaluation protocol: the graph
-// symmetrised without self-loops; the Planetoid features L1
-// row-normalised, the others as stored; the Amazon datasets, which have no
-// official split, split anew for every seed (Resplit) as gnn-benchmark does.
+// FromDataset prepares a dataset under its evaluation protocol
+// (ds.Protocol): the graph as loaded (symmetric, without self-loops), the
+// features transformed as the protocol says (L1 row-normalised for
+// Planetoid, as stored for the others), and, where the protocol draws a
+// split per seed (Amazon's per-class split, WikiCS's file splits), Resplit
+// giving it; Train, Val and Test hold the dataset's split.
 func FromDataset(ds *datasets.NodeDataset) (*Data, error) {
-	g, err := graph.FromEdges(len(ds.Labels), ds.Edges)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: %s: %w", ds.Name, err)
+	if ds.Graph == nil {
+		return nil, fmt.Errorf("%w: %s has no graph", ErrData, ds.Name)
 	}
-	transform := ""
-	if slices.Contains(planetoid, ds.Name) {
-		transform = "l1-rows"
-	}
-	x, err := applyTransform(transform, ds.Features)
+	transform, err := transformName(ds.Protocol.Features)
 	if err != nil {
 		return nil, err
 	}
+	var x *sparse.CSR
+	switch {
+	case ds.Features != nil:
+		x = ds.Protocol.Features.CSR(ds.Features)
+	case ds.Dense != nil:
+		// TEMPORARY: dense features (OGB's) go through CSR until the layer
+		// API takes dense input; remove this conversion then. It costs
+		// twice the memory of the dense matrix.
+		x = ds.Protocol.Features.Dense(ds.Dense).CSR()
+	default:
+		return nil, fmt.Errorf("%w: %s has no features", ErrData, ds.Name)
+	}
 	d := &Data{
-		Features: x, Graph: g, Labels: ds.Labels, NumClasses: ds.NumClasses,
-		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test,
+		Features: x, Graph: ds.Graph, Labels: ds.Labels, NumClasses: ds.NumClasses,
+		Train: ds.Split.Train, Val: ds.Split.Val, Test: ds.Split.Test, NodeIDs: ds.NodeIDs,
 		Name: ds.Name, FeatureTransform: transform, ClassNames: ds.ClassNames,
 	}
-	if strings.HasPrefix(ds.Name, "amazon-") {
-		labels, classes := ds.Labels, ds.NumClasses
-		d.Resplit = func(seed uint64) (datasets.Split, error) {
-			return datasets.RandomSplit(labels, classes, datasets.BenchmarkTrainPerClass, datasets.BenchmarkValPerClass, seed)
-		}
+	if policy := ds.Protocol.Split; policy.PerSeed() {
+		// Only what a split needs: the closure must not keep the features.
+		splits := &datasets.NodeDataset{Name: ds.Name, Labels: ds.Labels, NumClasses: ds.NumClasses, Split: ds.Split, Splits: ds.Splits}
+		d.Resplit = func(seed uint64) (datasets.Split, error) { return policy.ForSeed(splits, seed) }
 	}
 	return d, nil
 }

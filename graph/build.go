@@ -63,6 +63,35 @@ func FromEdges(n int, edges [][2]int) (*Graph, error) {
 	}), nil
 }
 
+// FromPairs returns the undirected graph on the nodes 0..n-1 with an edge
+// {src[k], dst[k]} for each k: the compact form of FromEdges, 8 bytes an
+// edge, for loaders of large graphs. Each pair is an undirected edge
+// whatever its orientation; self-loops and repeated edges are dropped.
+// src and dst are not modified and may be dropped once FromPairs returns.
+//
+// FromPairs returns an error wrapping ErrNodeCount if n is negative or
+// larger than MaxNodes, and one wrapping ErrNodeRange, naming the pair's
+// index, if an endpoint is outside [0, n). It panics if src and dst differ
+// in length.
+func FromPairs(n int, src, dst []int32) (*Graph, error) {
+	if len(src) != len(dst) {
+		panic("graph: FromPairs with src and dst of different lengths")
+	}
+	if err := checkNodeCount(n); err != nil {
+		return nil, err
+	}
+	for k := range src {
+		if u, v := src[k], dst[k]; u < 0 || int(u) >= n || v < 0 || int(v) >= n {
+			return nil, fmt.Errorf("%w: pair %d (%d, %d) has an endpoint outside [0, %d)", ErrNodeRange, k, u, v, n)
+		}
+	}
+	return build(n, func(yield func(u, v int32)) {
+		for k := range src {
+			yield(src[k], dst[k])
+		}
+	}), nil
+}
+
 // FromDirectedCSR returns the undirected graph whose nodes are the rows of
 // the square adjacency matrix a, with an edge between i and j when
 // a[i,j] ≠ 0 or a[j,i] ≠ 0. Diagonal entries are ignored, as are stored
@@ -170,8 +199,13 @@ func build(n int, edges func(yield func(u, v int32))) *Graph {
 		}
 	}
 	indptr[n] = out
-	if out < len(indices) {
+	// Repeats leave a tail unused; a copy trimmed to size is worth its
+	// transient cost only when the tail is large (loaders of big graphs
+	// are bounded by their peak memory).
+	if out < len(indices)-len(indices)/8 {
 		indices = slices.Clone(indices[:out])
+	} else {
+		indices = indices[:out] // the room beyond stays counted in Bytes
 	}
 	if n == 0 {
 		indptr = nil

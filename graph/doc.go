@@ -3,7 +3,8 @@
 //
 // A Graph is a simple undirected graph on the nodes 0..n-1 whose sorted
 // neighbour lists are stored in one CSR-like int32 array. It is immutable
-// once built: the builders FromEdges, FromDirectedCSR and FromGonum
+// once built: the builders FromEdges, FromPairs (two int32 slices, the
+// compact form loaders use), FromDirectedCSR and FromGonum
 // symmetrise their input and drop self-loops and repeated edges, and
 // Subgraph and LargestConnectedComponent return new graphs.
 //

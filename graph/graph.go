@@ -2,6 +2,7 @@ package graph
 
 import (
 	"slices"
+	"unsafe"
 
 	gonum "gonum.org/v1/gonum/graph"
 	"gonum.org/v1/gonum/graph/iterator"
@@ -29,6 +30,13 @@ func (g *Graph) NumNodes() int { return g.n }
 
 // NumEdges returns the number of undirected edges.
 func (g *Graph) NumEdges() int { return len(g.indices) / 2 }
+
+// Bytes returns the memory the graph's arrays take: 8 bytes a node and 4
+// bytes a directed entry (8 an undirected edge), and the unused room a
+// build from repeated edges may leave.
+func (g *Graph) Bytes() int64 {
+	return int64(cap(g.indptr))*int64(unsafe.Sizeof(int(0))) + int64(cap(g.indices))*4
+}
 
 // Degree returns the number of neighbours of node i.
 // Degree panics if i is not in [0, NumNodes()).

@@ -364,3 +364,41 @@ func (g withSelfLoops) From(id int64) gonum.Nodes {
 	nodes := append(gonum.NodesOf(g.Graph.From(id)), simple.Node(id))
 	return iterator.NewOrderedNodes(nodes)
 }
+
+func TestFromPairs(t *testing.T) {
+	for _, test := range graphTests {
+		t.Run(test.name, func(t *testing.T) {
+			want := mustGraph(t, test.n, test.edges)
+			src, dst := make([]int32, len(test.edges)), make([]int32, len(test.edges))
+			for k, e := range test.edges {
+				src[k], dst[k] = int32(e[0]), int32(e[1])
+			}
+			g, err := FromPairs(test.n, src, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGraph(t, g)
+			if g.NumNodes() != want.NumNodes() || !slices.Equal(g.indptr, want.indptr) || !slices.Equal(g.indices, want.indices) {
+				t.Errorf("FromPairs gives %v %v, FromEdges %v %v", g.indptr, g.indices, want.indptr, want.indices)
+			}
+			if got, w := g.Bytes(), int64(8*len(g.indptr)+4*len(g.indices)); got != w {
+				t.Errorf("Bytes = %d, want %d", got, w)
+			}
+		})
+	}
+	if _, err := FromPairs(3, []int32{0, 2}, []int32{1, 3}); !errors.Is(err, ErrNodeRange) || !strings.Contains(err.Error(), "pair 1 (2, 3)") {
+		t.Errorf("out of range: %v", err)
+	}
+	if _, err := FromPairs(3, []int32{-1}, []int32{1}); !errors.Is(err, ErrNodeRange) {
+		t.Errorf("negative: %v", err)
+	}
+	if _, err := FromPairs(-1, nil, nil); !errors.Is(err, ErrNodeCount) {
+		t.Errorf("negative n: %v", err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for src and dst of different lengths")
+		}
+	}()
+	FromPairs(3, []int32{0}, nil)
+}

@@ -60,7 +60,7 @@ func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
 	}
 	layer := f.cfg.NSR.Layers[0]
 	if out == "" {
-		out = fmt.Sprintf("analysis-%s-%s", f.dataset, f.cfg.Arch)
+		out = fmt.Sprintf("analysis-%s-%s", filepath.Base(f.dataset), f.cfg.Arch) // a --graph directory by its last element
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)

@@ -27,12 +27,6 @@ const (
 	benchDefaultBudget = 45 * time.Minute
 )
 
-// benchDatasets returns the GNN table's datasets, in the order they run:
-// cheapest first, so that a bench stopped early leaves whole rows.
-func benchDatasets() []string {
-	return []string{"cora", "citeseer", "pubmed", "amazon-photo", "amazon-computers", "wikics"}
-}
-
 type benchFlags struct {
 	out       string
 	dataDir   string
@@ -93,7 +87,7 @@ func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	addCommonBenchFlags(cmd, f)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
-	fl.StringSliceVar(&f.datasets, "datasets", nil, "datasets of the table (default cora, citeseer, pubmed, amazon-photo, amazon-computers, and wikics when its file is there; bench peers also mnist)")
+	fl.StringSliceVar(&f.datasets, "datasets", nil, fmt.Sprintf("datasets of the table (default %v, and wikics when its file is there; bench peers also mnist)", datasets.BenchDefaults("")))
 	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
 }
 
@@ -260,14 +254,15 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		return "", "", err
 	}
 	if len(f.datasets) == 0 {
-		for _, d := range benchDatasets() {
-			// WikiCS joins the table only where its (large) file was fetched.
-			if d == "wikics" {
-				if _, err := os.Stat(filepath.Join(root, "wikics", "raw", "data.json")); err != nil {
-					continue
-				}
-			}
-			f.datasets = append(f.datasets, d)
+		f.datasets = datasets.BenchDefaults(root)
+	}
+	for _, d := range f.datasets {
+		e, err := datasets.Lookup(d)
+		if err != nil {
+			return "", "", fmt.Errorf("--datasets: %w", err)
+		}
+		if e.Kind != datasets.NodeClassification {
+			return "", "", fmt.Errorf("--datasets: %s is not a node-classification dataset (those are %v)", d, datasets.KnownOf(datasets.NodeClassification))
 		}
 	}
 	return root, out, nil
@@ -304,6 +299,9 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 	g := bench.NewGNSR(root, 0)
 	return runBenchTable(cmd, f, out, bench.TableGNN, plan, func(todo []bench.Job) error {
 		for _, d := range jobDatasets(todo) {
+			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
+				return err
+			}
 			if err := g.Load(d); err != nil { // a missing file now, not an hour in
 				return err
 			}
@@ -396,8 +394,8 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	}
 	var ds []string
 	for _, d := range f.datasets {
-		if d == "wikics" {
-			fmt.Fprintln(stderr, "wikics: the peer does not read it; left out of the peer table")
+		if !bench.PeerReads(d) {
+			fmt.Fprintf(stderr, "%s: the peer does not read it; left out of the peer table\n", d)
 			continue
 		}
 		ds = append(ds, d)
@@ -427,6 +425,9 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	}
 	return runBenchTable(cmd, f, out, bench.TablePeers, plan, func(todo []bench.Job) error {
 		for _, d := range jobDatasets(todo) {
+			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
+				return err
+			}
 			load := func() error { return g.Load(d) }
 			if d == bench.MLPDataset {
 				load = m.Load

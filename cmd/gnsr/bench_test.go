@@ -43,7 +43,8 @@ func TestBenchDryRunAndFlags(t *testing.T) {
 		{[]string{"gnn", "--lambda-grid", "1,x"}, "--lambda-grid"},
 		{[]string{"gnn", "--models", "gin"}, "unknown architecture"},
 		{[]string{"gnn", "--seeds", "0"}, "--seeds"},
-		{[]string{"gnn", "--datasets", "cora"}, "missing file"}, // the data root is empty
+		{[]string{"gnn", "--datasets", "foo", "--dry-run"}, "unknown dataset"},
+		{[]string{"gnn", "--datasets", "mnist", "--dry-run"}, "not a node-classification dataset"},
 	} {
 		_, _, err := runBench(t, append(tc.args, "--out", out, "--data-dir", t.TempDir())...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

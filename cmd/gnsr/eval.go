@@ -22,7 +22,7 @@ type evalJSON struct {
 }
 
 func newEvalCmd() *cobra.Command {
-	var path, modelPath, dataDir, dataset string
+	var path, modelPath, dataDir, dataset, graph string
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "eval --model FILE | --checkpoint FILE [flags]",
@@ -43,7 +43,7 @@ other data, a model other feature widths or class counts.`,
 				return fmt.Errorf("give one of --model (a saved model) and --checkpoint")
 			}
 			if modelPath != "" {
-				return evalModel(cmd, modelPath, dataDir, dataset, jsonOut)
+				return evalModel(cmd, modelPath, dataDir, dataset, graph, jsonOut)
 			}
 			ck, err := gnn.ReadCheckpoint(path)
 			if err != nil {
@@ -61,7 +61,14 @@ other data, a model other feature widths or class counts.`,
 					return fmt.Errorf("%s: bad split %q", path, s)
 				}
 			}
-			data, err := loadData(dataDir, dataset, split)
+			src := &trainFlags{dataDir: dataDir, dataset: dataset, split: split}
+			switch {
+			case graph != "":
+				src.graph, src.dataset, dataset = graph, graph, graph
+			case !cmd.Flags().Changed("dataset") && ck.Meta["graph"] != "":
+				src.graph = ck.Meta["graph"]
+			}
+			data, err := loadData(cmd, src)
 			if err != nil {
 				return err
 			}
@@ -85,25 +92,20 @@ other data, a model other feature widths or class counts.`,
 	fl.StringVar(&modelPath, "model", "", "saved model file, e.g. DIR/seed-0.model of gnsr train --out DIR: the best validation epoch's weights")
 	fl.StringVar(&dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&dataset, "dataset", "", "dataset to evaluate on (default: the one recorded in the checkpoint)")
+	fl.StringVar(&graph, "graph", "", "a graph directory to evaluate on (default: the one a model or checkpoint trained with --graph records)")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object")
 	return cmd
 }
 
 // evalModel reports the accuracies of the saved model at path.
-func evalModel(cmd *cobra.Command, path, dataDir, dataset string, jsonOut bool) error {
+func evalModel(cmd *cobra.Command, path, dataDir, dataset, graph string, jsonOut bool) error {
 	m, err := gnn.LoadModel(path)
 	if err != nil {
 		return err
 	}
-	if dataset == "" {
-		dataset = m.Info.Dataset
-	}
-	if dataset == "" {
-		return fmt.Errorf("%s does not name its dataset; give --dataset", path)
-	}
-	data, err := loadData(dataDir, dataset, 0)
+	data, dataset, err := modelData(cmd, m, dataDir, dataset, graph)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	acc, err := m.Evaluate(data)
 	if err != nil {

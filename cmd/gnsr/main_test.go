@@ -68,9 +68,13 @@ func TestTrainUnknownAndMissingDataset(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "imagenet") || !strings.Contains(err.Error(), "citeseer") {
 		t.Errorf("unknown dataset: %v, want the name and the known ones", err)
 	}
-	_, err = gnsr(t, "train", "--data-dir", empty, "--dataset", "cora")
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "cora")) {
-		t.Errorf("missing files: %v, want the path", err)
+	// Without network (GNSR_OFFLINE), a missing dataset is an error that
+	// names the file and says what to do.
+	t.Setenv("GNSR_OFFLINE", "1")
+	_, err = gnsr(t, "train", "--data-dir", empty, "--dataset", "amazon-photo")
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(empty, "amazon-photo", "raw", "amazon_electronics_photo.npz")) ||
+		!strings.Contains(err.Error(), "GNSR_OFFLINE") {
+		t.Errorf("missing files: %v, want the path and GNSR_OFFLINE", err)
 	}
 }
 
@@ -152,8 +156,17 @@ func TestDataVerifyDetectsModifiedFile(t *testing.T) {
 			t.Errorf("a file other than ind.cora.y reported modified: %s", line)
 		}
 	}
-	if n := strings.Count(out, "MODIFIED"); n != 1 {
-		t.Errorf("%d files reported modified, want 1:\n%s", n, out)
+	if n := strings.Count(out, "MODIFIED"); n != 1 || !strings.Contains(out, "replace it with `gnsr data download cora`") {
+		t.Errorf("%d files reported modified, want 1 with how to repair it:\n%s", n, out)
+	}
+	// download replaces the modified file (from the copy in the binary,
+	// without network), and verify then passes.
+	t.Setenv("GNSR_OFFLINE", "1")
+	if _, err := gnsr(t, "data", "download", "--data-dir", root, "cora"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := gnsr(t, "data", "verify", "--data-dir", root, "cora"); err != nil || strings.Contains(out, "MODIFIED") {
+		t.Errorf("verify after download: %v\n%s", err, out)
 	}
 }
 

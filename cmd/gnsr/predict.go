@@ -14,14 +14,15 @@ import (
 )
 
 func newPredictCmd() *cobra.Command {
-	var modelPath, dataDir, dataset, nodeSet, out, embeddings string
+	var modelPath, dataDir, dataset, graph, nodeSet, out, embeddings string
 	cmd := &cobra.Command{
 		Use:   "predict --model FILE --out preds.csv [flags]",
 		Short: "Predict node classes with a saved model",
 		Long: `Run a saved model (the seed-N.model that gnsr train --out writes) on a
 dataset, full batch without dropout, and write each node's predicted class
 and class probabilities as CSV: node, class, then one probability column per
-class. --embeddings writes the last hidden layer's output of the same nodes
+class; on a --graph whose files name nodes otherwise than 0..N-1, an id
+column after node gives each node's id in the files. --embeddings writes the last hidden layer's output of the same nodes
 as a float32 .npy matrix (nodes × width), for downstream use.
 
 The dataset defaults to the one the model was trained on; any dataset whose
@@ -38,15 +39,9 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 			if err != nil {
 				return err
 			}
-			if dataset == "" {
-				dataset = m.Info.Dataset
-			}
-			if dataset == "" {
-				return fmt.Errorf("%s does not name its dataset; give --dataset", modelPath)
-			}
-			data, err := loadData(dataDir, dataset, 0)
+			data, dataset, err := modelData(cmd, m, dataDir, dataset, graph)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", modelPath, err)
 			}
 			var nodes []int
 			if nodeSet != "all" {
@@ -64,7 +59,7 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 			if err != nil {
 				return fmt.Errorf("%s on %s: %w", modelPath, dataset, err)
 			}
-			if err := writePredictions(out, p, m.Info.ClassNames); err != nil {
+			if err := writePredictions(out, p, data.NodeIDs, m.Info.ClassNames); err != nil {
 				return err
 			}
 			if embeddings != "" {
@@ -82,6 +77,7 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 	fl := cmd.Flags()
 	fl.StringVar(&modelPath, "model", "", "saved model file (required), e.g. DIR/seed-0.model of gnsr train --out DIR")
 	fl.StringVar(&dataset, "dataset", "", "dataset to predict on (default: the model's)")
+	fl.StringVar(&graph, "graph", "", "a graph directory to predict on (default: the one a model trained with --graph records)")
 	fl.StringVar(&dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&nodeSet, "nodes", "test", "which nodes: all, train, val or test (the split of the model's seed)")
 	fl.StringVar(&out, "out", "", "CSV file to write (required): node, class, one probability per class")
@@ -89,11 +85,17 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 	return cmd
 }
 
-// writePredictions writes p as CSV to path, atomically.
-func writePredictions(path string, p *gnn.Prediction, names []string) error {
+// writePredictions writes p as CSV to path, atomically. With ids (a user's
+// graph whose files name nodes otherwise than 0..N-1), an id column beside
+// the node index gives each node's id in the files.
+func writePredictions(path string, p *gnn.Prediction, ids []int64, names []string) error {
 	return atomicfile.Write(path, func(w io.Writer) error {
 		b := bufio.NewWriter(w)
-		b.WriteString("node,class")
+		b.WriteString("node")
+		if ids != nil {
+			b.WriteString(",id")
+		}
+		b.WriteString(",class")
 		for c := range p.Classes {
 			name := strconv.Itoa(c)
 			if c < len(names) {
@@ -103,7 +105,11 @@ func writePredictions(path string, p *gnn.Prediction, names []string) error {
 		}
 		b.WriteString("\n")
 		for i, v := range p.Nodes {
-			fmt.Fprintf(b, "%d,%d", v, p.Class(i))
+			fmt.Fprintf(b, "%d", v)
+			if ids != nil {
+				fmt.Fprintf(b, ",%d", ids[v])
+			}
+			fmt.Fprintf(b, ",%d", p.Class(i))
 			for _, q := range p.Probs[i*p.Classes : (i+1)*p.Classes] {
 				b.WriteString(",")
 				b.WriteString(strconv.FormatFloat(float64(q), 'g', 7, 32))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 )
 
@@ -110,67 +110,17 @@ func (c *child) wait() error {
 	return err
 }
 
-// writeSynthWikiCS writes a small WikiCS-format dataset of four noisy
-// communities under a new data root and returns the root.
-func writeSynthWikiCS(t *testing.T, n int) string {
+// writeSynthGraph writes a small synthetic graph of four classes (gnsr
+// data synth's generator, OGB's layout) and returns its directory.
+func writeSynthGraph(t *testing.T, n int) string {
 	t.Helper()
-	const classes, feats, splits = 4, 24, 20
-	rng := rand.New(rand.NewPCG(3, 4))
-	labels := make([]int, n)
-	features := make([][]float64, n)
-	links := make([][]int, n)
-	for i := range n {
-		labels[i] = i % classes
-		features[i] = make([]float64, feats)
-		for j := range feats {
-			if rng.Float64() < 0.1 || (j%classes == labels[i] && rng.Float64() < 0.3) {
-				features[i][j] = float64(rng.IntN(4))
-			}
-		}
-	}
-	for i := range n {
-		for k := 0; k < 4; k++ {
-			j := rng.IntN(n)
-			if rng.Float64() < 0.7 {
-				j = (j/classes)*classes + labels[i]
-			}
-			if j != i && j < n {
-				links[i] = append(links[i], j)
-			}
-		}
-	}
-	masks := func(pick func(i, k int) bool) [][]bool {
-		m := make([][]bool, splits)
-		for k := range m {
-			m[k] = make([]bool, n)
-			for i := range n {
-				m[k][i] = pick(i, k)
-			}
-		}
-		return m
-	}
-	test := make([]bool, n)
-	for i := range test {
-		test[i] = i%5 >= 3
-	}
-	b, err := json.Marshal(map[string]any{
-		"features": features, "labels": labels, "links": links,
-		"train_masks": masks(func(i, k int) bool { return i%5 == 0 }),
-		"val_masks":   masks(func(i, k int) bool { return i%5 == 1 }),
-		"test_mask":   test,
-	})
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "graph")
+	c := datasets.SynthConfig{Nodes: n, AvgDegree: 4, Classes: 4, Features: 24, NNZPerRow: 4, Homophily: 0.7,
+		Train: 0.2, Val: 0.2, Seed: 3, Format: "ogb"}
+	if _, err := datasets.WriteSynthetic(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	root := t.TempDir()
-	dir := filepath.Join(root, "wikics", "raw")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "data.json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return dir
 }
 
 func readResults(t *testing.T, dir string) resultsJSON {
@@ -215,8 +165,8 @@ func sameCheckpoints(t *testing.T, gotPath, wantPath string) {
 // seed 1, resumes that to the end, and checks that the results and every
 // seed's final weights equal those of a run never interrupted, bit for bit.
 func TestKilledRunResumes(t *testing.T) {
-	root := writeSynthWikiCS(t, 600)
-	run := []string{"train", "--data-dir", root, "--dataset", "wikics", "--epochs", "150", "--seeds", "2",
+	graph := writeSynthGraph(t, 600)
+	run := []string{"train", "--graph", graph, "--epochs", "150", "--seeds", "2",
 		"--nsr-lambda", "0.5", "--nsr-layers", "auto", "--nsr-warmup", "3", "-q"}
 	want := filepath.Join(t.TempDir(), "want")
 	if _, err := gnsr(t, append(run, "--out", want)...); err != nil {
@@ -264,12 +214,12 @@ func TestKilledRunResumes(t *testing.T) {
 		t.Errorf("summary %+v, want %+v", got.Summary, exp.Summary)
 	}
 	// The checkpoints evaluate to the accuracies of the run.
-	ev, err := gnsr(t, "eval", "--checkpoint", filepath.Join(dir, "seed-1.ckpt"), "--data-dir", root, "--json")
+	ev, err := gnsr(t, "eval", "--checkpoint", filepath.Join(dir, "seed-1.ckpt"), "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var e evalJSON
-	if err := json.Unmarshal([]byte(ev), &e); err != nil || e.Dataset != "wikics" || e.EpochsDone != 150 || e.TrainAcc <= 0.5 {
+	if err := json.Unmarshal([]byte(ev), &e); err != nil || e.Dataset != graph || e.EpochsDone != 150 || e.TrainAcc <= 0.5 {
 		t.Errorf("eval: %s (%v)", ev, err)
 	}
 }
@@ -278,9 +228,9 @@ func TestKilledRunResumes(t *testing.T) {
 // checks that it exits non-zero with the one-line message, leaving a
 // checkpoint and partial results.
 func TestInterruptedRunSaysHowToResume(t *testing.T) {
-	root := writeSynthWikiCS(t, 600)
+	graph := writeSynthGraph(t, 600)
 	dir := filepath.Join(t.TempDir(), "run")
-	c := startChild(t, "train", "--data-dir", root, "--dataset", "wikics", "--epochs", "100000", "--out", dir, "--checkpoint-every", "5", "-q")
+	c := startChild(t, "train", "--graph", graph, "--epochs", "100000", "--out", dir, "--checkpoint-every", "5", "-q")
 	if !c.waitFor(t, filepath.Join(dir, "seed-0.ckpt")) {
 		t.Fatalf("child ended before a checkpoint: %s", c.stderr)
 	}
@@ -308,15 +258,15 @@ func TestInterruptedRunSaysHowToResume(t *testing.T) {
 	}
 	// The directory holds a run: a new run there is refused, and resuming
 	// with other settings too.
-	if _, err := gnsr(t, "train", "--data-dir", root, "--dataset", "wikics", "--out", dir); err == nil || !strings.Contains(err.Error(), "--resume") {
+	if _, err := gnsr(t, "train", "--graph", graph, "--out", dir); err == nil || !strings.Contains(err.Error(), "--resume") {
 		t.Errorf("new run in a run directory: %v", err)
 	}
 	if _, err := gnsr(t, "train", "--resume", dir, "--lr", "0.5"); err == nil || !strings.Contains(err.Error(), "--lr") {
 		t.Errorf("resume with another --lr: %v", err)
 	}
 	// Another dataset is refused by eval.
-	other := writeSynthWikiCS(t, 500)
-	if _, err := gnsr(t, "eval", "--checkpoint", filepath.Join(dir, "seed-0.ckpt"), "--data-dir", other); err == nil || !strings.Contains(err.Error(), "other data") {
+	other := writeSynthGraph(t, 500)
+	if _, err := gnsr(t, "eval", "--checkpoint", filepath.Join(dir, "seed-0.ckpt"), "--graph", other); err == nil || !strings.Contains(err.Error(), "other data") {
 		t.Errorf("eval on other data: %v", err)
 	}
 }

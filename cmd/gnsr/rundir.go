@@ -28,6 +28,7 @@ const (
 // runManifest is run.json: what --resume needs to continue the run.
 type runManifest struct {
 	Dataset         string     `json:"dataset"`
+	Graph           string     `json:"graph,omitempty"` // --graph DIR; Dataset is DIR then
 	Split           int        `json:"split"`
 	DataDir         string     `json:"data_dir,omitempty"`
 	Seeds           int        `json:"seeds"`
@@ -37,7 +38,7 @@ type runManifest struct {
 }
 
 func manifestOf(f *trainFlags) runManifest {
-	return runManifest{Dataset: f.dataset, Split: f.split, DataDir: f.dataDir, Seeds: f.seeds, Seed: f.seed,
+	return runManifest{Dataset: f.dataset, Graph: f.graph, Split: f.split, DataDir: f.dataDir, Seeds: f.seeds, Seed: f.seed,
 		CheckpointEvery: f.ckptEvery, Config: f.cfg}
 }
 
@@ -95,7 +96,7 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
 				dir, given, filepath.Join(dir, manifestFile))
 		}
 	}
-	f.dataset, f.split, f.seeds, f.seed, f.cfg = m.Dataset, m.Split, m.Seeds, m.Seed, m.Config
+	f.dataset, f.graph, f.split, f.seeds, f.seed, f.cfg = m.Dataset, m.Graph, m.Split, m.Seeds, m.Seed, m.Config
 	if !cmd.Flags().Changed("data-dir") {
 		f.dataDir = m.DataDir
 	}
@@ -117,6 +118,9 @@ func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
 		Model:           filepath.Join(f.outDir, fmt.Sprintf("seed-%d.model", cfg.Seed)),
 		CheckpointEvery: f.ckptEvery,
 		Meta:            map[string]string{"dataset": f.dataset, "split": strconv.Itoa(f.split)},
+	}
+	if f.graph != "" {
+		opts.Meta["graph"] = f.graph
 	}
 	if !f.resume {
 		return opts, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 type trainFlags struct {
 	dataset   string
+	graph     string // --graph DIR: a user's graph (LoadDir); dataset then holds DIR
 	dataDir   string
 	seeds     int
 	seed      uint64
@@ -68,7 +70,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 					return err
 				}
 			}
-			if imageDatasets[f.dataset] {
+			if isImageDataset(f.dataset) {
 				if f.outDir != "" {
 					return fmt.Errorf("--out and --resume apply to graph datasets; %s trains without checkpoints", f.dataset)
 				}
@@ -91,6 +93,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 func addRunFlags(cmd *cobra.Command, f *trainFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.dataset, "dataset", "", fmt.Sprintf("dataset to train on (required), one of %v", datasets.Known()))
+	fl.StringVar(&f.graph, "graph", "", "train on your own graph instead of --dataset: a directory in OGB's raw layout or of Parquet tables (see the README; gnsr data synth writes both)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.StringVar(&f.cfg.Arch, "model", f.cfg.Arch, fmt.Sprintf("architecture: graphs %v, images %v and %v", gnn.Archs(), vision.Archs(), vision.CNNArchs()))
 	fl.IntVar(&f.cfg.Layers, "layers", f.cfg.Layers, "number of graph convolution layers (any depth >= 1)")
@@ -154,7 +157,7 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	var data *gnn.Data
 	var err error
 	if f.resume {
-		data, err = loadData(f.dataDir, f.dataset, f.split)
+		data, err = loadData(cmd, f)
 	} else {
 		data, err = prepare(cmd, f)
 	}
@@ -198,14 +201,14 @@ func prepare(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 	if err := resolveFlags(cmd, f); err != nil {
 		return nil, err
 	}
-	return loadData(f.dataDir, f.dataset, f.split)
+	return loadData(cmd, f)
 }
 
 // applyProtocol sets the settings of f.cfg that no flag set from the
-// dataset's protocol and the architecture's reference setup
+// dataset's protocol p and the architecture's reference setup
 // (gnn.ConfigFor), and parses --hidden.
-func applyProtocol(cmd *cobra.Command, f *trainFlags) error {
-	base, err := gnn.ConfigFor(f.cfg.Arch, gnn.ProtocolFor(f.dataset))
+func applyProtocol(cmd *cobra.Command, f *trainFlags, p gnn.Protocol) error {
+	base, err := gnn.ConfigFor(f.cfg.Arch, p)
 	if err != nil {
 		return flagError(fmt.Errorf("--model: %w", err))
 	}
@@ -266,16 +269,18 @@ func applyProtocol(cmd *cobra.Command, f *trainFlags) error {
 	return nil
 }
 
-// resolveFlags checks the flags that describe a run and resolves them into f.
+// resolveFlags checks the flags that describe a run and resolves them into f:
+// the settings the user did not give come from the dataset's protocol.
 func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
-	if f.dataset == "" {
-		return fmt.Errorf("--dataset is required, one of %v", datasets.Known())
-	}
-	if err := applyProtocol(cmd, f); err != nil {
+	protocol, err := runProtocol(f)
+	if err != nil {
 		return err
 	}
-	if f.split != 0 && f.dataset != "wikics" {
-		return fmt.Errorf("--split picks one of WikiCS's splits; %s has one split", f.dataset)
+	if err := applyProtocol(cmd, f, gnn.ProtocolOf(protocol)); err != nil {
+		return err
+	}
+	if f.split != 0 && protocol.Split.Kind != datasets.FileSplits {
+		return fmt.Errorf("--split picks one of the splits of a dataset whose files hold several (WikiCS); %s has one split", f.dataset)
 	}
 	if f.seeds < 1 {
 		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
@@ -289,21 +294,64 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	return nil
 }
 
-// loadData loads a dataset (with WikiCS's split) from the data root dir
-// (or the default root) under the evaluation protocol.
-func loadData(dir, dataset string, split int) (*gnn.Data, error) {
-	root, err := datasets.Root(dir)
+// runProtocol checks --dataset and --graph and returns the protocol of the
+// data they name; with --graph, f.dataset becomes the directory.
+func runProtocol(f *trainFlags) (datasets.Protocol, error) {
+	nodeSets := datasets.KnownOf(datasets.NodeClassification)
+	switch {
+	case f.graph != "" && f.dataset != "" && f.dataset != f.graph:
+		return datasets.Protocol{}, fmt.Errorf("--graph %s and --dataset %s: give one of them", f.graph, f.dataset)
+	case f.graph != "":
+		f.dataset = f.graph
+		return datasets.UserProtocol(), nil
+	case f.dataset == "":
+		return datasets.Protocol{}, fmt.Errorf("--dataset is required, one of %v (or --graph DIR for your own graph)", nodeSets)
+	}
+	e, err := datasets.Lookup(f.dataset)
+	if err != nil {
+		return datasets.Protocol{}, fmt.Errorf("--dataset: %w", err)
+	}
+	if e.Kind != datasets.NodeClassification {
+		return datasets.Protocol{}, fmt.Errorf("--dataset %s is an %s dataset; this command takes node-classification datasets: %v", f.dataset, e.Kind, nodeSets)
+	}
+	return e.Protocol, nil
+}
+
+// loadData loads the data of f (a registry dataset, with WikiCS's split, or
+// the graph of --graph) under its evaluation protocol, downloading a
+// registry dataset's missing files first.
+func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
+	if f.graph != "" {
+		ds, err := datasets.LoadDir(f.graph)
+		if err != nil {
+			return nil, fmt.Errorf("--graph: %w", err)
+		}
+		data, err := gnn.FromDataset(ds)
+		if err != nil {
+			return nil, err
+		}
+		// Saved models record the directory, for eval and predict.
+		data.Name = f.graph
+		return data, nil
+	}
+	root, err := datasets.Root(f.dataDir)
 	if err != nil {
 		return nil, err
 	}
-	if dataset == "wikics" {
-		ds, err := datasets.LoadWikiCS(root, split)
-		if err != nil {
-			return nil, fmt.Errorf("--split %d: %w", split, err)
-		}
-		return gnn.FromDataset(ds)
+	if err := fetchMissing(cmd, root, f.dataset, f.quiet); err != nil {
+		return nil, err
 	}
-	return gnn.Load(root, dataset)
+	ds, err := datasets.Load(root, f.dataset)
+	if err != nil {
+		return nil, err
+	}
+	if ds.Protocol.Split.Kind == datasets.FileSplits {
+		// --split pins one of the file's splits for every seed.
+		if err := ds.PinSplit(f.split); err != nil {
+			return nil, fmt.Errorf("--split %d: %w", f.split, err)
+		}
+	}
+	return gnn.FromDataset(ds)
 }
 
 // trainSeeds trains cfg once per seed of f, showing progress, and calls
@@ -460,4 +508,28 @@ func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
 		acc = fmt.Sprintf("%.2f ± %.2f %% over %d seeds", 100*s.TestAccMean, 100*s.TestAccStd, s.Seeds)
 	}
 	fmt.Fprintf(w, "test accuracy %s; median step %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
+}
+
+// modelData loads the data a saved model is evaluated or run on: the graph
+// directory graph if given, else the registry dataset (the model's own if
+// empty); a model trained on a graph directory records its path as its
+// dataset, which is read again as a graph.
+func modelData(cmd *cobra.Command, m *gnn.Model, dataDir, dataset, graph string) (*gnn.Data, string, error) {
+	if graph == "" && dataset == "" {
+		dataset = m.Info.Dataset
+		if _, err := datasets.Lookup(dataset); err != nil {
+			if st, serr := os.Stat(dataset); serr == nil && st.IsDir() {
+				graph = dataset
+			}
+		}
+	}
+	if graph != "" {
+		data, err := loadData(cmd, &trainFlags{graph: graph, dataset: graph})
+		return data, graph, err
+	}
+	if dataset == "" {
+		return nil, "", fmt.Errorf("the model does not name its dataset; give --dataset or --graph")
+	}
+	data, err := loadData(cmd, &trainFlags{dataDir: dataDir, dataset: dataset})
+	return data, dataset, err
 }

@@ -192,7 +192,7 @@ func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
 	todo := keep.Filter(plan.Todo(s.Records()))
 	var data *gnn.Data
 	if len(todo) > 0 {
-		if data, err = loadData(f.dataDir, f.dataset, f.split); err != nil {
+		if data, err = loadData(cmd, f); err != nil {
 			return err
 		}
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -14,24 +12,21 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// imageDatasets are the datasets gnsr train sends to the vision trainer.
-var imageDatasets = map[string]bool{"mnist": true, "cifar10": true, "cifar10-jpeg": true}
+// isImageDataset reports whether the registry lists name as an image
+// dataset, which gnsr train sends to the vision trainer.
+func isImageDataset(name string) bool {
+	e, err := datasets.Lookup(name)
+	return err == nil && e.Kind == datasets.ImageClassification
+}
 
-// loadImages reads the image dataset name from root. The JPEG archive is
-// decoded once and cached in the user cache directory, since the data root
-// may be read-only.
-func loadImages(name, root string) (*datasets.ImageDataset, error) {
-	switch name {
-	case "cifar10":
-		return datasets.LoadCIFAR10(root)
-	case "cifar10-jpeg":
-		opt := datasets.CIFAR10JPEGOptions{}
-		if dir, err := os.UserCacheDir(); err == nil {
-			opt.CacheDir = filepath.Join(dir, "gnsr", "cifar10-jpeg")
-		}
-		return datasets.LoadCIFAR10JPEGWith(root, opt)
+// loadImages reads the image dataset name from root, downloading missing
+// files first. A decoded-image cache (cifar10-jpeg) goes to the user cache
+// directory, since the data root may be read-only.
+func loadImages(cmd *cobra.Command, name, root string, quiet bool) (*datasets.ImageDataset, error) {
+	if err := fetchMissing(cmd, root, name, quiet); err != nil {
+		return nil, err
 	}
-	return datasets.LoadMNIST(root)
+	return datasets.LoadImages(root, name, imageOptions(name))
 }
 
 // visionFlags are the flags only image models use.
@@ -152,7 +147,7 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		return err
 	}
 	start := time.Now()
-	data, err := loadImages(f.dataset, root)
+	data, err := loadImages(cmd, f.dataset, root, f.quiet)
 	if err != nil {
 		return err
 	}

@@ -254,7 +254,18 @@ func TestManifestArgsRun(t *testing.T) {
 			if i := slices.Index(args, "--out"); i >= 0 {
 				args[i+1] = filepath.Join(t.TempDir(), filepath.Base(args[i+1]))
 			}
-			env := append(os.Environ(), "JOB_COMPLETION_INDEX=0", "SLURM_ARRAY_TASK_ID=", "GNSR_DATA="+t.TempDir())
+			// PubMed is compiled into gnsr, so an empty data root would not
+			// stop tune: damaged files there do, after every flag is read.
+			root := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(root, "pubmed", "raw"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, ext := range []string{"x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"} {
+				if err := os.WriteFile(filepath.Join(root, "pubmed", "raw", "ind.pubmed."+ext), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env := append(os.Environ(), "JOB_COMPLETION_INDEX=0", "SLURM_ARRAY_TASK_ID=", "GNSR_DATA="+root, "GNSR_OFFLINE=1")
 			for k, v := range envOf(c) {
 				if k != "GNSR_DATA" {
 					env = append(env, k+"="+v)
@@ -267,17 +278,17 @@ func TestManifestArgsRun(t *testing.T) {
 				args = append(args, "--dry-run")
 				want = "shard 0/" + envOf(c)[bench.EnvShardCount]
 			case args[0] == "tune":
-				// Every flag is read before the data: an empty data root
-				// is the first error.
-				want = "missing file"
+				// Every flag is read before the data: the damaged file is
+				// the first error.
+				want = "checksum mismatch"
 			}
 			cmd := exec.Command(bin, args...)
 			cmd.Env = env
 			out, err := cmd.CombinedOutput()
 			switch {
-			case want == "missing file" && (err == nil || !strings.Contains(string(out), want)):
-				t.Errorf("%s %s: gnsr %v: %v, want a missing data file:\n%s", file, m.Metadata.Name, args, err, out)
-			case want != "missing file" && (err != nil || !strings.Contains(string(out), want)):
+			case want == "checksum mismatch" && (err == nil || !strings.Contains(string(out), want)):
+				t.Errorf("%s %s: gnsr %v: %v, want the damaged data file:\n%s", file, m.Metadata.Name, args, err, out)
+			case want != "checksum mismatch" && (err != nil || !strings.Contains(string(out), want)):
 				t.Errorf("%s %s: gnsr %v: %v, want %q:\n%s", file, m.Metadata.Name, args, err, want, out)
 			}
 		}

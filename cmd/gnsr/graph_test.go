@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gnsr/gnsr/datasets"
+	"github.com/parquet-go/parquet-go"
+)
+
+// TestTrainGraph trains on one synthetic graph written in both layouts:
+// the per-seed results must be equal, and above chance.
+func TestTrainGraph(t *testing.T) {
+	var runs [2][]seedJSON
+	for k, format := range []string{"ogb", "parquet"} {
+		dir := filepath.Join(t.TempDir(), "g")
+		if _, err := gnsr(t, "data", "synth", "--nodes", "400", "--avg-degree", "8", "--classes", "4", "--features", "32",
+			"--nnz-per-row", "6", "--seed", "5", "--format", format, "--out", dir); err != nil {
+			t.Fatal(err)
+		}
+		out, err := gnsr(t, "train", "--graph", dir, "--seeds", "2", "--epochs", "40", "--json", "-q")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if strings.Contains(line, `"summary"`) {
+				continue
+			}
+			var r seedJSON
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			r.EpochMsMedian, r.Dataset = 0, ""
+			runs[k] = append(runs[k], r)
+		}
+	}
+	if len(runs[0]) != 2 || len(runs[1]) != 2 {
+		t.Fatalf("runs %v", runs)
+	}
+	for s := range runs[0] {
+		a, _ := json.Marshal(runs[0][s])
+		b, _ := json.Marshal(runs[1][s])
+		if string(a) != string(b) {
+			t.Errorf("seed %d: OGB layout %s, Parquet %s", s, a, b)
+		}
+		if runs[0][s].TestAcc < 0.5 {
+			t.Errorf("seed %d: test accuracy %.3f on 4 classes", s, runs[0][s].TestAcc)
+		}
+	}
+}
+
+type idNode struct {
+	ID       int64     `parquet:"id"`
+	Label    int64     `parquet:"label"`
+	Split    string    `parquet:"split"`
+	Features []float32 `parquet:"features,list"`
+}
+
+type idEdge struct {
+	Src int64 `parquet:"src"`
+	Dst int64 `parquet:"dst"`
+}
+
+func writeParquet[T any](t *testing.T, path string, rows []T) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[T](f)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// TestTrainGraphNodeIDs trains on a Parquet graph whose ids are not 0..N-1
+// and checks that the predictions name the nodes by their ids.
+func TestTrainGraphNodeIDs(t *testing.T) {
+	dir := t.TempDir()
+	var nodes []idNode
+	var edges []idEdge
+	for i := range 60 {
+		id := int64(1_000_000 - 7*i) // descending, far from 0..N-1
+		nodes = append(nodes, idNode{ID: id, Label: int64(i % 2), Split: []string{"train", "val", "test"}[i%3],
+			Features: []float32{float32(i % 2), 1 - float32(i%2), 0.5}})
+		if i >= 2 {
+			edges = append(edges, idEdge{Src: id, Dst: id + 14})
+		}
+	}
+	writeParquet(t, filepath.Join(dir, datasets.ParquetNodes), nodes)
+	writeParquet(t, filepath.Join(dir, datasets.ParquetEdges), edges)
+	run := filepath.Join(t.TempDir(), "run")
+	if _, err := gnsr(t, "train", "--graph", dir, "--epochs", "20", "--out", run, "-q"); err != nil {
+		t.Fatal(err)
+	}
+	// The model records the graph: predict and eval read it again.
+	preds := filepath.Join(t.TempDir(), "preds.csv")
+	if _, err := gnsr(t, "predict", "--model", filepath.Join(run, "seed-0.model"), "--nodes", "all", "--out", preds); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(preds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 61 || lines[0] != "node,id,class,p_0,p_1" || !strings.HasPrefix(lines[1], "0,1000000,") ||
+		!strings.HasPrefix(lines[60], "59,999587,") {
+		t.Errorf("predictions:\n%s", strings.Join(lines[:min(3, len(lines))], "\n"))
+	}
+	if out, err := gnsr(t, "eval", "--model", filepath.Join(run, "seed-0.model"), "--json"); err != nil || !strings.Contains(out, dir) {
+		t.Errorf("eval: %v %s", err, out)
+	}
+	// The data info of the graph says how it was read.
+	out, err := gnsr(t, "data", "info", "--graph", dir)
+	if err != nil || !strings.Contains(out, "nodes           60") || !strings.Contains(out, "stored dense") {
+		t.Errorf("data info: %v\n%s", err, out)
+	}
+}
+
+// TestTuneAnalyzeGraph runs tune and analyze on a user's graph.
+func TestTuneAnalyzeGraph(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "g")
+	if _, err := gnsr(t, "data", "synth", "--nodes", "300", "--features", "16", "--nnz-per-row", "4", "--out", dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := gnsr(t, "tune", "--graph", dir, "--epochs", "10", "--nsr-lambda-grid", "1", "-q")
+	if err != nil || !strings.Contains(out, dir+" gcn, 1 seeds, 10 epochs") {
+		t.Errorf("tune: %v\n%s", err, out)
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(t.TempDir())
+	if _, err := gnsr(t, "analyze", "--graph", dir, "--epochs", "10", "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join("analysis-g-gcn", "by_epoch.csv")); err != nil {
+		t.Errorf("analyze output: %v", err)
+	}
+}
