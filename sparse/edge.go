@@ -173,7 +173,8 @@ func EdgeSoftmaxGrad[T float32 | float64](p *CSR, alpha, g []T, heads int, out [
 
 // EdgeMul sets out[i, h, ·] = Σ_{k=(i,j) in p} vals[k', h]·x[j, h, ·]: the
 // product of p, weighted per head by edge values, with the node matrix x
-// (p.Cols rows of heads blocks of width). With perm nil, k' = k; else
+// (p.Cols rows of heads blocks of width); zero weights add nothing, not
+// even a NaN of x. With perm nil, k' = k; else
 // k' = perm[k], for p the transpose of the matrix vals belongs to (see
 // Matrix.TransposeSources). With acc it adds to out.
 func EdgeMul[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, x []T, width int, out []T, acc bool) {
@@ -193,7 +194,11 @@ func EdgeMul[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, x [
 				w := vals[e*heads : (e+1)*heads]
 				xj := x[int(p.Indices[k])*hw:][:hw]
 				for h, a := range w {
-					axpy(o[h*width:(h+1)*width], a, xj[h*width:(h+1)*width])
+					// Attention dropout zeroes most weights in training:
+					// skipping them skips their reads of x.
+					if a != 0 {
+						axpy(o[h*width:(h+1)*width], a, xj[h*width:(h+1)*width])
+					}
 				}
 			}
 		}
