@@ -22,8 +22,9 @@ func newPredictCmd() *cobra.Command {
 dataset, full batch without dropout, and write each node's predicted class
 and class probabilities as CSV: node, class, then one probability column per
 class; on a --graph whose files name nodes otherwise than 0..N-1, an id
-column after node gives each node's id in the files. --embeddings writes the last hidden layer's output of the same nodes
-as a float32 .npy matrix (nodes × width), for downstream use.
+column after node gives each node's id in the files. --embeddings writes
+the last hidden layer's output of the same nodes as a float32 .npy matrix
+(nodes × width), for downstream use.
 
 The dataset defaults to the one the model was trained on; any dataset whose
 features have the model's width will do, its labels unused. --nodes picks
