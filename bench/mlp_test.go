@@ -387,6 +387,19 @@ func TestTorchPeerArgs(t *testing.T) {
 			t.Errorf("%+v: %q, %v; want %q", tc.cell, args, err, tc.want)
 		}
 	}
+	// The records of the graph peer carry the protocol of the cell's
+	// architecture: GAT's learning rate and dropout, not GCN's.
+	_, proto, err := p.args(Cell{Model: "gat", Dataset: "cora", Variant: Vanilla}, 2)
+	if err != nil || proto == nil || proto.Hidden != 8 || proto.LR != 0.005 || proto.Dropout != 0.6 || proto.Epochs != 200 {
+		t.Errorf("gat on cora: protocol %+v, %v; want hidden 8, lr 0.005, dropout 0.6, 200 epochs", proto, err)
+	}
+	// A relative folder is taken from the working directory, once.
+	rel := &TorchPeer{Python: "python3", Dir: "peers"}
+	args, _, err := rel.args(Cell{Model: "gcn", Dataset: "cora", Variant: Vanilla}, 1)
+	wd, _ := os.Getwd()
+	if err != nil || args[0] != filepath.Join(wd, "peers", "gnn_torch.py") {
+		t.Errorf("relative peer folder: script %q, %v", args[0], err)
+	}
 }
 
 const mlpPeerOut = `{"seed": 0, "val_err": 2.0, "test_err": 2.5, "epoch_s_median": 0.5, "arch": "mlp4", "nsr_lambda": 0.0}

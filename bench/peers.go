@@ -195,12 +195,12 @@ type peerLine struct {
 
 // Run is a PeerRunner: it runs the peer script for c and parses its output.
 func (t *TorchPeer) Run(ctx context.Context, c Cell, seeds int) ([]Record, error) {
-	args, hidden, err := t.args(c, seeds)
+	args, proto, err := t.args(c, seeds)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, t.Python, args...)
-	cmd.Dir = t.Dir
+	cmd.Dir = filepath.Dir(args[0])
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -220,9 +220,9 @@ func (t *TorchPeer) Run(ctx context.Context, c Cell, seeds int) ([]Record, error
 		threads = 1
 	}
 	for i := range recs {
-		if hidden > 0 { // gnn_torch.py's protocol defaults
-			recs[i].Hidden, recs[i].Epochs = hidden, 200
-			recs[i].LR, recs[i].WeightDecay, recs[i].Dropout = 0.01, 5e-4, 0.5
+		if proto != nil { // gnn_torch.py follows the cell's protocol
+			recs[i].Hidden, recs[i].Epochs = proto.Hidden, proto.Epochs
+			recs[i].LR, recs[i].WeightDecay, recs[i].Dropout = proto.LR, proto.WeightDecay, proto.Dropout
 		} else { // mlp_torch.py's: the published MNIST protocol
 			recs[i].Epochs, recs[i].Batch, recs[i].LR = 100, 100, 0.01
 		}
@@ -236,21 +236,31 @@ func (t *TorchPeer) Run(ctx context.Context, c Cell, seeds int) ([]Record, error
 	return recs, nil
 }
 
-// args returns the peer's command line for c, and the hidden width it uses.
-func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
+// args returns the peer's command line for c (the script as an absolute
+// path, so that a relative Dir means the same from any working directory)
+// and, for gnn_torch.py, the protocol it follows; nil for mlp_torch.py.
+func (t *TorchPeer) args(c Cell, seeds int) ([]string, *gnn.Config, error) {
+	dir, err := filepath.Abs(t.Dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("peer folder %s: %w", t.Dir, err)
+	}
 	var args []string
-	hidden := 0
+	var proto *gnn.Config
 	switch {
 	case slices.Contains(gnn.Archs(), c.Model):
 		if !PeerReads(c.Dataset) {
-			return nil, 0, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
+			return nil, nil, fmt.Errorf("the peer gnn_torch.py does not read %s", c.Dataset)
 		}
-		args = []string{filepath.Join(t.Dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
-		hidden = ProtocolHidden(c.Dataset, c.Model)
+		cfg, err := gnn.ConfigFor(c.Model, gnn.ProtocolFor(c.Dataset))
+		if err != nil {
+			return nil, nil, err
+		}
+		proto = &cfg
+		args = []string{filepath.Join(dir, "gnn_torch.py"), "--dataset", c.Dataset, "--model", c.Model}
 	case strings.HasPrefix(c.Model, "mlp") && c.Dataset == MLPDataset:
-		args = []string{filepath.Join(t.Dir, "mlp_torch.py"), "--arch", c.Model}
+		args = []string{filepath.Join(dir, "mlp_torch.py"), "--arch", c.Model}
 	default:
-		return nil, 0, fmt.Errorf("no peer for model %s on %s", c.Model, c.Dataset)
+		return nil, nil, fmt.Errorf("no peer for model %s on %s", c.Model, c.Dataset)
 	}
 	args = append(args, "--seeds", strconv.Itoa(seeds))
 	if t.Root != "" {
@@ -265,7 +275,7 @@ func (t *TorchPeer) args(c Cell, seeds int) ([]string, int, error) {
 	if c.Variant == NSR {
 		args = append(args, "--nsr-lambda", strconv.FormatFloat(c.Lambda, 'g', -1, 64))
 	}
-	return args, hidden, nil
+	return args, proto, nil
 }
 
 // parsePeer turns the peer's JSON lines into one record per seed (keys
