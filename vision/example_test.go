@@ -32,7 +32,7 @@ func ExampleTrain() {
 	// With MNIST: data, err := datasets.LoadMNIST(root)
 
 	cfg := vision.DefaultConfig() // the paper's MLP-4 protocol
-	cfg.Epochs, cfg.ValSize, cfg.Batch = 3, 100, 50
+	cfg.Epochs, cfg.ValSize, cfg.BatchSize = 3, 100, 50
 	cfg.NSR.Layers, cfg.NSR.Lambdas = []int{-1}, []float64{0.5} // NSR on the logits
 	res, err := vision.Train(context.Background(), data, cfg, nil)
 	if err != nil {

@@ -22,45 +22,37 @@ import (
 // a finite number.
 var ErrNaNLoss = errors.New("vision: loss is not finite")
 
-// Config holds the architecture and optimisation settings of one run.
-// DefaultConfig gives the NSR paper's MNIST protocol.
+// InterruptedError is the error Train returns when its context is done
+// (nn.InterruptedError, shared with the graph trainer).
+type InterruptedError = nn.InterruptedError
+
+// Config holds the architecture and optimisation settings of one run, with
+// the names gnn.Config gives the same things. DefaultConfig gives the NSR
+// paper's MNIST protocol.
 type Config struct {
-	Arch      string // one of Archs or CNNArchs
-	Batch     int    // training batch size; the last partial batch of an epoch is dropped
-	EvalBatch int    // batch size of the evaluation graph; 0 means 1000
+	Arch      string // architecture, one of Archs or CNNArchs
+	BatchSize int    // training batch size; the last partial batch of an epoch is dropped
+	EvalBatch int    // batch size of the evaluation graph; 0 means 1000 (250 for convolutional networks)
 	Epochs    int
 	ValSize   int // training images held out for validation, at least 1
 
-	Optimizer   string  // "sgd" or "adam"
-	LR          float64 // learning rate
-	Momentum    float64 // SGD momentum (0: plain SGD)
-	Nesterov    bool    // SGD with Nesterov momentum
-	WeightDecay float64 // L2 penalty added to every gradient (torch semantics)
-	LRStep      int     // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
-	LRGamma     float64
+	Optimizer nn.OptimizerSpec // the optimizer and its learning rate, weight decay and momentum
+	LRStep    int              // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
+	LRGamma   float64
 
 	Seed uint64 // seeds the split, the initialisation, the shuffling and the augmentation
-	NSR  NSRConfig
+	// NSR says where Neuron Steadiness Regularization applies. Layer l is
+	// the output of the l-th linear layer (after its ReLU for hidden
+	// layers), negative from the end (-1 is the logits); for convolutional
+	// networks the layers are those of ConvNet.Layers. Its Queue is the
+	// memory-queue length. The automatic layer choice (Auto) is for graph
+	// models only.
+	NSR nsr.Spec
 
 	// Convolutional architectures only.
 	Width   int  // channel multiplier (CNNSpec.Width); 0 means 1
 	Augment bool // random crops (4-pixel zero padding) and flips of training images
 }
-
-// NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
-// the output of the l-th linear layer (after its ReLU for hidden layers);
-// negative indices count from the end, so -1 is the logits, as in
-// nsr.ParseLayers. For convolutional networks the layers are those of
-// ConvNet.Layers. NSR is off when Lambdas is empty or all zero.
-type NSRConfig struct {
-	Layers    []int
-	Lambdas   []float64 // one λ per entry of Layers
-	K         int       // steps in the memory queue; 0 means 5
-	MaskZeros bool      // leave zero ReLU responses out on hidden layers
-}
-
-// Enabled reports whether c adds any NSR term.
-func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 
 // DefaultConfig returns the published MNIST protocol: MLP-4, batch 100,
 // plain SGD with learning rate 0.01, 100 epochs, 10,000 training images
@@ -68,106 +60,71 @@ func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 // 5-step queue.
 func DefaultConfig() Config {
 	return Config{
-		Arch: "mlp4", Batch: 100, EvalBatch: 1000, Epochs: 100, ValSize: 10000,
-		Optimizer: "sgd", LR: 0.01, LRGamma: 0.1,
-		NSR: NSRConfig{Layers: []int{-1}, K: 5, MaskZeros: true},
+		Arch: "mlp4", BatchSize: 100, EvalBatch: 1000, Epochs: 100, ValSize: 10000,
+		Optimizer: nn.OptimizerSpec{Kind: nn.OptimizerSGD, LR: 0.01}, LRGamma: 0.1,
+		NSR: nsr.Spec{Layers: []int{-1}, Queue: nsr.DefaultQueue, MaskZeros: true},
 	}
 }
 
 // Validate reports the first setting of c that is out of range.
 func (c *Config) Validate() error {
-	_, err := c.resolve()
+	n, err := c.LayerCount()
+	if err != nil {
+		return err
+	}
+	_, err = c.resolve(n)
 	return err
 }
 
-// resolve checks c and returns the NSR layers as indices in [0, layers);
-// for a convolutional architecture, whose layers are known once its graph
-// is built, it checks the settings and returns nil.
-func (c *Config) resolve() ([]int, error) {
-	cnn := isCNN(c.Arch)
-	var hidden []int
-	if !cnn {
-		var err error
-		if hidden, err = HiddenSizes(c.Arch); err != nil {
-			return nil, fmt.Errorf("%w (convolutional: %v)", err, CNNArchs())
+// LayerCount returns the number of layer outputs of c's architecture that
+// NSR can regularise, the n that c.NSR is resolved against (for a
+// convolutional architecture, counted on 3×32×32 images). It returns an
+// error for an unknown architecture.
+func (c *Config) LayerCount() (int, error) {
+	if isCNN(c.Arch) {
+		names, err := CNNLayerNames(CNNSpec{Arch: c.Arch, Width: max(c.Width, 0)})
+		if err != nil {
+			return 0, err
 		}
+		return len(names), nil
 	}
+	hidden, err := HiddenSizes(c.Arch)
+	if err != nil {
+		return 0, fmt.Errorf("%w (convolutional: %v)", err, CNNArchs())
+	}
+	return len(hidden) + 1, nil
+}
+
+// resolve checks c for an architecture with n layer outputs and returns
+// the NSR layers as indices in [0, n), nil without NSR.
+func (c *Config) resolve(n int) ([]int, error) {
+	cnn := isCNN(c.Arch)
 	switch {
-	case c.Batch < 1:
-		return nil, fmt.Errorf("vision: batch = %d, need at least 1", c.Batch)
+	case c.BatchSize < 1:
+		return nil, fmt.Errorf("vision: batch size = %d, need at least 1", c.BatchSize)
 	case c.EvalBatch < 0:
 		return nil, fmt.Errorf("vision: eval batch = %d, need at least 1 (or 0 for the default)", c.EvalBatch)
 	case c.Epochs < 1:
 		return nil, fmt.Errorf("vision: epochs = %d, need at least 1", c.Epochs)
 	case c.ValSize < 1:
 		return nil, fmt.Errorf("vision: validation size = %d, need at least 1", c.ValSize)
-	case c.Optimizer != "sgd" && c.Optimizer != "adam":
-		return nil, fmt.Errorf("vision: optimizer %q, want sgd or adam", c.Optimizer)
-	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return nil, fmt.Errorf("vision: learning rate = %v, need > 0", c.LR)
-	case !(c.Momentum >= 0 && c.Momentum < 1):
-		return nil, fmt.Errorf("vision: momentum = %v, need 0 <= momentum < 1", c.Momentum)
-	case c.Nesterov && (c.Optimizer != "sgd" || c.Momentum == 0):
-		return nil, fmt.Errorf("vision: Nesterov needs sgd with momentum")
-	case c.Optimizer == "adam" && c.Momentum != 0:
-		return nil, fmt.Errorf("vision: momentum is an sgd setting")
-	case !(c.WeightDecay >= 0):
-		return nil, fmt.Errorf("vision: weight decay = %v, need >= 0", c.WeightDecay)
 	case c.LRStep < 0 || (c.LRStep > 0 && !(c.LRGamma > 0)):
 		return nil, fmt.Errorf("vision: LR step %d with gamma %v, need step >= 0 and gamma > 0", c.LRStep, c.LRGamma)
-	case c.NSR.K < 0:
-		return nil, fmt.Errorf("vision: NSR queue length %d, need at least 1 (or 0 for 5)", c.NSR.K)
 	case c.Width < 0 || (!cnn && c.Width > 1):
 		return nil, fmt.Errorf("vision: width %d applies to convolutional architectures only, and must be >= 1", c.Width)
 	case c.Augment && !cnn:
 		return nil, fmt.Errorf("vision: augmentation applies to convolutional architectures only")
+	case c.NSR.Auto:
+		return nil, fmt.Errorf("vision: the automatic NSR layer choice is for graph models; give the layers of %s", c.Arch)
 	}
-	for _, l := range c.NSR.Lambdas {
-		if !(l >= 0) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("vision: NSR lambda = %v, need a finite value >= 0", l)
-		}
+	if err := c.Optimizer.Validate(); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
 	}
-	if !c.NSR.Enabled() {
-		return nil, nil
+	layers, err := c.NSR.Resolve(n)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", c.Arch, err)
 	}
-	if len(c.NSR.Lambdas) != len(c.NSR.Layers) {
-		return nil, fmt.Errorf("vision: %d NSR lambdas for %d NSR layers", len(c.NSR.Lambdas), len(c.NSR.Layers))
-	}
-	if cnn {
-		return nil, nil
-	}
-	return resolveLayers(c.NSR.Layers, len(hidden)+1, c.Arch)
-}
-
-// resolveLayers maps NSR layer indices (negative ones from the end) of an
-// architecture with the given number of layers to [0, layers).
-func resolveLayers(ls []int, layers int, arch string) ([]int, error) {
-	out := make([]int, len(ls))
-	for i, l := range ls {
-		if l < -layers || l >= layers {
-			return nil, fmt.Errorf("vision: NSR layer %d out of range for %s's %d layers (use 0..%d or -%d..-1)", l, arch, layers, layers-1, layers)
-		}
-		if l < 0 {
-			l += layers
-		}
-		if slices.Contains(out[:i], l) {
-			return nil, fmt.Errorf("vision: NSR layer %d listed twice", l)
-		}
-		out[i] = l
-	}
-	return out, nil
-}
-
-// newOptimizer returns cfg's optimizer over params and a function that
-// changes its learning rate.
-func newOptimizer(cfg Config, params []*G.Node) (interface{ Step() error }, func(float64)) {
-	if cfg.Optimizer == "sgd" {
-		s := nn.NewSGD(params, cfg.LR)
-		s.Momentum, s.Nesterov, s.WeightDecay = cfg.Momentum, cfg.Nesterov, cfg.WeightDecay
-		return s, func(lr float64) { s.LR = lr }
-	}
-	a := nn.NewAdam(params, cfg.LR, cfg.WeightDecay)
-	return a, func(lr float64) { a.LR = lr }
+	return layers, nil
 }
 
 // Epoch is what Train reports after each epoch.
@@ -208,7 +165,11 @@ type Result struct {
 // Runs are reproducible: the same data, cfg and Seed give the same numbers
 // on a machine, for any GOMAXPROCS.
 func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch func(Epoch)) (*Result, error) {
-	layers, err := cfg.resolve()
+	n, err := cfg.LayerCount()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := cfg.resolve(n)
 	if err != nil {
 		return nil, err
 	}
@@ -224,8 +185,8 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		return nil, fmt.Errorf("vision: test images %d×%d×%d with %d classes do not match the training ones (%d×%d×%d, %d classes)",
 			te.C, te.H, te.W, te.NumClasses, tr.C, tr.H, tr.W, tr.NumClasses)
 	}
-	if cfg.ValSize+cfg.Batch > tr.N {
-		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.Batch)
+	if cfg.ValSize+cfg.BatchSize > tr.N {
+		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.BatchSize)
 	}
 	if isCNN(cfg.Arch) {
 		return trainCNN(ctx, data, cfg, onEpoch)
@@ -234,10 +195,7 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 	if evalBatch == 0 {
 		evalBatch = 1000
 	}
-	k := cfg.NSR.K
-	if k == 0 {
-		k = 5
-	}
+	k := cfg.NSR.QueueLen()
 	// Separate streams, so that changing one setting (the validation size,
 	// say) does not change the other draws.
 	splitRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0001))
@@ -257,7 +215,7 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: k, maskZeros: cfg.NSR.MaskZeros}
 		res.NSRLayers, res.NSRLambdas = layers, slices.Clone(cfg.NSR.Lambdas)
 	}
-	net, err := build(w, cfg.Batch, true, spec)
+	net, err := build(w, cfg.BatchSize, true, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -273,12 +231,15 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 	evm := G.NewTapeMachine(ev.g)
 	defer evm.Close()
 
-	opt, setLR := newOptimizer(cfg, net.params)
+	opt, err := nn.NewOptimizer(cfg.Optimizer, net.params)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
 
 	scale := pixelScale()
 	xbuf := net.x.Data().([]float32)
 	loop := epochLoop{
-		cfg: cfg, train: train, shuffle: shuffleRNG, setLR: setLR, vm: vm, opt: opt,
+		cfg: cfg, train: train, shuffle: shuffleRNG, vm: vm, opt: opt,
 		loss: func() float64 { return nn.Scalar(net.ce) }, pens: net.nsr,
 		fill: func(batch []int) error {
 			for r, i := range batch {
@@ -313,9 +274,8 @@ type epochLoop struct {
 	cfg     Config
 	train   []int // training image indices
 	shuffle *rand.Rand
-	setLR   func(float64)
 	vm      G.VM
-	opt     interface{ Step() error }
+	opt     nn.Optimizer
 	loss    func() float64 // the cross-entropy of the last step
 	pens    []G.Value      // the NSR terms of the last step
 	// fill sets the network's inputs to the images batch, in order.
@@ -328,23 +288,23 @@ type epochLoop struct {
 // and sets res.EpochMsMedian.
 func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) error {
 	cfg := l.cfg
-	steps := len(l.train) / cfg.Batch
+	steps := len(l.train) / cfg.BatchSize
 	times := make([]float64, 0, cfg.Epochs)
-	batch := make([]int, cfg.Batch)
-	lr := cfg.LR
+	batch := make([]int, cfg.BatchSize)
+	lr := cfg.Optimizer.LR
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
 			lr *= cfg.LRGamma
-			l.setLR(lr)
+			l.opt.SetLR(lr)
 		}
 		e := Epoch{Epoch: epoch, LR: lr}
 		start := time.Now()
 		order := l.shuffle.Perm(len(l.train))
 		for s := 0; s < steps; s++ {
 			if err := ctx.Err(); err != nil {
-				return err
+				return &InterruptedError{Seed: cfg.Seed, Epoch: epoch - 1, Err: err}
 			}
-			for r, o := range order[s*cfg.Batch : (s+1)*cfg.Batch] {
+			for r, o := range order[s*cfg.BatchSize : (s+1)*cfg.BatchSize] {
 				batch[r] = l.train[o]
 			}
 			if err := l.fill(batch); err != nil {
@@ -374,7 +334,7 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 // trainStep runs one forward and backward pass on vm, checks that the loss
 // is finite and updates the parameters with opt. It returns the
 // cross-entropy (read by ce after the run) and the NSR penalty Σ λ·P.
-func trainStep(vm G.VM, opt interface{ Step() error }, ce func() float64, pens []G.Value, seed uint64, epoch, step int) (float64, float64, error) {
+func trainStep(vm G.VM, opt nn.Optimizer, ce func() float64, pens []G.Value, seed uint64, epoch, step int) (float64, float64, error) {
 	if err := vm.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("vision: epoch %d step %d: %w", epoch, step, err)
 	}

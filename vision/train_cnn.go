@@ -24,7 +24,7 @@ func isCNN(arch string) bool { return slices.Contains(CNNArchs(), arch) }
 func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch func(Epoch)) (*Result, error) {
 	tr, te := &data.Train, &data.Test
 	evalBatch := cmp0(cfg.EvalBatch, 250)
-	k := cmp0(cfg.NSR.K, 5)
+	k := cfg.NSR.QueueLen()
 	splitRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0001))
 	initRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002))
 	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003))
@@ -38,7 +38,7 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 	if err != nil {
 		return nil, err
 	}
-	net, err := BuildCNN(w, cfg.Batch, true)
+	net, err := BuildCNN(w, cfg.BatchSize, true)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 	var queues []*nsr.Queue
 	var pens []G.Value
 	if cfg.NSR.Enabled() {
-		layers, err := resolveLayers(cfg.NSR.Layers, len(net.Layers), cfg.Arch)
+		layers, err := cfg.resolve(len(net.Layers))
 		if err != nil {
 			return nil, err
 		}
@@ -86,12 +86,15 @@ func trainCNN(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEp
 	}
 	evm := G.NewTapeMachine(ev.Graph)
 	defer evm.Close()
-	opt, setLR := newOptimizer(cfg, net.Params)
+	opt, err := nn.NewOptimizer(cfg.Optimizer, net.Params)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
+	}
 
 	aug := datasets.NewAugmenter(augRNG, datasets.AugmentOptions{Pad: 4, Flip: true, Norm: datasets.ComputeNormalization(tr)})
 	xbuf := net.X.Data().([]float32)
 	loop := epochLoop{
-		cfg: cfg, train: train, shuffle: shuffleRNG, setLR: setLR, vm: vm, opt: opt,
+		cfg: cfg, train: train, shuffle: shuffleRNG, vm: vm, opt: opt,
 		loss: net.LossValue, pens: pens,
 		fill: func(batch []int) error {
 			for r, i := range batch {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -68,18 +67,19 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 		c.Epochs = f.cfg.Epochs
 	}
 	if set("lr") {
-		c.LR = f.cfg.LR
+		c.Optimizer.LR = f.cfg.LR
 	}
 	if set("weight-decay") {
-		c.WeightDecay = f.cfg.WeightDecay
+		c.Optimizer.WeightDecay = f.cfg.WeightDecay
 	}
 	if set("batch-size") {
-		c.Batch = f.cfg.BatchSize
+		c.BatchSize = f.cfg.BatchSize
 	}
 	if v.optimizer != "" {
-		c.Optimizer = v.optimizer
+		c.Optimizer.Kind = v.optimizer
 	}
-	c.Momentum, c.Nesterov, c.ValSize, c.LRStep, c.LRGamma = v.momentum, v.nesterov, v.valSize, v.lrStep, v.lrGamma
+	c.Optimizer.Momentum, c.Optimizer.Nesterov = v.momentum, v.nesterov
+	c.ValSize, c.LRStep, c.LRGamma = v.valSize, v.lrStep, v.lrGamma
 	c.Augment = v.augment
 	if set("width") {
 		c.Width = v.width
@@ -89,9 +89,9 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
 		}
 	}
-	numLayers, err := imageLayers(c)
+	numLayers, err := c.LayerCount()
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("--model: %w", err)
 	}
 	layersFlag := f.nsrLayers
 	if !set("nsr-layers") {
@@ -108,7 +108,7 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	if err != nil {
 		return c, err
 	}
-	c.NSR.Layers, c.NSR.Lambdas, c.NSR.K, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
+	c.NSR.Layers, c.NSR.Lambdas, c.NSR.Queue, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
 	if !(nsr.Spec{Lambdas: lambdas}).Enabled() {
 		c.NSR.Layers, c.NSR.Lambdas = nil, nil
 	}
@@ -116,23 +116,6 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 		return c, fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	return c, c.Validate()
-}
-
-// imageLayers returns the number of layer outputs of c's architecture that
-// --nsr-layers can name.
-func imageLayers(c vision.Config) (int, error) {
-	if slices.Contains(vision.CNNArchs(), c.Arch) {
-		names, err := vision.CNNLayerNames(vision.CNNSpec{Arch: c.Arch, Width: c.Width})
-		if err != nil {
-			return 0, fmt.Errorf("--model: %w", err)
-		}
-		return len(names), nil
-	}
-	sizes, err := vision.HiddenSizes(c.Arch)
-	if err != nil {
-		return 0, fmt.Errorf("--model: %w (image models: %v and %v)", err, vision.Archs(), vision.CNNArchs())
-	}
-	return len(sizes) + 1, nil
 }
 
 // runVision trains an image model once per seed and reports as runTrain
