@@ -77,25 +77,14 @@ func (m *Model) Save(path string) error {
 // model path). The architecture must be a registered one; errors name the
 // file and wrap ErrModel or modelfile.ErrFormat.
 func LoadModel(path string) (*Model, error) {
-	f, err := modelfile.Read(path)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: %w", err)
-	}
-	m, err := decodeModel(f)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: model %s: %w", path, err)
-	}
-	return m, nil
+	return modelfile.Load(path, modelKind, decodeModel)
 }
 
 // decodeModel builds the model of a decoded file.
 func decodeModel(f *modelfile.File) (*Model, error) {
-	if f.Kind != modelKind {
-		return nil, fmt.Errorf("%w: a %q model, not a graph network", ErrModel, f.Kind)
-	}
 	var h modelHeader
-	if err := json.Unmarshal(f.Header, &h); err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrModel, err)
+	if err := f.DecodeHeader(modelKind, &h); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
 	if err := h.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)

@@ -12,10 +12,10 @@ import (
 	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // ErrNaNLoss is wrapped by the error Train returns when the loss stops being
@@ -140,10 +140,13 @@ type Epoch struct {
 
 // Result is the outcome of one training run.
 type Result struct {
-	Seed          uint64
-	BestEpoch     int     // epoch of the best validation accuracy (the latest on ties, as the peer)
-	ValAcc        float64 // best validation accuracy
-	TestAcc       float64 // test accuracy at BestEpoch
+	Seed      uint64
+	BestEpoch int     // epoch of the best validation accuracy (the latest on ties, as the peer)
+	ValAcc    float64 // best validation accuracy
+	TestAcc   float64 // test accuracy at BestEpoch
+	// Model is the model with the weights of BestEpoch, those whose test
+	// accuracy TestAcc is.
+	Model         *Model
 	EpochMsMedian float64
 	NSRLayers     []int // resolved to [0, layers)
 	NSRLambdas    []float64
@@ -154,17 +157,34 @@ type Result struct {
 	Variance []float64
 }
 
+// Options are the optional parts of a training run.
+type Options struct {
+	OnEpoch func(Epoch) // called after every epoch, if not nil
+	// Model, if not "", is the file TrainWith saves the model of the best
+	// validation epoch to at the end (Model.Save).
+	Model string
+	// Dataset names the data in the model's Info.
+	Dataset string
+}
+
 // Train trains an MLP or a convolutional network (see trainCNN) on the
 // training images of data, holding out
 // cfg.ValSize of them (a seeded random permutation's first ValSize, as the
 // peer), and reports the test accuracy at the epoch of best validation
 // accuracy. Pixels are scaled to [0, 1]. onEpoch, if not nil, is called after
 // every epoch. Train stops with an error wrapping ErrNaNLoss at the first
-// step whose loss is not finite, and with ctx.Err() when ctx is done.
+// step whose loss is not finite, and with an *InterruptedError wrapping
+// ctx.Err() when ctx is done.
 //
 // Runs are reproducible: the same data, cfg and Seed give the same numbers
 // on a machine, for any GOMAXPROCS.
 func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch func(Epoch)) (*Result, error) {
+	return TrainWith(ctx, data, cfg, Options{OnEpoch: onEpoch})
+}
+
+// TrainWith is Train with options: a file for the model of the best
+// validation epoch.
+func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opts Options) (*Result, error) {
 	n, err := cfg.LayerCount()
 	if err != nil {
 		return nil, err
@@ -180,90 +200,133 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		return nil, err
 	}
 	tr, te := &data.Train, &data.Test
-	dim := tr.C * tr.H * tr.W
-	if te.C*te.H*te.W != dim || te.NumClasses != tr.NumClasses {
+	if te.C != tr.C || te.H != tr.H || te.W != tr.W || te.NumClasses != tr.NumClasses {
 		return nil, fmt.Errorf("vision: test images %d×%d×%d with %d classes do not match the training ones (%d×%d×%d, %d classes)",
 			te.C, te.H, te.W, te.NumClasses, tr.C, tr.H, tr.W, tr.NumClasses)
 	}
 	if cfg.ValSize+cfg.BatchSize > tr.N {
 		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.BatchSize)
 	}
-	if isCNN(cfg.Arch) {
-		return trainCNN(ctx, data, cfg, onEpoch)
+	cnn := isCNN(cfg.Arch)
+	spec := ModelSpec{Arch: cfg.Arch, Input: [3]int{tr.C, tr.H, tr.W}, Classes: tr.NumClasses}
+	if cnn {
+		spec.Width = max(cfg.Width, 1)
 	}
-	evalBatch := cfg.EvalBatch
-	if evalBatch == 0 {
-		evalBatch = 1000
-	}
-	k := cfg.NSR.QueueLen()
 	// Separate streams, so that changing one setting (the validation size,
 	// say) does not change the other draws.
-	splitRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0001))
-	initRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002))
-	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003))
-
-	perm := splitRNG.Perm(tr.N)
-	val, train := perm[:cfg.ValSize], perm[cfg.ValSize:]
-
-	hidden, _ := HiddenSizes(cfg.Arch)
-	sizes := append(append([]int{dim}, hidden...), tr.NumClasses)
-	w := newWeights(initRNG, sizes, tensor.Float32)
-
-	var spec *nsrSpec
+	val, train := split(tr.N, cfg.ValSize, cfg.Seed)
+	model, err := newModel(spec, rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002)))
+	if err != nil {
+		return nil, err
+	}
+	model.Info = ModelInfo{Dataset: opts.Dataset, Seed: cfg.Seed, Config: &cfg}
+	if len(tr.Classes) == tr.NumClasses {
+		model.Info.ClassNames = slices.Clone(tr.Classes)
+	}
+	var norm datasets.Normalization
+	if cnn {
+		norm = datasets.ComputeNormalization(tr)
+		model.Info.Normalization = &norm
+	}
+	ev, err := model.newEvaluator(evalBatchSize(cfg), norm)
+	if err != nil {
+		return nil, err
+	}
+	defer ev.close()
+	loop := &epochLoop{
+		cfg: cfg, train: train, shuffle: rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003)), model: model,
+		evaluate: func() (float64, float64, error) {
+			valAcc, err := ev.accuracy(tr, val)
+			if err != nil {
+				return 0, 0, err
+			}
+			testAcc, err := ev.accuracy(te, nil)
+			return valAcc, testAcc, err
+		},
+	}
 	res := &Result{Seed: cfg.Seed, ValAcc: -1}
+	if cnn {
+		err = loop.setupCNN(tr, norm, res)
+	} else {
+		err = loop.setupMLP(tr, layers, res)
+	}
+	if loop.vm != nil {
+		defer loop.vm.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := loop.run(ctx, res, opts.OnEpoch); err != nil {
+		return nil, err
+	}
+	if !cnn {
+		if res.Variance, err = variances(ev.mlp, ev.vm, tr, train, &ev.scale, cfg.NSR.MaskZeros); err != nil {
+			return nil, err
+		}
+	}
+	model.Info.BestEpoch, model.Info.ValAcc, model.Info.TestAcc = res.BestEpoch, res.ValAcc, res.TestAcc
+	if res.Model, err = model.withState(loop.best); err != nil {
+		return nil, err
+	}
+	if opts.Model != "" {
+		if err := res.Model.Save(opts.Model); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// split returns the validation and training images of a run with the given
+// seed: a seeded permutation of the n training images, its first valSize
+// held out.
+func split(n, valSize int, seed uint64) (val, train []int) {
+	perm := rand.New(rand.NewPCG(seed, 0x5eed0001)).Perm(n)
+	return perm[:valSize], perm[valSize:]
+}
+
+// evalBatchSize returns the evaluation batch size of cfg.
+func evalBatchSize(cfg Config) int {
+	switch {
+	case cfg.EvalBatch > 0:
+		return cfg.EvalBatch
+	case isCNN(cfg.Arch):
+		return 250
+	}
+	return 1000
+}
+
+// setupMLP builds the training graph of the MLP l.model with NSR on the
+// resolved layers, its machine and optimizer.
+func (l *epochLoop) setupMLP(tr *datasets.Images, layers []int, res *Result) error {
+	cfg, w := l.cfg, l.model.mlp
+	var spec *nsrSpec
 	if cfg.NSR.Enabled() {
-		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: k, maskZeros: cfg.NSR.MaskZeros}
+		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: cfg.NSR.QueueLen(), maskZeros: cfg.NSR.MaskZeros}
 		res.NSRLayers, res.NSRLambdas = layers, slices.Clone(cfg.NSR.Lambdas)
 	}
 	net, err := build(w, cfg.BatchSize, true, spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// No BindDualValues: Node.Grad then returns the gradient nodes' values
 	// themselves, which the ops overwrite every run, instead of a dual value
 	// that the machine would add them into (a pass over every parameter).
-	vm := G.NewTapeMachine(net.g)
-	defer vm.Close()
-	ev, err := build(w, evalBatch, false, nil)
-	if err != nil {
-		return nil, err
+	l.vm = G.NewTapeMachine(net.g)
+	if l.opt, err = nn.NewOptimizer(cfg.Optimizer, net.params); err != nil {
+		return fmt.Errorf("vision: %w", err)
 	}
-	evm := G.NewTapeMachine(ev.g)
-	defer evm.Close()
-
-	opt, err := nn.NewOptimizer(cfg.Optimizer, net.params)
-	if err != nil {
-		return nil, fmt.Errorf("vision: %w", err)
-	}
-
 	scale := pixelScale()
+	dim := w.sizes[0]
 	xbuf := net.x.Data().([]float32)
-	loop := epochLoop{
-		cfg: cfg, train: train, shuffle: shuffleRNG, vm: vm, opt: opt,
-		loss: func() float64 { return nn.Scalar(net.ce) }, pens: net.nsr,
-		fill: func(batch []int) error {
-			for r, i := range batch {
-				fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
-				net.labels[r] = int(tr.Labels[i])
-			}
-			return net.setBatch()
-		},
-		evaluate: func() (float64, float64, error) {
-			valAcc, err := accuracy(ev, evm, tr, val, &scale)
-			if err != nil {
-				return 0, 0, err
-			}
-			testAcc, err := accuracy(ev, evm, te, nil, &scale)
-			return valAcc, testAcc, err
-		},
+	l.loss, l.pens, l.queues = func() float64 { return nn.Scalar(net.ce) }, net.nsr, net.queues
+	l.fill = func(batch []int) error {
+		for r, i := range batch {
+			fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
+			net.labels[r] = int(tr.Labels[i])
+		}
+		return net.setBatch()
 	}
-	if err := loop.run(ctx, res, onEpoch); err != nil {
-		return nil, err
-	}
-	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
 // epochLoop is the training loop the MLP and CNN trainers share: the
@@ -274,10 +337,13 @@ type epochLoop struct {
 	cfg     Config
 	train   []int // training image indices
 	shuffle *rand.Rand
+	model   *Model
+	best    []modelfile.Tensor // the model's state at the best epoch so far
 	vm      G.VM
 	opt     nn.Optimizer
 	loss    func() float64 // the cross-entropy of the last step
 	pens    []G.Value      // the NSR terms of the last step
+	queues  []*nsr.Queue   // the NSR memory queues
 	// fill sets the network's inputs to the images batch, in order.
 	fill func(batch []int) error
 	// evaluate returns the validation and test accuracy.
@@ -326,6 +392,9 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 			return err
 		}
 		res.endEpoch(e, onEpoch)
+		if res.BestEpoch == epoch {
+			l.best = l.model.state()
+		}
 	}
 	res.EpochMsMedian = stats.Median(times)
 	return nil

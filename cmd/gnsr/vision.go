@@ -6,6 +6,7 @@ import (
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -26,6 +27,46 @@ func loadImages(cmd *cobra.Command, name, root string, quiet bool) (*datasets.Im
 		return nil, err
 	}
 	return datasets.LoadImages(root, name, imageOptions(name))
+}
+
+// isImageModel reports whether the file at path is a saved image model
+// (an MLP or CNN of package vision); a file that cannot be read is left
+// to the graph models' reader to report.
+func isImageModel(path string) bool {
+	f, err := modelfile.Read(path)
+	return err == nil && f.Kind == "vision"
+}
+
+// evalImageModel reports the accuracies of the saved image model at path
+// on its dataset (or dataset, if given).
+func evalImageModel(cmd *cobra.Command, path, dataDir, dataset string, jsonOut bool) error {
+	m, err := vision.LoadModel(path)
+	if err != nil {
+		return err
+	}
+	if dataset == "" {
+		dataset = m.Info.Dataset
+	}
+	if !isImageDataset(dataset) {
+		return fmt.Errorf("%s: an image model needs an image dataset (%v); give --dataset", path, datasets.KnownOf(datasets.ImageClassification))
+	}
+	root, err := datasets.Root(dataDir)
+	if err != nil {
+		return err
+	}
+	data, err := loadImages(cmd, dataset, root, true)
+	if err != nil {
+		return err
+	}
+	acc, err := m.Evaluate(data)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", path, dataset, err)
+	}
+	rec := evalJSON{ModelFile: path, Dataset: dataset, Model: m.Spec.Arch, Seed: m.Info.Seed, EpochsDone: m.Info.BestEpoch}
+	if c := m.Info.Config; c != nil {
+		rec.Epochs = c.Epochs
+	}
+	return printEval(cmd, rec, acc.Train, acc.Val, acc.Test, jsonOut)
 }
 
 // visionFlags are the flags only image models use.

@@ -255,3 +255,51 @@ func Read(path string) (*File, error) {
 	}
 	return f, nil
 }
+
+// Load reads the model file at path and builds its model with decode,
+// which gets the decoded file, for the package kind (which writes files of
+// that kind). Errors name the file, start with kind as a package prefix
+// and wrap those of Read or decode.
+func Load[M any](path, kind string, decode func(*File) (M, error)) (M, error) {
+	var zero M
+	f, err := Read(path)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", kind, err)
+	}
+	m, err := decode(f)
+	if err != nil {
+		return zero, fmt.Errorf("%s: model %s: %w", kind, path, err)
+	}
+	return m, nil
+}
+
+// DecodeHeader checks that the package kind wrote f and decodes f's JSON
+// header into v.
+func (f *File) DecodeHeader(kind string, v any) error {
+	if f.Kind != kind {
+		return fmt.Errorf("a %q model, not a %q one", f.Kind, kind)
+	}
+	if err := json.Unmarshal(f.Header, v); err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	return nil
+}
+
+// EditHeader returns the model file b with its JSON header decoded into a
+// map, changed by edit and encoded again (with a new checksum): for tests
+// and tools that make files whose header says something else.
+func EditHeader(b []byte, edit func(header map[string]any)) ([]byte, error) {
+	f, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	var h map[string]any
+	if err := json.Unmarshal(f.Header, &h); err != nil {
+		return nil, fmt.Errorf("modelfile: header: %w", err)
+	}
+	edit(h)
+	if f.Header, err = json.Marshal(h); err != nil {
+		return nil, fmt.Errorf("modelfile: header: %w", err)
+	}
+	return Encode(f)
+}
