@@ -165,6 +165,15 @@ type Options struct {
 	Model string
 	// Dataset names the data in the model's Info.
 	Dataset string
+	// Checkpoint, if not "", is the file TrainWith writes checkpoints to:
+	// every CheckpointEvery epochs (if > 0), after the last epoch, and,
+	// between two steps, when ctx is done.
+	Checkpoint      string
+	CheckpointEvery int
+	// Resume, if not nil, is a checkpoint of this run (same Config, same
+	// data) to continue from.
+	Resume *Checkpoint
+	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
 }
 
 // Train trains an MLP or a convolutional network (see trainCNN) on the
@@ -183,7 +192,11 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 }
 
 // TrainWith is Train with options: a file for the model of the best
-// validation epoch.
+// validation epoch, checkpoints and resumption. A run resumed from a
+// checkpoint ends with the same weights, losses and accuracies, bit for
+// bit, as the run that was never interrupted. Resuming from a checkpoint of
+// another Config or other data (see DataFingerprint) is an error wrapping
+// ErrCheckpoint.
 func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opts Options) (*Result, error) {
 	n, err := cfg.LayerCount()
 	if err != nil {
@@ -214,6 +227,15 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 	}
 	// Separate streams, so that changing one setting (the validation size,
 	// say) does not change the other draws.
+	var fingerprint [32]byte
+	if opts.Resume != nil || opts.Checkpoint != "" {
+		fingerprint = DataFingerprint(data)
+	}
+	if opts.Resume != nil {
+		if err := opts.Resume.checkResume(cfg, fingerprint); err != nil {
+			return nil, err
+		}
+	}
 	val, train := split(tr.N, cfg.ValSize, cfg.Seed)
 	model, err := newModel(spec, rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002)))
 	if err != nil {
@@ -233,8 +255,9 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 		return nil, err
 	}
 	defer ev.close()
+	shufflePCG := rand.NewPCG(cfg.Seed, 0x5eed0003)
 	loop := &epochLoop{
-		cfg: cfg, train: train, shuffle: rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003)), model: model,
+		cfg: cfg, train: train, shufflePCG: shufflePCG, shuffle: rand.New(shufflePCG), model: model,
 		evaluate: func() (float64, float64, error) {
 			valAcc, err := ev.accuracy(tr, val)
 			if err != nil {
@@ -255,6 +278,17 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opts.Checkpoint != "" {
+		loop.save = func(done, step int, partial Epoch, lr float64) error {
+			return WriteCheckpoint(opts.Checkpoint, loop.checkpoint(res, done, step, partial, lr, fingerprint, opts.Meta))
+		}
+		loop.every, loop.path = opts.CheckpointEvery, opts.Checkpoint
+	}
+	if ck := opts.Resume; ck != nil {
+		if err := loop.restore(ck, res); err != nil {
+			return nil, err
+		}
 	}
 	if err := loop.run(ctx, res, opts.OnEpoch); err != nil {
 		return nil, err
@@ -334,41 +368,76 @@ func (l *epochLoop) setupMLP(tr *datasets.Images, layers []int, res *Result) err
 // for each full batch, and the validation and test accuracy after each
 // epoch.
 type epochLoop struct {
-	cfg     Config
-	train   []int // training image indices
-	shuffle *rand.Rand
-	model   *Model
-	best    []modelfile.Tensor // the model's state at the best epoch so far
-	vm      G.VM
-	opt     nn.Optimizer
-	loss    func() float64 // the cross-entropy of the last step
-	pens    []G.Value      // the NSR terms of the last step
-	queues  []*nsr.Queue   // the NSR memory queues
+	cfg        Config
+	train      []int // training image indices
+	shufflePCG *rand.PCG
+	shuffle    *rand.Rand
+	epochRNG   []byte    // shufflePCG at the start of the current epoch
+	augPCG     *rand.PCG // convolutional networks: the augmentation's source
+	model      *Model
+	best       []modelfile.Tensor // the model's state at the best epoch so far
+	vm         G.VM
+	opt        nn.Optimizer
+	loss       func() float64 // the cross-entropy of the last step
+	pens       []G.Value      // the NSR terms of the last step
+	queues     []*nsr.Queue   // the NSR memory queues
 	// fill sets the network's inputs to the images batch, in order.
 	fill func(batch []int) error
 	// evaluate returns the validation and test accuracy.
 	evaluate func() (val, test float64, err error)
+	// save, if not nil, writes a checkpoint after done epochs and step
+	// steps of the next, partial, at learning rate lr, to path; every
+	// epochs too, if > 0.
+	save  func(done, step int, partial Epoch, lr float64) error
+	every int
+	path  string
+	// resume is where the run resumes: the first epoch, its steps done
+	// and its partial sums, and the learning rate.
+	resume *Checkpoint
 }
 
-// run trains for cfg.Epochs epochs, reporting each through res.endEpoch,
-// and sets res.EpochMsMedian.
+// run trains for cfg.Epochs epochs (from where l.resume stopped),
+// reporting each through res.endEpoch, and sets res.EpochMsMedian. When
+// ctx is done it stops between two steps, writing a checkpoint if l.save
+// is set, and returns an *InterruptedError.
 func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) error {
 	cfg := l.cfg
 	steps := len(l.train) / cfg.BatchSize
 	times := make([]float64, 0, cfg.Epochs)
+	for _, e := range res.Epochs {
+		times = append(times, e.TrainMs)
+	}
 	batch := make([]int, cfg.BatchSize)
-	lr := cfg.Optimizer.LR
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
-			lr *= cfg.LRGamma
-			l.opt.SetLR(lr)
+	lr, first, firstStep := cfg.Optimizer.LR, 1, 0
+	if ck := l.resume; ck != nil {
+		lr, first, firstStep = ck.state.lr, ck.EpochsDone+1, ck.Step
+	}
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
+		s0, e := 0, Epoch{}
+		if epoch == first && firstStep > 0 {
+			s0, e = firstStep, l.resume.Partial
+		} else {
+			if err := l.interrupted(ctx, epoch-1, 0, e, lr); err != nil {
+				return err
+			}
+			if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
+				lr *= cfg.LRGamma
+				l.opt.SetLR(lr)
+			}
+			e = Epoch{Epoch: epoch, LR: lr}
+			var err error
+			if l.epochRNG, err = l.shufflePCG.MarshalBinary(); err != nil {
+				return fmt.Errorf("vision: %w", err)
+			}
 		}
-		e := Epoch{Epoch: epoch, LR: lr}
-		start := time.Now()
+		start, before := time.Now(), e.TrainMs
 		order := l.shuffle.Perm(len(l.train))
-		for s := 0; s < steps; s++ {
-			if err := ctx.Err(); err != nil {
-				return &InterruptedError{Seed: cfg.Seed, Epoch: epoch - 1, Err: err}
+		for s := s0; s < steps; s++ {
+			if s > 0 {
+				e.TrainMs = before + float64(time.Since(start).Microseconds())/1000
+				if err := l.interrupted(ctx, epoch-1, s, e, lr); err != nil {
+					return err
+				}
 			}
 			for r, o := range order[s*cfg.BatchSize : (s+1)*cfg.BatchSize] {
 				batch[r] = l.train[o]
@@ -383,7 +452,7 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 			e.Loss += ce
 			e.NSRLoss += pen
 		}
-		e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
+		e.TrainMs = before + float64(time.Since(start).Microseconds())/1000
 		e.Loss /= float64(steps)
 		e.NSRLoss /= float64(steps)
 		times = append(times, e.TrainMs)
@@ -395,8 +464,99 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 		if res.BestEpoch == epoch {
 			l.best = l.model.state()
 		}
+		if l.save != nil && (epoch == cfg.Epochs || (l.every > 0 && epoch%l.every == 0)) {
+			if err := l.save(epoch, 0, Epoch{}, lr); err != nil {
+				return err
+			}
+		}
 	}
 	res.EpochMsMedian = stats.Median(times)
+	return nil
+}
+
+// interrupted returns nil while ctx is not done; then it writes a
+// checkpoint (if l.save is set) after done epochs and step steps of the
+// next, partial, at learning rate lr, and returns an *InterruptedError.
+func (l *epochLoop) interrupted(ctx context.Context, done, step int, partial Epoch, lr float64) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	ie := &InterruptedError{Seed: l.cfg.Seed, Epoch: done, Err: err}
+	if l.save != nil {
+		if err := l.save(done, step, partial, lr); err != nil {
+			return err
+		}
+		ie.Checkpoint = l.path
+	}
+	return ie
+}
+
+// checkpoint returns the state of the run after done epochs and step
+// steps of the next, partial, at learning rate lr.
+func (l *epochLoop) checkpoint(res *Result, done, step int, partial Epoch, lr float64, fingerprint [32]byte, meta map[string]string) *Checkpoint {
+	c := &Checkpoint{
+		Config: l.cfg, Meta: meta, Fingerprint: fingerprint, EpochsDone: done, Step: step, Partial: partial,
+		BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc, Epochs: slices.Clone(res.Epochs),
+		state: ckptState{lr: lr, weights: l.model.state(), best: l.best, optimizer: l.opt.State(), shuffleRNG: l.epochRNG},
+	}
+	if step == 0 {
+		// At an epoch boundary the next epoch's shuffle is still to come.
+		c.state.shuffleRNG, _ = l.shufflePCG.MarshalBinary()
+	}
+	if l.augPCG != nil {
+		c.state.augmentRNG, _ = l.augPCG.MarshalBinary()
+	}
+	for _, q := range l.queues {
+		c.state.queues = append(c.state.queues, q.State())
+	}
+	if res.BestEpoch == 0 {
+		c.ValAcc = 0
+	}
+	return c
+}
+
+// restore sets the run to the state of ck, a checkpoint of it, and res to
+// its results so far.
+func (l *epochLoop) restore(ck *Checkpoint, res *Result) error {
+	st := &ck.state
+	if err := l.model.restore(st.weights); err != nil {
+		return fmt.Errorf("%w: weights: %w", ErrCheckpoint, err)
+	}
+	if st.best != nil {
+		if _, err := l.model.withState(st.best); err != nil {
+			return fmt.Errorf("%w: best weights: %w", ErrCheckpoint, err)
+		}
+	}
+	if err := l.opt.SetState(st.optimizer); err != nil {
+		return fmt.Errorf("%w: optimizer: %w", ErrCheckpoint, err)
+	}
+	l.opt.SetLR(st.lr)
+	if len(st.queues) != len(l.queues) {
+		return fmt.Errorf("%w: %d NSR queues for a run with %d", ErrCheckpoint, len(st.queues), len(l.queues))
+	}
+	for i, q := range l.queues {
+		if err := q.SetState(st.queues[i]); err != nil {
+			return fmt.Errorf("%w: NSR queue %d: %w", ErrCheckpoint, i, err)
+		}
+	}
+	if err := l.shufflePCG.UnmarshalBinary(st.shuffleRNG); err != nil {
+		return fmt.Errorf("%w: shuffling state: %w", ErrCheckpoint, err)
+	}
+	if l.augPCG != nil {
+		if err := l.augPCG.UnmarshalBinary(st.augmentRNG); err != nil {
+			return fmt.Errorf("%w: augmentation state: %w", ErrCheckpoint, err)
+		}
+	}
+	steps := len(l.train) / l.cfg.BatchSize
+	if ck.Step >= steps || ck.EpochsDone > l.cfg.Epochs || (ck.Step > 0 && ck.EpochsDone == l.cfg.Epochs) {
+		return fmt.Errorf("%w: %d steps into epoch %d of a run of %d epochs of %d steps", ErrCheckpoint, ck.Step, ck.EpochsDone+1, l.cfg.Epochs, steps)
+	}
+	l.best, l.resume = st.best, ck
+	res.BestEpoch, res.ValAcc, res.TestAcc, res.Epochs = ck.BestEpoch, ck.ValAcc, ck.TestAcc, slices.Clone(ck.Epochs)
+	if ck.BestEpoch == 0 {
+		res.ValAcc = -1
+	}
 	return nil
 }
 

@@ -23,7 +23,8 @@ func isCNN(arch string) bool { return slices.Contains(CNNArchs(), arch) }
 func (l *epochLoop) setupCNN(tr *datasets.Images, norm datasets.Normalization, res *Result) error {
 	cfg := l.cfg
 	k := cfg.NSR.QueueLen()
-	augRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0004))
+	l.augPCG = rand.NewPCG(cfg.Seed, 0x5eed0004)
+	augRNG := rand.New(l.augPCG)
 	net, err := BuildCNN(l.model.cnn, cfg.BatchSize, true)
 	if err != nil {
 		return err

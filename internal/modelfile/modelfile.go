@@ -303,3 +303,29 @@ func EditHeader(b []byte, edit func(header map[string]any)) ([]byte, error) {
 	}
 	return Encode(f)
 }
+
+// Float64Tensor returns a tensor that carries float64 values exactly: each
+// value as two float32 words holding its bits, the low word first, in a
+// trailing dimension of 2 (shape len(data)×2). Checkpoints keep optimizer
+// and NSR state in such tensors.
+func Float64Tensor(name string, data []float64) Tensor {
+	t := Tensor{Name: name, Shape: []int{len(data), 2}, Data: make([]float32, 2*len(data))}
+	for i, v := range data {
+		b := math.Float64bits(v)
+		t.Data[2*i], t.Data[2*i+1] = math.Float32frombits(uint32(b)), math.Float32frombits(uint32(b>>32))
+	}
+	return t
+}
+
+// Float64s returns the values of a tensor made by Float64Tensor, or an
+// error if t's shape is not n×2.
+func (t Tensor) Float64s() ([]float64, error) {
+	if len(t.Shape) != 2 || t.Shape[1] != 2 || len(t.Data) != 2*t.Shape[0] {
+		return nil, fmt.Errorf("modelfile: tensor %s of shape %v does not hold float64 values (n×2)", t.Name, t.Shape)
+	}
+	out := make([]float64, t.Shape[0])
+	for i := range out {
+		out[i] = math.Float64frombits(uint64(math.Float32bits(t.Data[2*i])) | uint64(math.Float32bits(t.Data[2*i+1]))<<32)
+	}
+	return out, nil
+}
