@@ -48,6 +48,9 @@ on their image dataset with the validation split of their seed.`,
 			if modelPath != "" {
 				return evalModel(cmd, modelPath, dataDir, dataset, graph, jsonOut)
 			}
+			if isImageCheckpoint(path) {
+				return fmt.Errorf("%s is the checkpoint of an image run: evaluate the run's saved model instead (gnsr eval --model DIR/seed-N.model)", path)
+			}
 			ck, err := gnn.ReadCheckpoint(path)
 			if err != nil {
 				return err

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -32,9 +35,20 @@ func loadImages(cmd *cobra.Command, name, root string, quiet bool) (*datasets.Im
 // isImageModel reports whether the file at path is a saved image model
 // (an MLP or CNN of package vision); a file that cannot be read is left
 // to the graph models' reader to report.
-func isImageModel(path string) bool {
+func isImageModel(path string) bool { return fileKind(path) == "vision" }
+
+// isImageCheckpoint reports whether the file at path is the checkpoint of
+// an image run.
+func isImageCheckpoint(path string) bool { return fileKind(path) == "vision-checkpoint" }
+
+// fileKind returns the kind of the model file at path, "" if it is not
+// one.
+func fileKind(path string) string {
 	f, err := modelfile.Read(path)
-	return err == nil && f.Kind == "vision"
+	if err != nil {
+		return ""
+	}
+	return f.Kind
 }
 
 // evalImageModel reports the accuracies of the saved image model at path
@@ -160,12 +174,17 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 }
 
 // runVision trains an image model once per seed and reports as runTrain
-// does, with the same JSON fields.
+// does, with the same JSON fields; with a run directory (--out, --resume)
+// it checkpoints each seed there and saves its model, as for graphs.
 func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
-	cfg, err := visionConfig(cmd, f, v)
-	if err != nil {
-		return err
+	if f.vision == nil {
+		cfg, err := visionConfig(cmd, f, v)
+		if err != nil {
+			return err
+		}
+		f.vision = &cfg
 	}
+	cfg := *f.vision
 	root, err := datasets.Root(f.dataDir)
 	if err != nil {
 		return err
@@ -175,6 +194,14 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.outDir != "" && !f.resume {
+		if err := newRunDir(f); err != nil {
+			return err
+		}
+	}
+	// The report is shared with the graph models: it reads these.
+	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
+	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
 	out := cmd.OutOrStdout()
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*cfg.Epochs)
 	defer prog.finish()
@@ -182,20 +209,26 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
 		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
-		res, err := vision.Train(cmd.Context(), data, cfg, func(e vision.Epoch) {
-			prog.step(gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, ValAcc: e.ValAcc})
-		})
+		opts, err := visionSeedOptions(f, cfg.Seed)
 		if err != nil {
+			return err
+		}
+		opts.OnEpoch = func(e vision.Epoch) { prog.step(gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, ValAcc: e.ValAcc}) }
+		res, err := vision.TrainWith(cmd.Context(), data, cfg, opts)
+		if err != nil {
+			if f.outDir != "" {
+				return interruptedRun(f, results, cfg.Seed, err, visionPartial)
+			}
 			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}
-		// The report is shared with the graph models, so the result is
-		// carried in their type.
-		r := &gnn.Result{Seed: res.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc,
-			EpochMsMedian: res.EpochMsMedian, NSRLayers: res.NSRLayers, NSRLambdas: res.NSRLambdas}
-		for _, e := range res.Epochs {
-			r.Epochs = append(r.Epochs, gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, NSRLoss: e.NSRLoss, TrainMs: e.TrainMs, ValAcc: e.ValAcc, TestAcc: e.TestAcc})
-		}
+		r := visionResult(res)
+		r.EpochMsMedian, r.NSRLayers, r.NSRLambdas = res.EpochMsMedian, res.NSRLayers, res.NSRLambdas
 		results = append(results, r)
+		if f.outDir != "" {
+			if err := writeResults(f, results, nil, nil); err != nil {
+				return err
+			}
+		}
 		if f.jsonOut {
 			if err := writeJSON(out, seedRecord(f, r)); err != nil {
 				return err
@@ -203,12 +236,60 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		}
 	}
 	prog.finish()
-	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
-	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
 	sum := summarize(f, results, time.Since(start))
+	if f.outDir != "" {
+		if err := writeResults(f, results, &sum, nil); err != nil {
+			return err
+		}
+	}
 	if f.jsonOut {
 		return writeJSON(out, sum)
 	}
 	printHuman(out, f, results, sum)
 	return nil
+}
+
+// visionResult returns the accuracies and history of an image run in the
+// graph models' result type, which the report shares.
+func visionResult(res *vision.Result) *gnn.Result {
+	r := &gnn.Result{Seed: res.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc}
+	for _, e := range res.Epochs {
+		r.Epochs = append(r.Epochs, gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, NSRLoss: e.NSRLoss, TrainMs: e.TrainMs, ValAcc: e.ValAcc, TestAcc: e.TestAcc})
+	}
+	return r
+}
+
+// visionPartial returns the results so far in the image checkpoint at
+// path.
+func visionPartial(path string) (*gnn.Result, error) {
+	ck, err := vision.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	return visionResult(ck.Result()), nil
+}
+
+// visionSeedOptions returns the training options of one seed of an image
+// run: with a run directory, its checkpoint and model files, and the
+// checkpoint to resume from when --resume finds one.
+func visionSeedOptions(f *trainFlags, seed uint64) (vision.Options, error) {
+	opts := vision.Options{Dataset: f.dataset}
+	if f.outDir == "" {
+		return opts, nil
+	}
+	opts.Checkpoint = filepath.Join(f.outDir, fmt.Sprintf("seed-%d.ckpt", seed))
+	opts.Model = filepath.Join(f.outDir, fmt.Sprintf("seed-%d.model", seed))
+	opts.CheckpointEvery, opts.Meta = f.ckptEvery, map[string]string{"dataset": f.dataset}
+	if !f.resume {
+		return opts, nil
+	}
+	ck, err := vision.ReadCheckpoint(opts.Checkpoint)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return opts, nil // the seed had not started
+	case err != nil:
+		return opts, fmt.Errorf("--resume: %w", err)
+	}
+	opts.Resume = ck
+	return opts, nil
 }
