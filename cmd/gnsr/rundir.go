@@ -148,15 +148,22 @@ func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
 	if !f.resume {
 		return opts, nil
 	}
-	ck, err := gnn.ReadCheckpoint(opts.Checkpoint)
+	var err error
+	opts.Resume, err = resumeFrom(opts.Checkpoint, gnn.ReadCheckpoint)
+	return opts, err
+}
+
+// resumeFrom reads, with read, the checkpoint at path that --resume
+// continues a seed from: nil if there is none, the seed not having started.
+func resumeFrom[C any](path string, read func(string) (*C, error)) (*C, error) {
+	ck, err := read(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return opts, nil // the seed had not started
+		return nil, nil
 	case err != nil:
-		return opts, fmt.Errorf("--resume: %w", err)
+		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	opts.Resume = ck
-	return opts, nil
+	return ck, nil
 }
 
 // interruptedJSON says where an interrupted run stopped.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -283,13 +281,7 @@ func visionSeedOptions(f *trainFlags, seed uint64) (vision.Options, error) {
 	if !f.resume {
 		return opts, nil
 	}
-	ck, err := vision.ReadCheckpoint(opts.Checkpoint)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return opts, nil // the seed had not started
-	case err != nil:
-		return opts, fmt.Errorf("--resume: %w", err)
-	}
-	opts.Resume = ck
-	return opts, nil
+	var err error
+	opts.Resume, err = resumeFrom(opts.Checkpoint, vision.ReadCheckpoint)
+	return opts, err
 }

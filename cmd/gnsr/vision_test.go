@@ -142,18 +142,11 @@ func TestImageRunResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, exp := readResults(t, dir), readResults(t, want)
-	if !got.Complete || got.Summary == nil || len(got.Seeds) != 2 || !strings.Contains(out, `"summary":true`) {
-		t.Fatalf("results after resuming: %+v", got)
+	if !strings.Contains(out, `"summary":true`) {
+		t.Errorf("output %s", out)
 	}
-	for i := range exp.Seeds {
-		g, w := got.Seeds[i], exp.Seeds[i]
-		g.EpochMsMedian, w.EpochMsMedian = 0, 0
-		a, _ := json.Marshal(g)
-		b, _ := json.Marshal(w)
-		if !bytes.Equal(a, b) {
-			t.Errorf("seed %d:\n got %s\nwant %s", i, a, b)
-		}
+	got, _ := sameResults(t, dir, want, 2)
+	for i, g := range got.Seeds {
 		name := fmt.Sprintf("seed-%d", i)
 		sameImageCheckpoints(t, filepath.Join(dir, name+".ckpt"), filepath.Join(want, name+".ckpt"))
 		m1, _ := os.ReadFile(filepath.Join(dir, name+".model"))
