@@ -176,11 +176,14 @@ type Options struct {
 	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
 }
 
-// Train trains an MLP or a convolutional network (see trainCNN) on the
-// training images of data, holding out
-// cfg.ValSize of them (a seeded random permutation's first ValSize, as the
-// peer), and reports the test accuracy at the epoch of best validation
-// accuracy. Pixels are scaled to [0, 1]. onEpoch, if not nil, is called after
+// Train trains an MLP or a convolutional network on the training images of
+// data, holding out cfg.ValSize of them (a seeded random permutation's
+// first ValSize, as the peer), and reports the test accuracy at the epoch
+// of best validation accuracy, with the model of that epoch. Pixels are
+// scaled to [0, 1]; for convolutional networks they are then normalised per
+// channel with the training images' mean and standard deviation and, with
+// cfg.Augment, training images are randomly cropped (4 pixels of zero
+// padding) and flipped. onEpoch, if not nil, is called after
 // every epoch. Train stops with an error wrapping ErrNaNLoss at the first
 // step whose loss is not finite, and with an *InterruptedError wrapping
 // ctx.Err() when ctx is done.
@@ -225,8 +228,6 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 	if cnn {
 		spec.Width = max(cfg.Width, 1)
 	}
-	// Separate streams, so that changing one setting (the validation size,
-	// say) does not change the other draws.
 	var fingerprint [32]byte
 	if opts.Resume != nil || opts.Checkpoint != "" {
 		fingerprint = DataFingerprint(data)
@@ -236,6 +237,8 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 			return nil, err
 		}
 	}
+	// Separate streams, so that changing one setting (the validation size,
+	// say) does not change the other draws.
 	val, train := split(tr.N, cfg.ValSize, cfg.Seed)
 	model, err := newModel(spec, rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002)))
 	if err != nil {
