@@ -1,7 +1,6 @@
 package vision
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/internal/modelfile"
+	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -125,18 +125,12 @@ type ModelInfo struct {
 	// [0, 1].
 	Normalization *datasets.Normalization `json:"normalization,omitempty"`
 	ClassNames    []string                `json:"class_names,omitempty"`
-	Seed          uint64                  `json:"seed"`
-	BestEpoch     int                     `json:"best_epoch"`
-	ValAcc        float64                 `json:"val_acc"`
-	TestAcc       float64                 `json:"test_acc"`
+	nn.RunInfo                            // the seed and the best epoch, whose weights the model holds
 	Config        *Config                 `json:"config,omitempty"` // the training configuration
 }
 
 // modelHeader is the JSON header of a vision model file.
-type modelHeader struct {
-	Spec ModelSpec `json:"spec"`
-	Info ModelInfo `json:"info"`
-}
+type modelHeader = modelfile.Header[ModelSpec, ModelInfo]
 
 // Model is an image classifier, an MLP or a convolutional network, with
 // its weights: what Train returns (the best validation epoch's) and
@@ -225,26 +219,18 @@ func (m *Model) withState(state []modelfile.Tensor) (*Model, error) {
 // Save writes m with its Info to path atomically, in the format of
 // docs/model-format.md.
 func (m *Model) Save(path string) error {
-	head, err := json.Marshal(modelHeader{Spec: m.Spec, Info: m.Info})
-	if err != nil {
-		return fmt.Errorf("vision: encoding model: %w", err)
-	}
-	return modelfile.Write(path, &modelfile.File{Kind: modelKind, Header: head, Tensors: m.state()})
+	return modelfile.Save(path, modelKind, modelHeader{Spec: m.Spec, Info: m.Info}, m.state())
 }
 
 // LoadModel reads a model saved by Save (or written by training with a
 // model path). Errors name the file and wrap ErrModel or
 // modelfile.ErrFormat.
 func LoadModel(path string) (*Model, error) {
-	return modelfile.Load(path, modelKind, decodeModel)
+	return modelfile.Load(path, modelKind, buildModel)
 }
 
-// decodeModel builds the model of a decoded file.
-func decodeModel(f *modelfile.File) (*Model, error) {
-	var h modelHeader
-	if err := f.DecodeHeader(modelKind, &h); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrModel, err)
-	}
+// buildModel builds the model of a file's header and tensors.
+func buildModel(h modelHeader, tensors []modelfile.Tensor) (*Model, error) {
 	// The tensors are checked against the spec before the model is built,
 	// so that a lying spec cannot make it allocate what the file does not
 	// hold.
@@ -252,10 +238,10 @@ func decodeModel(f *modelfile.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	if len(f.Tensors) != len(want) {
-		return nil, fmt.Errorf("%w: %s needs %d tensors, the file holds %d", ErrModel, h.Spec.Arch, len(want), len(f.Tensors))
+	if len(tensors) != len(want) {
+		return nil, fmt.Errorf("%w: %s needs %d tensors, the file holds %d", ErrModel, h.Spec.Arch, len(want), len(tensors))
 	}
-	for i, t := range f.Tensors {
+	for i, t := range tensors {
 		if t.Name != want[i].Name || !slices.Equal(t.Shape, want[i].Shape) {
 			return nil, fmt.Errorf("%w: tensor %d is %s %v, %s on %v images needs %s %v",
 				ErrModel, i, t.Name, t.Shape, h.Spec.Arch, h.Spec.Input, want[i].Name, want[i].Shape)
@@ -274,7 +260,7 @@ func decodeModel(f *modelfile.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	if err := m.restore(f.Tensors); err != nil {
+	if err := m.restore(tensors); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
 	m.Info = h.Info

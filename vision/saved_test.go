@@ -149,7 +149,8 @@ func TestSavedModelBadInput(t *testing.T) {
 }
 
 // FuzzDecodeModel checks that decoding a vision model never panics, and
-// that every error wraps ErrModel, whatever the header says: the header is
+// that every error wraps ErrModel or modelfile.ErrFormat, whatever the
+// header says: the header is
 // what the file's checksum does not protect against a careless or hostile
 // writer.
 func FuzzDecodeModel(f *testing.F) {
@@ -167,10 +168,10 @@ func FuzzDecodeModel(f *testing.F) {
 		if !json.Valid(header) {
 			return
 		}
-		m, err := decodeModel(&modelfile.File{Kind: modelKind, Header: header, Tensors: tensors})
+		m, err := modelfile.DecodeModel(&modelfile.File{Kind: modelKind, Header: header, Tensors: tensors}, modelKind, buildModel)
 		if err != nil {
-			if !errors.Is(err, ErrModel) {
-				t.Fatalf("error %v does not wrap ErrModel", err)
+			if !errors.Is(err, ErrModel) && !errors.Is(err, modelfile.ErrFormat) {
+				t.Fatalf("error %v wraps neither ErrModel nor modelfile.ErrFormat", err)
 			}
 			return
 		}

@@ -244,7 +244,7 @@ func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opt
 	if err != nil {
 		return nil, err
 	}
-	model.Info = ModelInfo{Dataset: opts.Dataset, Seed: cfg.Seed, Config: &cfg}
+	model.Info = ModelInfo{Dataset: opts.Dataset, RunInfo: nn.RunInfo{Seed: cfg.Seed}, Config: &cfg}
 	if len(tr.Classes) == tr.NumClasses {
 		model.Info.ClassNames = slices.Clone(tr.Classes)
 	}

@@ -256,21 +256,43 @@ func Read(path string) (*File, error) {
 	return f, nil
 }
 
-// Load reads the model file at path and builds its model with decode,
-// which gets the decoded file, for the package kind (which writes files of
-// that kind). Errors name the file, start with kind as a package prefix
-// and wrap those of Read or decode.
-func Load[M any](path, kind string, decode func(*File) (M, error)) (M, error) {
+// Save writes the saved model of the package kind (which writes files of
+// that kind), its header h and tensors, to path atomically.
+func Save[S, I any](path, kind string, h Header[S, I], tensors []Tensor) error {
+	head, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("%s: encoding model: %w", kind, err)
+	}
+	return Write(path, &File{Kind: kind, Header: head, Tensors: tensors})
+}
+
+// Load reads the saved model at path, written by the package kind, and
+// builds it with build (DecodeModel). Errors name the file, start with
+// kind as a package prefix and wrap those of Read, DecodeModel or build.
+func Load[S, I, M any](path, kind string, build func(Header[S, I], []Tensor) (M, error)) (M, error) {
 	var zero M
 	f, err := Read(path)
 	if err != nil {
 		return zero, fmt.Errorf("%s: %w", kind, err)
 	}
-	m, err := decode(f)
+	m, err := DecodeModel(f, kind, build)
 	if err != nil {
 		return zero, fmt.Errorf("%s: model %s: %w", kind, path, err)
 	}
 	return m, nil
+}
+
+// DecodeModel decodes the header of f, a saved model of the package kind,
+// and builds the model with build, which gets the header and the tensors.
+// A file of another kind, or whose header does not decode, is an error
+// wrapping ErrFormat; build's errors are returned as they are.
+func DecodeModel[S, I, M any](f *File, kind string, build func(Header[S, I], []Tensor) (M, error)) (M, error) {
+	var h Header[S, I]
+	if err := f.DecodeHeader(kind, &h); err != nil {
+		var zero M
+		return zero, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return build(h, f.Tensors)
 }
 
 // DecodeHeader checks that the package kind wrote f and decodes f's JSON
@@ -328,4 +350,12 @@ func (t Tensor) Float64s() ([]float64, error) {
 		out[i] = math.Float64frombits(uint64(math.Float32bits(t.Data[2*i])) | uint64(math.Float32bits(t.Data[2*i+1]))<<32)
 	}
 	return out, nil
+}
+
+// Header is the JSON header of the saved models of gnn and vision:
+// {"spec": …, "info": …}, the architecture and what the model knows of its
+// data and run.
+type Header[S, I any] struct {
+	Spec S `json:"spec"`
+	Info I `json:"info"`
 }
