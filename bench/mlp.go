@@ -225,7 +225,7 @@ func (m *MLP) Run(ctx context.Context, c Cell, seed uint64) (Record, error) {
 		return Record{}, err
 	}
 	cfg := m.Config(c, seed)
-	r := Record{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, WeightDecay: cfg.WeightDecay}
+	r := Record{Epochs: cfg.Epochs, Batch: cfg.BatchSize, LR: cfg.Optimizer.LR, WeightDecay: cfg.Optimizer.WeightDecay}
 	start := time.Now()
 	res, err := vision.Train(ctx, m.data, cfg, nil)
 	r.WallS = time.Since(start).Seconds()

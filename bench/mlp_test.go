@@ -323,10 +323,10 @@ func TestMLPConfig(t *testing.T) {
 		{nsr, true, 0.2542},
 	} {
 		c := m.Config(tc.cell, 2)
-		if c.Arch != "mlp8" || c.Epochs != 7 || c.Seed != 2 || c.Batch != 100 || c.LR != 0.01 || c.ValSize != 10000 || c.Optimizer != "sgd" {
+		if c.Arch != "mlp8" || c.Epochs != 7 || c.Seed != 2 || c.BatchSize != 100 || c.Optimizer.LR != 0.01 || c.ValSize != 10000 || c.Optimizer.Kind != "sgd" {
 			t.Errorf("%+v: config %+v, want the published protocol at 7 epochs", tc.cell, c)
 		}
-		if c.NSR.Enabled() != tc.nsr || tc.nsr && (!slices.Equal(c.NSR.Layers, []int{-1}) || c.NSR.Lambdas[0] != tc.lambda || c.NSR.K != 5) {
+		if c.NSR.Enabled() != tc.nsr || tc.nsr && (!slices.Equal(c.NSR.Layers, []int{-1}) || c.NSR.Lambdas[0] != tc.lambda || c.NSR.QueueLen() != 5) {
 			t.Errorf("%+v: NSR %+v", tc.cell, c.NSR)
 		}
 		if err := c.Validate(); err != nil {

@@ -1,7 +1,6 @@
 package gnn
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/internal/modelfile"
+	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/sparse"
 	G "gorgonia.org/gorgonia"
 )
@@ -30,18 +30,12 @@ type ModelInfo struct {
 	Dataset          string   `json:"dataset,omitempty"`
 	FeatureTransform string   `json:"feature_transform,omitempty"` // applied to raw features (FeatureTransforms)
 	ClassNames       []string `json:"class_names,omitempty"`
-	Seed             uint64   `json:"seed"`
-	BestEpoch        int      `json:"best_epoch"`
-	ValAcc           float64  `json:"val_acc"`
-	TestAcc          float64  `json:"test_acc"`
+	nn.RunInfo                // the seed and the best epoch, whose weights the model holds
 	Config           *Config  `json:"config,omitempty"` // the training configuration
 }
 
 // modelHeader is the JSON header of a GNN model file.
-type modelHeader struct {
-	Spec Spec      `json:"spec"`
-	Info ModelInfo `json:"info"`
-}
+type modelHeader = modelfile.Header[Spec, ModelInfo]
 
 // FeatureTransforms lists the feature prepressings a model may record:
 // "" (features as stored) and "l1-rows" (each row divided by its sum of
@@ -62,41 +56,22 @@ func applyTransform(name string, x *sparse.CSR) (*sparse.CSR, error) {
 // Save writes m with its Info to path atomically, in the format of
 // docs/model-format.md.
 func (m *Model) Save(path string) error {
-	head, err := json.Marshal(modelHeader{Spec: m.Spec, Info: m.Info})
-	if err != nil {
-		return fmt.Errorf("gnn: encoding model: %w", err)
-	}
-	f := &modelfile.File{Kind: modelKind, Header: head}
+	var ts []modelfile.Tensor
 	for _, t := range m.State() {
-		f.Tensors = append(f.Tensors, modelfile.Tensor{Name: t.Name, Shape: slices.Clone([]int(t.Value.Shape())), Data: slices.Clone(t.Value.Data().([]float32))})
+		ts = append(ts, modelfile.Tensor{Name: t.Name, Shape: slices.Clone([]int(t.Value.Shape())), Data: slices.Clone(t.Value.Data().([]float32))})
 	}
-	return modelfile.Write(path, f)
+	return modelfile.Save(path, modelKind, modelHeader{Spec: m.Spec, Info: m.Info}, ts)
 }
 
 // LoadModel reads a model saved by Save (or written by training with a
 // model path). The architecture must be a registered one; errors name the
 // file and wrap ErrModel or modelfile.ErrFormat.
 func LoadModel(path string) (*Model, error) {
-	f, err := modelfile.Read(path)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: %w", err)
-	}
-	m, err := decodeModel(f)
-	if err != nil {
-		return nil, fmt.Errorf("gnn: model %s: %w", path, err)
-	}
-	return m, nil
+	return modelfile.Load(path, modelKind, buildModel)
 }
 
-// decodeModel builds the model of a decoded file.
-func decodeModel(f *modelfile.File) (*Model, error) {
-	if f.Kind != modelKind {
-		return nil, fmt.Errorf("%w: a %q model, not a graph network", ErrModel, f.Kind)
-	}
-	var h modelHeader
-	if err := json.Unmarshal(f.Header, &h); err != nil {
-		return nil, fmt.Errorf("%w: header: %w", ErrModel, err)
-	}
+// buildModel builds the model of a file's header and tensors.
+func buildModel(h modelHeader, tensors []modelfile.Tensor) (*Model, error) {
 	if err := h.Spec.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
@@ -107,7 +82,7 @@ func decodeModel(f *modelfile.File) (*Model, error) {
 	// so that a lying spec cannot make NewModel allocate what the file
 	// does not hold.
 	var values int
-	for _, t := range f.Tensors {
+	for _, t := range tensors {
 		values += len(t.Data)
 	}
 	if need := h.Spec.paramCount(); need < 0 || need > values {
@@ -118,8 +93,8 @@ func decodeModel(f *modelfile.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrModel, err)
 	}
-	ts := make([]Tensor, len(f.Tensors))
-	for i, t := range f.Tensors {
+	ts := make([]Tensor, len(tensors))
+	for i, t := range tensors {
 		ts[i] = Tensor(t)
 	}
 	if err := m.restore(ts); err != nil {

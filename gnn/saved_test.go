@@ -2,7 +2,6 @@ package gnn
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -97,24 +96,14 @@ func TestSavedModelBadInput(t *testing.T) {
 	}
 	flipped := append([]byte(nil), good...)
 	flipped[len(flipped)/2] ^= 1
-	f, err := modelfile.Decode(good)
+	unknown, err := modelfile.EditHeader(good, func(h map[string]any) { h["spec"].(map[string]any)["arch"] = "transformer" })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h map[string]any
-	if err := json.Unmarshal(f.Header, &h); err != nil {
-		t.Fatal(err)
-	}
-	h["spec"].(map[string]any)["arch"] = "transformer"
-	f.Header, _ = json.Marshal(h)
-	unknown, err := modelfile.Encode(f)
+	lying, err := modelfile.EditHeader(good, func(h map[string]any) { h["spec"].(map[string]any)["hidden"] = []int{1 << 19} })
 	if err != nil {
 		t.Fatal(err)
 	}
-	h["spec"].(map[string]any)["arch"] = "gcn"
-	h["spec"].(map[string]any)["hidden"] = []int{1 << 19}
-	f.Header, _ = json.Marshal(h)
-	lying, _ := modelfile.Encode(f)
 	for name, b := range map[string][]byte{
 		"truncated": good[:len(good)-10], "bit-flip": flipped, "unknown-arch": unknown, "lying-width": lying,
 	} {

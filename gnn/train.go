@@ -281,7 +281,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 			return nil, err
 		}
 		res.Model.Info = ModelInfo{Dataset: d.Name, FeatureTransform: d.FeatureTransform, ClassNames: d.ClassNames,
-			Seed: cfg.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc, Config: &cfg}
+			RunInfo: nn.RunInfo{Seed: cfg.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc}, Config: &cfg}
 		if opts.Model != "" {
 			if err := res.Model.Save(opts.Model); err != nil {
 				return nil, err

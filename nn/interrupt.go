@@ -18,3 +18,14 @@ func (e *InterruptedError) Error() string {
 }
 
 func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// RunInfo is what a saved model of every gnsr trainer records of the run
+// that made it: the seed (whose data split evaluation takes again) and the
+// epoch of best validation accuracy, with its validation and test
+// accuracy, the weights the model holds.
+type RunInfo struct {
+	Seed      uint64  `json:"seed"`
+	BestEpoch int     `json:"best_epoch"`
+	ValAcc    float64 `json:"val_acc"`
+	TestAcc   float64 `json:"test_acc"`
+}

@@ -2,6 +2,7 @@ package nsr
 
 import (
 	"fmt"
+	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -292,4 +293,53 @@ func (q *Queue) backward(h layer, dst tensor.Tensor, scale float64) error {
 		return err
 	}
 	return h.addGradTo(dst, q.rows, q.labels, q.means, q.meanCounts, q.mask, scale, q.kept)
+}
+
+// QueueState is a copy of a Queue's contents, for checkpoints: with it a
+// queue of the same length and class count continues exactly where the
+// copied one stood.
+type QueueState struct {
+	Width  int // layer width, 0 before the first push
+	Next   int // the ring slot the next push fills
+	Held   int // steps held, at most the queue length
+	Pushes int
+	// Sums and Counts hold each ring slot's per-class sums and element
+	// counts (classes×Width), one entry per slot; nil for a slot never
+	// filled.
+	Sums, Counts [][]float64
+}
+
+// State returns a copy of q's contents.
+func (q *Queue) State() QueueState {
+	s := QueueState{Width: q.d, Next: q.next, Held: q.held, Pushes: q.pushes,
+		Sums: make([][]float64, q.k), Counts: make([][]float64, q.k)}
+	for i := range q.sums {
+		s.Sums[i], s.Counts[i] = slices.Clone(q.sums[i]), slices.Clone(q.counts[i])
+	}
+	return s
+}
+
+// SetState replaces q's contents with a copy of s, a state of a queue of
+// the same length and class count. It returns an error, leaving q alone,
+// if s does not fit q.
+func (q *Queue) SetState(s QueueState) error {
+	n := q.numClasses * s.Width
+	switch {
+	case len(s.Sums) != q.k || len(s.Counts) != q.k:
+		return fmt.Errorf("nsr: queue state of %d and %d slots for a queue of %d", len(s.Sums), len(s.Counts), q.k)
+	case s.Width < 0 || s.Next < 0 || s.Next >= q.k || s.Held < 0 || s.Held > q.k || s.Pushes < s.Held:
+		return fmt.Errorf("nsr: queue state with width %d, next slot %d, %d held, %d pushes for a queue of %d", s.Width, s.Next, s.Held, s.Pushes, q.k)
+	}
+	for i := range s.Sums {
+		filled := s.Sums[i] != nil
+		if filled != (s.Counts[i] != nil) || filled && (len(s.Sums[i]) != n || len(s.Counts[i]) != n) || filled != (i < s.Held) {
+			return fmt.Errorf("nsr: queue state slot %d holds %d sums and %d counts, want %d each for %d held steps", i, len(s.Sums[i]), len(s.Counts[i]), n, s.Held)
+		}
+	}
+	q.d, q.next, q.held, q.pushes = s.Width, s.Next, s.Held, s.Pushes
+	for i := range q.sums {
+		q.sums[i], q.counts[i] = slices.Clone(s.Sums[i]), slices.Clone(s.Counts[i])
+	}
+	q.means, q.meanCounts, q.kept = nil, nil, 0
+	return nil
 }

@@ -217,3 +217,62 @@ func TestQueueErrors(t *testing.T) {
 		}()
 	}
 }
+
+// TestQueueState copies a queue's state after some steps into a fresh
+// queue and checks that both then give the same penalties and gradients,
+// bit for bit, and that states that do not fit are refused.
+func TestQueueState(t *testing.T) {
+	const n, d, classes, k = 6, 3, 3, 3
+	for _, steps := range []int{0, 2, 5} {
+		rng := rand.New(rand.NewPCG(9, uint64(steps)))
+		step := func() ([]float64, []int) {
+			labels := make([]int, n)
+			for i := range labels {
+				labels[i] = rng.IntN(classes)
+			}
+			return reluLike(rng, n, d, true), labels
+		}
+		a := nsr.NewQueue(k, classes, true)
+		ra := newRig(t, tape, make([]float64, n*d), n, d, a, 0.7)
+		for range steps {
+			h, y := step()
+			if err := a.SetBatch(nil, y); err != nil {
+				t.Fatal(err)
+			}
+			ra.run(t, h)
+		}
+		b := nsr.NewQueue(k, classes, true)
+		rb := newRig(t, tape, make([]float64, n*d), n, d, b, 0.7)
+		if err := b.SetState(a.State()); err != nil {
+			t.Fatal(err)
+		}
+		for s := range 4 {
+			h, y := step()
+			for _, q := range []*nsr.Queue{a, b} {
+				if err := q.SetBatch(nil, y); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pa, ga := ra.run(t, h)
+			pb, gb := rb.run(t, h)
+			if pa != pb || !slices.Equal(ga, gb) || a.Pushes() != b.Pushes() {
+				t.Fatalf("after %d steps, step %d: P %v and %v, %d and %d pushes", steps, s, pa, pb, a.Pushes(), b.Pushes())
+			}
+		}
+	}
+	q := nsr.NewQueue(2, 3, false)
+	good := nsr.NewQueue(2, 3, false).State()
+	for name, s := range map[string]nsr.QueueState{
+		"slots":    {Sums: make([][]float64, 3), Counts: make([][]float64, 3)},
+		"held":     {Held: 1, Pushes: 1, Sums: good.Sums, Counts: good.Counts},
+		"width":    {Width: 2, Held: 1, Pushes: 1, Next: 1, Sums: [][]float64{make([]float64, 5), nil}, Counts: [][]float64{make([]float64, 6), nil}},
+		"next":     {Next: 2, Sums: good.Sums, Counts: good.Counts},
+		"pushes":   {Width: 1, Held: 2, Pushes: 1, Sums: [][]float64{make([]float64, 3), make([]float64, 3)}, Counts: [][]float64{make([]float64, 3), make([]float64, 3)}},
+		"counts":   {Width: 1, Held: 1, Pushes: 1, Sums: [][]float64{make([]float64, 3), nil}, Counts: [][]float64{nil, nil}},
+		"negative": {Width: -1, Sums: good.Sums, Counts: good.Counts},
+	} {
+		if err := q.SetState(s); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

@@ -44,6 +44,18 @@
 // sets it to GOMAXPROCS), but they may differ in the last bits from the
 // pure-Go build, and runs drift apart from its runs over the epochs.
 //
+// # Saved models
+//
+// Train keeps the weights of the best validation epoch (and a
+// convolutional network's batch-norm running statistics) and returns them
+// as Result.Model; TrainWith with Options.Model also writes them to a file
+// in gnsr's model format (docs/model-format.md, kind "vision"): the
+// architecture (ModelSpec), the pixel normalisation, the classes, the seed
+// and the training configuration beside the named tensors. LoadModel reads
+// such a file, checking every tensor against the spec before allocating,
+// and Model.Evaluate reproduces the run's accuracies at its best epoch
+// exactly.
+//
 // # Convolutional networks
 //
 // CNNArchs names three networks for 32×32 colour images: cnn, a small one

@@ -12,55 +12,47 @@ import (
 	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // ErrNaNLoss is wrapped by the error Train returns when the loss stops being
 // a finite number.
 var ErrNaNLoss = errors.New("vision: loss is not finite")
 
-// Config holds the architecture and optimisation settings of one run.
-// DefaultConfig gives the NSR paper's MNIST protocol.
+// InterruptedError is the error Train returns when its context is done
+// (nn.InterruptedError, shared with the graph trainer).
+type InterruptedError = nn.InterruptedError
+
+// Config holds the architecture and optimisation settings of one run, with
+// the names gnn.Config gives the same things. DefaultConfig gives the NSR
+// paper's MNIST protocol.
 type Config struct {
-	Arch      string // one of Archs or CNNArchs
-	Batch     int    // training batch size; the last partial batch of an epoch is dropped
-	EvalBatch int    // batch size of the evaluation graph; 0 means 1000
+	Arch      string // architecture, one of Archs or CNNArchs
+	BatchSize int    // training batch size; the last partial batch of an epoch is dropped
+	EvalBatch int    // batch size of the evaluation graph; 0 means 1000 (250 for convolutional networks)
 	Epochs    int
 	ValSize   int // training images held out for validation, at least 1
 
-	Optimizer   string  // "sgd" or "adam"
-	LR          float64 // learning rate
-	Momentum    float64 // SGD momentum (0: plain SGD)
-	Nesterov    bool    // SGD with Nesterov momentum
-	WeightDecay float64 // L2 penalty added to every gradient (torch semantics)
-	LRStep      int     // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
-	LRGamma     float64
+	Optimizer nn.OptimizerSpec // the optimizer and its learning rate, weight decay and momentum
+	LRStep    int              // multiply the learning rate by LRGamma every LRStep epochs; 0: constant
+	LRGamma   float64
 
 	Seed uint64 // seeds the split, the initialisation, the shuffling and the augmentation
-	NSR  NSRConfig
+	// NSR says where Neuron Steadiness Regularization applies. Layer l is
+	// the output of the l-th linear layer (after its ReLU for hidden
+	// layers), negative from the end (-1 is the logits); for convolutional
+	// networks the layers are those of ConvNet.Layers. Its Queue is the
+	// memory-queue length. The automatic layer choice (Auto) is for graph
+	// models only.
+	NSR nsr.Spec
 
 	// Convolutional architectures only.
 	Width   int  // channel multiplier (CNNSpec.Width); 0 means 1
 	Augment bool // random crops (4-pixel zero padding) and flips of training images
 }
-
-// NSRConfig says where Neuron Steadiness Regularization applies. Layer l is
-// the output of the l-th linear layer (after its ReLU for hidden layers);
-// negative indices count from the end, so -1 is the logits, as in
-// nsr.ParseLayers. For convolutional networks the layers are those of
-// ConvNet.Layers. NSR is off when Lambdas is empty or all zero.
-type NSRConfig struct {
-	Layers    []int
-	Lambdas   []float64 // one λ per entry of Layers
-	K         int       // steps in the memory queue; 0 means 5
-	MaskZeros bool      // leave zero ReLU responses out on hidden layers
-}
-
-// Enabled reports whether c adds any NSR term.
-func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 
 // DefaultConfig returns the published MNIST protocol: MLP-4, batch 100,
 // plain SGD with learning rate 0.01, 100 epochs, 10,000 training images
@@ -68,106 +60,71 @@ func (c NSRConfig) Enabled() bool { return nsr.Active(c.Lambdas) }
 // 5-step queue.
 func DefaultConfig() Config {
 	return Config{
-		Arch: "mlp4", Batch: 100, EvalBatch: 1000, Epochs: 100, ValSize: 10000,
-		Optimizer: "sgd", LR: 0.01, LRGamma: 0.1,
-		NSR: NSRConfig{Layers: []int{-1}, K: 5, MaskZeros: true},
+		Arch: "mlp4", BatchSize: 100, EvalBatch: 1000, Epochs: 100, ValSize: 10000,
+		Optimizer: nn.OptimizerSpec{Kind: nn.OptimizerSGD, LR: 0.01}, LRGamma: 0.1,
+		NSR: nsr.Spec{Layers: []int{-1}, Queue: nsr.DefaultQueue, MaskZeros: true},
 	}
 }
 
 // Validate reports the first setting of c that is out of range.
 func (c *Config) Validate() error {
-	_, err := c.resolve()
+	n, err := c.LayerCount()
+	if err != nil {
+		return err
+	}
+	_, err = c.resolve(n)
 	return err
 }
 
-// resolve checks c and returns the NSR layers as indices in [0, layers);
-// for a convolutional architecture, whose layers are known once its graph
-// is built, it checks the settings and returns nil.
-func (c *Config) resolve() ([]int, error) {
-	cnn := isCNN(c.Arch)
-	var hidden []int
-	if !cnn {
-		var err error
-		if hidden, err = HiddenSizes(c.Arch); err != nil {
-			return nil, fmt.Errorf("%w (convolutional: %v)", err, CNNArchs())
+// LayerCount returns the number of layer outputs of c's architecture that
+// NSR can regularise, the n that c.NSR is resolved against (for a
+// convolutional architecture, counted on 3×32×32 images). It returns an
+// error for an unknown architecture.
+func (c *Config) LayerCount() (int, error) {
+	if isCNN(c.Arch) {
+		names, err := CNNLayerNames(CNNSpec{Arch: c.Arch, Width: max(c.Width, 0)})
+		if err != nil {
+			return 0, err
 		}
+		return len(names), nil
 	}
+	hidden, err := HiddenSizes(c.Arch)
+	if err != nil {
+		return 0, fmt.Errorf("%w (convolutional: %v)", err, CNNArchs())
+	}
+	return len(hidden) + 1, nil
+}
+
+// resolve checks c for an architecture with n layer outputs and returns
+// the NSR layers as indices in [0, n), nil without NSR.
+func (c *Config) resolve(n int) ([]int, error) {
+	cnn := isCNN(c.Arch)
 	switch {
-	case c.Batch < 1:
-		return nil, fmt.Errorf("vision: batch = %d, need at least 1", c.Batch)
+	case c.BatchSize < 1:
+		return nil, fmt.Errorf("vision: batch size = %d, need at least 1", c.BatchSize)
 	case c.EvalBatch < 0:
 		return nil, fmt.Errorf("vision: eval batch = %d, need at least 1 (or 0 for the default)", c.EvalBatch)
 	case c.Epochs < 1:
 		return nil, fmt.Errorf("vision: epochs = %d, need at least 1", c.Epochs)
 	case c.ValSize < 1:
 		return nil, fmt.Errorf("vision: validation size = %d, need at least 1", c.ValSize)
-	case c.Optimizer != "sgd" && c.Optimizer != "adam":
-		return nil, fmt.Errorf("vision: optimizer %q, want sgd or adam", c.Optimizer)
-	case !(c.LR > 0) || math.IsInf(c.LR, 0):
-		return nil, fmt.Errorf("vision: learning rate = %v, need > 0", c.LR)
-	case !(c.Momentum >= 0 && c.Momentum < 1):
-		return nil, fmt.Errorf("vision: momentum = %v, need 0 <= momentum < 1", c.Momentum)
-	case c.Nesterov && (c.Optimizer != "sgd" || c.Momentum == 0):
-		return nil, fmt.Errorf("vision: Nesterov needs sgd with momentum")
-	case c.Optimizer == "adam" && c.Momentum != 0:
-		return nil, fmt.Errorf("vision: momentum is an sgd setting")
-	case !(c.WeightDecay >= 0):
-		return nil, fmt.Errorf("vision: weight decay = %v, need >= 0", c.WeightDecay)
 	case c.LRStep < 0 || (c.LRStep > 0 && !(c.LRGamma > 0)):
 		return nil, fmt.Errorf("vision: LR step %d with gamma %v, need step >= 0 and gamma > 0", c.LRStep, c.LRGamma)
-	case c.NSR.K < 0:
-		return nil, fmt.Errorf("vision: NSR queue length %d, need at least 1 (or 0 for 5)", c.NSR.K)
 	case c.Width < 0 || (!cnn && c.Width > 1):
 		return nil, fmt.Errorf("vision: width %d applies to convolutional architectures only, and must be >= 1", c.Width)
 	case c.Augment && !cnn:
 		return nil, fmt.Errorf("vision: augmentation applies to convolutional architectures only")
+	case c.NSR.Auto:
+		return nil, fmt.Errorf("vision: the automatic NSR layer choice is for graph models; give the layers of %s", c.Arch)
 	}
-	for _, l := range c.NSR.Lambdas {
-		if !(l >= 0) || math.IsInf(l, 0) {
-			return nil, fmt.Errorf("vision: NSR lambda = %v, need a finite value >= 0", l)
-		}
+	if err := c.Optimizer.Validate(); err != nil {
+		return nil, fmt.Errorf("vision: %w", err)
 	}
-	if !c.NSR.Enabled() {
-		return nil, nil
+	layers, err := c.NSR.Resolve(n)
+	if err != nil {
+		return nil, fmt.Errorf("vision: %s: %w", c.Arch, err)
 	}
-	if len(c.NSR.Lambdas) != len(c.NSR.Layers) {
-		return nil, fmt.Errorf("vision: %d NSR lambdas for %d NSR layers", len(c.NSR.Lambdas), len(c.NSR.Layers))
-	}
-	if cnn {
-		return nil, nil
-	}
-	return resolveLayers(c.NSR.Layers, len(hidden)+1, c.Arch)
-}
-
-// resolveLayers maps NSR layer indices (negative ones from the end) of an
-// architecture with the given number of layers to [0, layers).
-func resolveLayers(ls []int, layers int, arch string) ([]int, error) {
-	out := make([]int, len(ls))
-	for i, l := range ls {
-		if l < -layers || l >= layers {
-			return nil, fmt.Errorf("vision: NSR layer %d out of range for %s's %d layers (use 0..%d or -%d..-1)", l, arch, layers, layers-1, layers)
-		}
-		if l < 0 {
-			l += layers
-		}
-		if slices.Contains(out[:i], l) {
-			return nil, fmt.Errorf("vision: NSR layer %d listed twice", l)
-		}
-		out[i] = l
-	}
-	return out, nil
-}
-
-// newOptimizer returns cfg's optimizer over params and a function that
-// changes its learning rate.
-func newOptimizer(cfg Config, params []*G.Node) (interface{ Step() error }, func(float64)) {
-	if cfg.Optimizer == "sgd" {
-		s := nn.NewSGD(params, cfg.LR)
-		s.Momentum, s.Nesterov, s.WeightDecay = cfg.Momentum, cfg.Nesterov, cfg.WeightDecay
-		return s, func(lr float64) { s.LR = lr }
-	}
-	a := nn.NewAdam(params, cfg.LR, cfg.WeightDecay)
-	return a, func(lr float64) { a.LR = lr }
+	return layers, nil
 }
 
 // Epoch is what Train reports after each epoch.
@@ -183,10 +140,13 @@ type Epoch struct {
 
 // Result is the outcome of one training run.
 type Result struct {
-	Seed          uint64
-	BestEpoch     int     // epoch of the best validation accuracy (the latest on ties, as the peer)
-	ValAcc        float64 // best validation accuracy
-	TestAcc       float64 // test accuracy at BestEpoch
+	Seed      uint64
+	BestEpoch int     // epoch of the best validation accuracy (the latest on ties, as the peer)
+	ValAcc    float64 // best validation accuracy
+	TestAcc   float64 // test accuracy at BestEpoch
+	// Model is the model with the weights of BestEpoch, those whose test
+	// accuracy TestAcc is.
+	Model         *Model
 	EpochMsMedian float64
 	NSRLayers     []int // resolved to [0, layers)
 	NSRLambdas    []float64
@@ -197,18 +157,55 @@ type Result struct {
 	Variance []float64
 }
 
-// Train trains an MLP or a convolutional network (see trainCNN) on the
-// training images of data, holding out
-// cfg.ValSize of them (a seeded random permutation's first ValSize, as the
-// peer), and reports the test accuracy at the epoch of best validation
-// accuracy. Pixels are scaled to [0, 1]. onEpoch, if not nil, is called after
+// Options are the optional parts of a training run.
+type Options struct {
+	OnEpoch func(Epoch) // called after every epoch, if not nil
+	// Model, if not "", is the file TrainWith saves the model of the best
+	// validation epoch to at the end (Model.Save).
+	Model string
+	// Dataset names the data in the model's Info.
+	Dataset string
+	// Checkpoint, if not "", is the file TrainWith writes checkpoints to:
+	// every CheckpointEvery epochs (if > 0), after the last epoch, and,
+	// between two steps, when ctx is done.
+	Checkpoint      string
+	CheckpointEvery int
+	// Resume, if not nil, is a checkpoint of this run (same Config, same
+	// data) to continue from.
+	Resume *Checkpoint
+	Meta   map[string]string // stored in the checkpoints as Checkpoint.Meta
+}
+
+// Train trains an MLP or a convolutional network on the training images of
+// data, holding out cfg.ValSize of them (a seeded random permutation's
+// first ValSize, as the peer), and reports the test accuracy at the epoch
+// of best validation accuracy, with the model of that epoch. Pixels are
+// scaled to [0, 1]; for convolutional networks they are then normalised per
+// channel with the training images' mean and standard deviation and, with
+// cfg.Augment, training images are randomly cropped (4 pixels of zero
+// padding) and flipped. onEpoch, if not nil, is called after
 // every epoch. Train stops with an error wrapping ErrNaNLoss at the first
-// step whose loss is not finite, and with ctx.Err() when ctx is done.
+// step whose loss is not finite, and with an *InterruptedError wrapping
+// ctx.Err() when ctx is done.
 //
 // Runs are reproducible: the same data, cfg and Seed give the same numbers
 // on a machine, for any GOMAXPROCS.
 func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch func(Epoch)) (*Result, error) {
-	layers, err := cfg.resolve()
+	return TrainWith(ctx, data, cfg, Options{OnEpoch: onEpoch})
+}
+
+// TrainWith is Train with options: a file for the model of the best
+// validation epoch, checkpoints and resumption. A run resumed from a
+// checkpoint ends with the same weights, losses and accuracies, bit for
+// bit, as the run that was never interrupted. Resuming from a checkpoint of
+// another Config or other data (see DataFingerprint) is an error wrapping
+// ErrCheckpoint.
+func TrainWith(ctx context.Context, data *datasets.ImageDataset, cfg Config, opts Options) (*Result, error) {
+	n, err := cfg.LayerCount()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := cfg.resolve(n)
 	if err != nil {
 		return nil, err
 	}
@@ -219,90 +216,154 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 		return nil, err
 	}
 	tr, te := &data.Train, &data.Test
-	dim := tr.C * tr.H * tr.W
-	if te.C*te.H*te.W != dim || te.NumClasses != tr.NumClasses {
+	if te.C != tr.C || te.H != tr.H || te.W != tr.W || te.NumClasses != tr.NumClasses {
 		return nil, fmt.Errorf("vision: test images %d×%d×%d with %d classes do not match the training ones (%d×%d×%d, %d classes)",
 			te.C, te.H, te.W, te.NumClasses, tr.C, tr.H, tr.W, tr.NumClasses)
 	}
-	if cfg.ValSize+cfg.Batch > tr.N {
-		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.Batch)
+	if cfg.ValSize+cfg.BatchSize > tr.N {
+		return nil, fmt.Errorf("vision: %d training images cannot give %d for validation and a batch of %d", tr.N, cfg.ValSize, cfg.BatchSize)
 	}
-	if isCNN(cfg.Arch) {
-		return trainCNN(ctx, data, cfg, onEpoch)
+	cnn := isCNN(cfg.Arch)
+	spec := ModelSpec{Arch: cfg.Arch, Input: [3]int{tr.C, tr.H, tr.W}, Classes: tr.NumClasses}
+	if cnn {
+		spec.Width = max(cfg.Width, 1)
 	}
-	evalBatch := cfg.EvalBatch
-	if evalBatch == 0 {
-		evalBatch = 1000
+	var fingerprint [32]byte
+	if opts.Resume != nil || opts.Checkpoint != "" {
+		fingerprint = DataFingerprint(data)
 	}
-	k := cfg.NSR.K
-	if k == 0 {
-		k = 5
+	if opts.Resume != nil {
+		if err := opts.Resume.checkResume(cfg, fingerprint); err != nil {
+			return nil, err
+		}
 	}
 	// Separate streams, so that changing one setting (the validation size,
 	// say) does not change the other draws.
-	splitRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0001))
-	initRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002))
-	shuffleRNG := rand.New(rand.NewPCG(cfg.Seed, 0x5eed0003))
-
-	perm := splitRNG.Perm(tr.N)
-	val, train := perm[:cfg.ValSize], perm[cfg.ValSize:]
-
-	hidden, _ := HiddenSizes(cfg.Arch)
-	sizes := append(append([]int{dim}, hidden...), tr.NumClasses)
-	w := newWeights(initRNG, sizes, tensor.Float32)
-
-	var spec *nsrSpec
-	res := &Result{Seed: cfg.Seed, ValAcc: -1}
-	if cfg.NSR.Enabled() {
-		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: k, maskZeros: cfg.NSR.MaskZeros}
-		res.NSRLayers, res.NSRLambdas = layers, slices.Clone(cfg.NSR.Lambdas)
-	}
-	net, err := build(w, cfg.Batch, true, spec)
+	val, train := split(tr.N, cfg.ValSize, cfg.Seed)
+	model, err := newModel(spec, rand.New(rand.NewPCG(cfg.Seed, 0x5eed0002)))
 	if err != nil {
 		return nil, err
+	}
+	model.Info = ModelInfo{Dataset: opts.Dataset, RunInfo: nn.RunInfo{Seed: cfg.Seed}, Config: &cfg}
+	if len(tr.Classes) == tr.NumClasses {
+		model.Info.ClassNames = slices.Clone(tr.Classes)
+	}
+	var norm datasets.Normalization
+	if cnn {
+		norm = datasets.ComputeNormalization(tr)
+		model.Info.Normalization = &norm
+	}
+	ev, err := model.newEvaluator(evalBatchSize(cfg), norm)
+	if err != nil {
+		return nil, err
+	}
+	defer ev.close()
+	shufflePCG := rand.NewPCG(cfg.Seed, 0x5eed0003)
+	loop := &epochLoop{
+		cfg: cfg, train: train, shufflePCG: shufflePCG, shuffle: rand.New(shufflePCG), model: model,
+		evaluate: func() (float64, float64, error) {
+			valAcc, err := ev.accuracy(tr, val)
+			if err != nil {
+				return 0, 0, err
+			}
+			testAcc, err := ev.accuracy(te, nil)
+			return valAcc, testAcc, err
+		},
+	}
+	res := &Result{Seed: cfg.Seed, ValAcc: -1}
+	if cnn {
+		err = loop.setupCNN(tr, norm, res)
+	} else {
+		err = loop.setupMLP(tr, layers, res)
+	}
+	if loop.vm != nil {
+		defer loop.vm.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.Checkpoint != "" {
+		loop.save = func(done, step int, partial Epoch, lr float64) error {
+			return WriteCheckpoint(opts.Checkpoint, loop.checkpoint(res, done, step, partial, lr, fingerprint, opts.Meta))
+		}
+		loop.every, loop.path = opts.CheckpointEvery, opts.Checkpoint
+	}
+	if ck := opts.Resume; ck != nil {
+		if err := loop.restore(ck, res); err != nil {
+			return nil, err
+		}
+	}
+	if err := loop.run(ctx, res, opts.OnEpoch); err != nil {
+		return nil, err
+	}
+	if !cnn {
+		if res.Variance, err = variances(ev.mlp, ev.vm, tr, train, &ev.scale, cfg.NSR.MaskZeros); err != nil {
+			return nil, err
+		}
+	}
+	model.Info.BestEpoch, model.Info.ValAcc, model.Info.TestAcc = res.BestEpoch, res.ValAcc, res.TestAcc
+	if res.Model, err = model.withState(loop.best); err != nil {
+		return nil, err
+	}
+	if opts.Model != "" {
+		if err := res.Model.Save(opts.Model); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// split returns the validation and training images of a run with the given
+// seed: a seeded permutation of the n training images, its first valSize
+// held out.
+func split(n, valSize int, seed uint64) (val, train []int) {
+	perm := rand.New(rand.NewPCG(seed, 0x5eed0001)).Perm(n)
+	return perm[:valSize], perm[valSize:]
+}
+
+// evalBatchSize returns the evaluation batch size of cfg.
+func evalBatchSize(cfg Config) int {
+	switch {
+	case cfg.EvalBatch > 0:
+		return cfg.EvalBatch
+	case isCNN(cfg.Arch):
+		return 250
+	}
+	return 1000
+}
+
+// setupMLP builds the training graph of the MLP l.model with NSR on the
+// resolved layers, its machine and optimizer.
+func (l *epochLoop) setupMLP(tr *datasets.Images, layers []int, res *Result) error {
+	cfg, w := l.cfg, l.model.mlp
+	var spec *nsrSpec
+	if cfg.NSR.Enabled() {
+		spec = &nsrSpec{layers: layers, lambdas: cfg.NSR.Lambdas, k: cfg.NSR.QueueLen(), maskZeros: cfg.NSR.MaskZeros}
+		res.NSRLayers, res.NSRLambdas = layers, slices.Clone(cfg.NSR.Lambdas)
+	}
+	net, err := build(w, cfg.BatchSize, true, spec)
+	if err != nil {
+		return err
 	}
 	// No BindDualValues: Node.Grad then returns the gradient nodes' values
 	// themselves, which the ops overwrite every run, instead of a dual value
 	// that the machine would add them into (a pass over every parameter).
-	vm := G.NewTapeMachine(net.g)
-	defer vm.Close()
-	ev, err := build(w, evalBatch, false, nil)
-	if err != nil {
-		return nil, err
+	l.vm = G.NewTapeMachine(net.g)
+	if l.opt, err = nn.NewOptimizer(cfg.Optimizer, net.params); err != nil {
+		return fmt.Errorf("vision: %w", err)
 	}
-	evm := G.NewTapeMachine(ev.g)
-	defer evm.Close()
-
-	opt, setLR := newOptimizer(cfg, net.params)
-
 	scale := pixelScale()
+	dim := w.sizes[0]
 	xbuf := net.x.Data().([]float32)
-	loop := epochLoop{
-		cfg: cfg, train: train, shuffle: shuffleRNG, setLR: setLR, vm: vm, opt: opt,
-		loss: func() float64 { return nn.Scalar(net.ce) }, pens: net.nsr,
-		fill: func(batch []int) error {
-			for r, i := range batch {
-				fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
-				net.labels[r] = int(tr.Labels[i])
-			}
-			return net.setBatch()
-		},
-		evaluate: func() (float64, float64, error) {
-			valAcc, err := accuracy(ev, evm, tr, val, &scale)
-			if err != nil {
-				return 0, 0, err
-			}
-			testAcc, err := accuracy(ev, evm, te, nil, &scale)
-			return valAcc, testAcc, err
-		},
+	l.loss, l.pens, l.queues = func() float64 { return nn.Scalar(net.ce) }, net.nsr, net.queues
+	l.fill = func(batch []int) error {
+		for r, i := range batch {
+			fillRow(xbuf[r*dim:(r+1)*dim], tr.Image(i), &scale)
+			net.labels[r] = int(tr.Labels[i])
+		}
+		return net.setBatch()
 	}
-	if err := loop.run(ctx, res, onEpoch); err != nil {
-		return nil, err
-	}
-	if res.Variance, err = variances(ev, evm, tr, train, &scale, cfg.NSR.MaskZeros); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil
 }
 
 // epochLoop is the training loop the MLP and CNN trainers share: the
@@ -310,41 +371,78 @@ func Train(ctx context.Context, data *datasets.ImageDataset, cfg Config, onEpoch
 // for each full batch, and the validation and test accuracy after each
 // epoch.
 type epochLoop struct {
-	cfg     Config
-	train   []int // training image indices
-	shuffle *rand.Rand
-	setLR   func(float64)
-	vm      G.VM
-	opt     interface{ Step() error }
-	loss    func() float64 // the cross-entropy of the last step
-	pens    []G.Value      // the NSR terms of the last step
+	cfg        Config
+	train      []int // training image indices
+	shufflePCG *rand.PCG
+	shuffle    *rand.Rand
+	epochRNG   []byte    // shufflePCG at the start of the current epoch
+	augPCG     *rand.PCG // convolutional networks: the augmentation's source
+	model      *Model
+	best       []modelfile.Tensor // the model's state at the best epoch so far
+	vm         G.VM
+	opt        nn.Optimizer
+	loss       func() float64 // the cross-entropy of the last step
+	pens       []G.Value      // the NSR terms of the last step
+	queues     []*nsr.Queue   // the NSR memory queues
 	// fill sets the network's inputs to the images batch, in order.
 	fill func(batch []int) error
 	// evaluate returns the validation and test accuracy.
 	evaluate func() (val, test float64, err error)
+	// save, if not nil, writes a checkpoint after done epochs and step
+	// steps of the next, partial, at learning rate lr, to path; every
+	// epochs too, if > 0.
+	save  func(done, step int, partial Epoch, lr float64) error
+	every int
+	path  string
+	// resume is where the run resumes: the first epoch, its steps done
+	// and its partial sums, and the learning rate.
+	resume *Checkpoint
 }
 
-// run trains for cfg.Epochs epochs, reporting each through res.endEpoch,
-// and sets res.EpochMsMedian.
+// run trains for cfg.Epochs epochs (from where l.resume stopped),
+// reporting each through res.endEpoch, and sets res.EpochMsMedian. When
+// ctx is done it stops between two steps, writing a checkpoint if l.save
+// is set, and returns an *InterruptedError.
 func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) error {
 	cfg := l.cfg
-	steps := len(l.train) / cfg.Batch
+	steps := len(l.train) / cfg.BatchSize
 	times := make([]float64, 0, cfg.Epochs)
-	batch := make([]int, cfg.Batch)
-	lr := cfg.LR
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
-			lr *= cfg.LRGamma
-			l.setLR(lr)
-		}
-		e := Epoch{Epoch: epoch, LR: lr}
-		start := time.Now()
-		order := l.shuffle.Perm(len(l.train))
-		for s := 0; s < steps; s++ {
-			if err := ctx.Err(); err != nil {
+	for _, e := range res.Epochs {
+		times = append(times, e.TrainMs)
+	}
+	batch := make([]int, cfg.BatchSize)
+	lr, first, firstStep := cfg.Optimizer.LR, 1, 0
+	if ck := l.resume; ck != nil {
+		lr, first, firstStep = ck.state.lr, ck.EpochsDone+1, ck.Step
+	}
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
+		s0, e := 0, Epoch{}
+		if epoch == first && firstStep > 0 {
+			s0, e = firstStep, l.resume.Partial
+		} else {
+			if err := l.interrupted(ctx, epoch-1, 0, e, lr); err != nil {
 				return err
 			}
-			for r, o := range order[s*cfg.Batch : (s+1)*cfg.Batch] {
+			if cfg.LRStep > 0 && epoch > 1 && (epoch-1)%cfg.LRStep == 0 {
+				lr *= cfg.LRGamma
+				l.opt.SetLR(lr)
+			}
+			e = Epoch{Epoch: epoch, LR: lr}
+			var err error
+			if l.epochRNG, err = l.shufflePCG.MarshalBinary(); err != nil {
+				return fmt.Errorf("vision: %w", err)
+			}
+		}
+		start, before := time.Now(), e.TrainMs
+		order := l.shuffle.Perm(len(l.train))
+		for s := s0; s < steps; s++ {
+			if s > 0 {
+				e.TrainMs = before + float64(time.Since(start).Microseconds())/1000
+				if err := l.interrupted(ctx, epoch-1, s, e, lr); err != nil {
+					return err
+				}
+			}
+			for r, o := range order[s*cfg.BatchSize : (s+1)*cfg.BatchSize] {
 				batch[r] = l.train[o]
 			}
 			if err := l.fill(batch); err != nil {
@@ -357,7 +455,7 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 			e.Loss += ce
 			e.NSRLoss += pen
 		}
-		e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
+		e.TrainMs = before + float64(time.Since(start).Microseconds())/1000
 		e.Loss /= float64(steps)
 		e.NSRLoss /= float64(steps)
 		times = append(times, e.TrainMs)
@@ -366,15 +464,109 @@ func (l *epochLoop) run(ctx context.Context, res *Result, onEpoch func(Epoch)) e
 			return err
 		}
 		res.endEpoch(e, onEpoch)
+		if res.BestEpoch == epoch {
+			l.best = l.model.state()
+		}
+		if l.save != nil && (epoch == cfg.Epochs || (l.every > 0 && epoch%l.every == 0)) {
+			if err := l.save(epoch, 0, Epoch{}, lr); err != nil {
+				return err
+			}
+		}
 	}
 	res.EpochMsMedian = stats.Median(times)
+	return nil
+}
+
+// interrupted returns nil while ctx is not done; then it writes a
+// checkpoint (if l.save is set) after done epochs and step steps of the
+// next, partial, at learning rate lr, and returns an *InterruptedError.
+func (l *epochLoop) interrupted(ctx context.Context, done, step int, partial Epoch, lr float64) error {
+	err := ctx.Err()
+	if err == nil {
+		return nil
+	}
+	ie := &InterruptedError{Seed: l.cfg.Seed, Epoch: done, Err: err}
+	if l.save != nil {
+		if err := l.save(done, step, partial, lr); err != nil {
+			return err
+		}
+		ie.Checkpoint = l.path
+	}
+	return ie
+}
+
+// checkpoint returns the state of the run after done epochs and step
+// steps of the next, partial, at learning rate lr.
+func (l *epochLoop) checkpoint(res *Result, done, step int, partial Epoch, lr float64, fingerprint [32]byte, meta map[string]string) *Checkpoint {
+	c := &Checkpoint{
+		Config: l.cfg, Meta: meta, Fingerprint: fingerprint, EpochsDone: done, Step: step, Partial: partial,
+		BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc, Epochs: slices.Clone(res.Epochs),
+		state: ckptState{lr: lr, weights: l.model.state(), best: l.best, optimizer: l.opt.State(), shuffleRNG: l.epochRNG},
+	}
+	if step == 0 {
+		// At an epoch boundary the next epoch's shuffle is still to come.
+		c.state.shuffleRNG, _ = l.shufflePCG.MarshalBinary()
+	}
+	if l.augPCG != nil {
+		c.state.augmentRNG, _ = l.augPCG.MarshalBinary()
+	}
+	for _, q := range l.queues {
+		c.state.queues = append(c.state.queues, q.State())
+	}
+	if res.BestEpoch == 0 {
+		c.ValAcc = 0
+	}
+	return c
+}
+
+// restore sets the run to the state of ck, a checkpoint of it, and res to
+// its results so far.
+func (l *epochLoop) restore(ck *Checkpoint, res *Result) error {
+	st := &ck.state
+	if err := l.model.restore(st.weights); err != nil {
+		return fmt.Errorf("%w: weights: %w", ErrCheckpoint, err)
+	}
+	if st.best != nil {
+		if _, err := l.model.withState(st.best); err != nil {
+			return fmt.Errorf("%w: best weights: %w", ErrCheckpoint, err)
+		}
+	}
+	if err := l.opt.SetState(st.optimizer); err != nil {
+		return fmt.Errorf("%w: optimizer: %w", ErrCheckpoint, err)
+	}
+	l.opt.SetLR(st.lr)
+	if len(st.queues) != len(l.queues) {
+		return fmt.Errorf("%w: %d NSR queues for a run with %d", ErrCheckpoint, len(st.queues), len(l.queues))
+	}
+	for i, q := range l.queues {
+		if err := q.SetState(st.queues[i]); err != nil {
+			return fmt.Errorf("%w: NSR queue %d: %w", ErrCheckpoint, i, err)
+		}
+	}
+	if err := l.shufflePCG.UnmarshalBinary(st.shuffleRNG); err != nil {
+		return fmt.Errorf("%w: shuffling state: %w", ErrCheckpoint, err)
+	}
+	if l.augPCG != nil {
+		if err := l.augPCG.UnmarshalBinary(st.augmentRNG); err != nil {
+			return fmt.Errorf("%w: augmentation state: %w", ErrCheckpoint, err)
+		}
+	}
+	steps := len(l.train) / l.cfg.BatchSize
+	if ck.Step >= steps || ck.EpochsDone > l.cfg.Epochs || (ck.Step > 0 && ck.EpochsDone == l.cfg.Epochs) {
+		return fmt.Errorf("%w: %d steps into epoch %d of a run of %d epochs of %d steps", ErrCheckpoint, ck.Step, ck.EpochsDone+1, l.cfg.Epochs, steps)
+	}
+	l.best, l.resume = st.best, ck
+	res.BestEpoch, res.ValAcc, res.TestAcc, res.Epochs = ck.BestEpoch, ck.ValAcc, ck.TestAcc, slices.Clone(ck.Epochs)
+	if ck.BestEpoch == 0 {
+		res.ValAcc = -1
+	}
 	return nil
 }
 
 // trainStep runs one forward and backward pass on vm, checks that the loss
 // is finite and updates the parameters with opt. It returns the
 // cross-entropy (read by ce after the run) and the NSR penalty Σ λ·P.
-func trainStep(vm G.VM, opt interface{ Step() error }, ce func() float64, pens []G.Value, seed uint64, epoch, step int) (float64, float64, error) {
+func trainStep(vm G.VM, opt nn.Optimizer, ce func() float64, pens []G.Value, seed uint64, epoch, step int) (float64, float64, error) {
 	if err := vm.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("vision: epoch %d step %d: %w", epoch, step, err)
 	}

@@ -5,6 +5,9 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/gnsr/gnsr/nn"
+	"github.com/gnsr/gnsr/nsr"
 )
 
 // TestTrainCNN trains the small cnn on 1-channel 8×8 synthetic images
@@ -14,8 +17,8 @@ import (
 func TestTrainCNN(t *testing.T) {
 	ds := synthetic(5, 3, 700, 200, 40)
 	cfg := DefaultConfig()
-	cfg.Arch, cfg.Batch, cfg.EvalBatch, cfg.Epochs, cfg.ValSize = "cnn", 32, 100, 3, 100
-	cfg.Optimizer, cfg.LR = "adam", 0.003
+	cfg.Arch, cfg.BatchSize, cfg.EvalBatch, cfg.Epochs, cfg.ValSize = "cnn", 32, 100, 3, 100
+	cfg.Optimizer = nn.OptimizerSpec{Kind: nn.OptimizerAdam, LR: 0.003}
 	names, err := CNNLayerNames(CNNSpec{Arch: "cnn", Input: [3]int{1, 8, 8}, Classes: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -74,12 +77,12 @@ func TestTrainCNNErrors(t *testing.T) {
 		{Arch: "mlp4", Width: 2},
 		{Arch: "mlp4", Augment: true},
 		{Arch: "cnn", Width: -1},
-		{Arch: "cnn", NSR: NSRConfig{Layers: []int{9}, Lambdas: []float64{1}}},
+		{Arch: "cnn", NSR: nsr.Spec{Layers: []int{9}, Lambdas: []float64{1}}},
 		{Arch: "vgg7"},
 	} {
 		cfg := DefaultConfig()
 		cfg.Arch, cfg.Width, cfg.Augment, cfg.NSR = c.Arch, c.Width, c.Augment, c.NSR
-		cfg.Batch, cfg.EvalBatch, cfg.Epochs, cfg.ValSize = 32, 50, 1, 50
+		cfg.BatchSize, cfg.EvalBatch, cfg.Epochs, cfg.ValSize = 32, 50, 1, 50
 		if _, err := Train(context.Background(), ds, cfg, nil); err == nil {
 			t.Errorf("%+v: no error", c)
 		}

@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -48,12 +49,12 @@ func synthetic(seed uint64, classes, nTrain, nTest int, noise float64) *datasets
 func smallConfig() Config {
 	cfg := DefaultConfig()
 	cfg.Arch = "mlp4"
-	cfg.Batch = 50
+	cfg.BatchSize = 50
 	cfg.EvalBatch = 128
 	cfg.Epochs = 4
 	cfg.ValSize = 300
-	cfg.LR = 0.05
-	cfg.Momentum = 0.9
+	cfg.Optimizer.LR = 0.05
+	cfg.Optimizer.Momentum = 0.9
 	cfg.Seed = 3
 	return cfg
 }
@@ -213,11 +214,13 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{func(c *Config) { c.Arch = "mlp5" }, "unknown architecture"},
-		{func(c *Config) { c.Optimizer = "rmsprop" }, "optimizer"},
+		{func(c *Config) { c.Optimizer.Kind = "rmsprop" }, "optimizer"},
 		{func(c *Config) { c.NSR.Layers, c.NSR.Lambdas = []int{3}, []float64{1} }, "out of range"},
-		{func(c *Config) { c.NSR.Layers, c.NSR.Lambdas = []int{-1}, []float64{1, 2} }, "2 NSR lambdas"},
+		{func(c *Config) { c.NSR.Layers, c.NSR.Lambdas = []int{-1}, []float64{1, 2} }, "2 lambdas"},
 		{func(c *Config) { c.ValSize = 190 }, "validation"},
-		{func(c *Config) { c.Nesterov, c.Momentum = true, 0 }, "Nesterov"},
+		{func(c *Config) { c.Optimizer.Nesterov, c.Optimizer.Momentum = true, 0 }, "Nesterov"},
+		{func(c *Config) { c.NSR.Auto, c.NSR.Lambdas = true, []float64{1} }, "automatic"},
+		{func(c *Config) { c.NSR.Queue = -1 }, "queue length"},
 	} {
 		cfg := smallConfig()
 		cfg.ValSize = 50
@@ -230,7 +233,8 @@ func TestConfigErrors(t *testing.T) {
 	cancel()
 	cfg := smallConfig()
 	cfg.ValSize = 50
-	if _, err := Train(ctx, ds, cfg, nil); err != context.Canceled {
+	var ie *InterruptedError
+	if _, err := Train(ctx, ds, cfg, nil); !errors.As(err, &ie) || !errors.Is(err, context.Canceled) || ie.Epoch != 0 || ie.Seed != cfg.Seed {
 		t.Errorf("cancelled: err = %v", err)
 	}
 }
@@ -248,7 +252,7 @@ func TestMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	cfg.Arch, cfg.Epochs, cfg.LR, cfg.Momentum, cfg.Seed = "mlp3", 1, 0.05, 0.9, 1
+	cfg.Arch, cfg.Epochs, cfg.Optimizer.LR, cfg.Optimizer.Momentum, cfg.Seed = "mlp3", 1, 0.05, 0.9, 1
 	start := time.Now()
 	res, err := Train(context.Background(), ds, cfg, nil)
 	if err != nil {

@@ -33,10 +33,13 @@ weights of the best validation epoch) or of the latest weights of a checkpoint
 (--checkpoint, seed-N.ckpt), on the dataset it was trained on with the split
 of its seed. For a saved model this is exactly the test accuracy that gnsr
 train reported for that seed. The dataset is read again; a checkpoint refuses
-other data, a model other feature widths or class counts.`,
+other data, a model other feature widths or class counts. Image models (MLP,
+CNN, saved by gnsr train --dataset mnist|cifar10... --out DIR) are evaluated
+on their image dataset with the validation split of their seed.`,
 		Example: `  gnsr eval --model runs/pubmed/seed-0.model
   gnsr eval --checkpoint runs/pubmed/seed-0.ckpt
-  gnsr eval --model runs/cora/seed-3.model --data-dir /data --json`,
+  gnsr eval --model runs/cora/seed-3.model --data-dir /data --json
+  gnsr eval --model runs/mnist/seed-0.model`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (path == "") == (modelPath == "") {
@@ -44,6 +47,9 @@ other data, a model other feature widths or class counts.`,
 			}
 			if modelPath != "" {
 				return evalModel(cmd, modelPath, dataDir, dataset, graph, jsonOut)
+			}
+			if isImageCheckpoint(path) {
+				return fmt.Errorf("%s is the checkpoint of an image run: evaluate the run's saved model instead (gnsr eval --model DIR/seed-N.model)", path)
 			}
 			ck, err := gnn.ReadCheckpoint(path)
 			if err != nil {
@@ -99,6 +105,12 @@ other data, a model other feature widths or class counts.`,
 
 // evalModel reports the accuracies of the saved model at path.
 func evalModel(cmd *cobra.Command, path, dataDir, dataset, graph string, jsonOut bool) error {
+	if isImageModel(path) {
+		if graph != "" {
+			return fmt.Errorf("--graph: %s is an image model", path)
+		}
+		return evalImageModel(cmd, path, dataDir, dataset, jsonOut)
+	}
 	m, err := gnn.LoadModel(path)
 	if err != nil {
 		return err
@@ -111,16 +123,22 @@ func evalModel(cmd *cobra.Command, path, dataDir, dataset, graph string, jsonOut
 	if err != nil {
 		return fmt.Errorf("%s on %s: %w", path, dataset, err)
 	}
-	rec := evalJSON{ModelFile: path, Dataset: dataset, Model: m.Spec.Arch, Seed: m.Info.Seed,
-		EpochsDone: m.Info.BestEpoch, TrainAcc: acc.Train, ValAcc: acc.Val, TestAcc: acc.Test}
+	rec := evalJSON{ModelFile: path, Dataset: dataset, Model: m.Spec.Arch, Seed: m.Info.Seed, EpochsDone: m.Info.BestEpoch}
 	if m.Info.Config != nil {
 		rec.Epochs = m.Info.Config.Epochs
 	}
+	return printEval(cmd, rec, acc.Train, acc.Val, acc.Test, jsonOut)
+}
+
+// printEval prints rec, the evaluation of a saved model, with its
+// accuracies.
+func printEval(cmd *cobra.Command, rec evalJSON, train, val, test float64, jsonOut bool) error {
+	rec.TrainAcc, rec.ValAcc, rec.TestAcc = train, val, test
 	w := cmd.OutOrStdout()
 	if jsonOut {
 		return writeJSON(w, rec)
 	}
-	fmt.Fprintf(w, "%s: %s %s seed %d, weights of epoch %d\n", path, dataset, rec.Model, rec.Seed, rec.EpochsDone)
-	fmt.Fprintf(w, "train %.2f%%  val %.2f%%  test %.2f%%\n", 100*acc.Train, 100*acc.Val, 100*acc.Test)
+	fmt.Fprintf(w, "%s: %s %s seed %d, weights of epoch %d\n", rec.ModelFile, rec.Dataset, rec.Model, rec.Seed, rec.EpochsDone)
+	fmt.Fprintf(w, "train %.2f%%  val %.2f%%  test %.2f%%\n", 100*rec.TrainAcc, 100*rec.ValAcc, 100*rec.TestAcc)
 	return nil
 }

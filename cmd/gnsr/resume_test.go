@@ -136,6 +136,27 @@ func readResults(t *testing.T, dir string) resultsJSON {
 	return r
 }
 
+// sameResults checks that the run directories dir and want hold complete
+// results of n seeds with the same numbers (wall times aside), and returns
+// them.
+func sameResults(t *testing.T, dir, want string, n int) (got, exp resultsJSON) {
+	t.Helper()
+	got, exp = readResults(t, dir), readResults(t, want)
+	if !got.Complete || got.Summary == nil || len(got.Seeds) != n || len(exp.Seeds) != n {
+		t.Fatalf("results after resuming: %+v", got)
+	}
+	for i := range exp.Seeds {
+		g, w := got.Seeds[i], exp.Seeds[i]
+		g.EpochMsMedian, w.EpochMsMedian = 0, 0
+		a, _ := json.Marshal(g)
+		b, _ := json.Marshal(w)
+		if !bytes.Equal(a, b) {
+			t.Errorf("seed %d:\n got %s\nwant %s", i, a, b)
+		}
+	}
+	return got, exp
+}
+
 // sameCheckpoints checks that two finished checkpoints hold the same
 // weights, optimizer state, RNG state and history (wall times aside).
 func sameCheckpoints(t *testing.T, gotPath, wantPath string) {
@@ -196,18 +217,8 @@ func TestKilledRunResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, exp := readResults(t, dir), readResults(t, want)
-	if !got.Complete || got.Summary == nil || len(got.Seeds) != 2 {
-		t.Fatalf("results after resuming: %+v", got)
-	}
+	got, exp := sameResults(t, dir, want, 2)
 	for i := range exp.Seeds {
-		g, w := got.Seeds[i], exp.Seeds[i]
-		g.EpochMsMedian, w.EpochMsMedian = 0, 0
-		a, _ := json.Marshal(g)
-		b, _ := json.Marshal(w)
-		if !bytes.Equal(a, b) {
-			t.Errorf("seed %d:\n got %s\nwant %s", i, a, b)
-		}
 		sameCheckpoints(t, filepath.Join(dir, fmt.Sprintf("seed-%d.ckpt", i)), filepath.Join(want, fmt.Sprintf("seed-%d.ckpt", i)))
 	}
 	if got.Summary.TestAccMean != exp.Summary.TestAccMean || !strings.Contains(out, `"summary":true`) {

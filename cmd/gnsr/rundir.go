@@ -13,12 +13,15 @@ import (
 
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/report"
+	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
 // A run directory (gnsr train --out DIR) holds run.json, the settings of
-// the run; seed-N.ckpt, the latest checkpoint of seed N; and results.json,
+// the run; seed-N.ckpt, the latest checkpoint of seed N (gnn's checkpoint
+// format for graphs, vision's for images); seed-N.model, the saved model of
+// seed N's best validation epoch, once the seed is done; and results.json,
 // the results so far.
 const (
 	manifestFile = "run.json"
@@ -27,19 +30,25 @@ const (
 
 // runManifest is run.json: what --resume needs to continue the run.
 type runManifest struct {
-	Dataset         string     `json:"dataset"`
-	Graph           string     `json:"graph,omitempty"` // --graph DIR; Dataset is DIR then
-	Split           int        `json:"split"`
-	DataDir         string     `json:"data_dir,omitempty"`
-	Seeds           int        `json:"seeds"`
-	Seed            uint64     `json:"seed"`
-	CheckpointEvery int        `json:"checkpoint_every"`
-	Config          gnn.Config `json:"config"`
+	Dataset         string      `json:"dataset"`
+	Graph           string      `json:"graph,omitempty"` // --graph DIR; Dataset is DIR then
+	Split           int         `json:"split"`
+	DataDir         string      `json:"data_dir,omitempty"`
+	Seeds           int         `json:"seeds"`
+	Seed            uint64      `json:"seed"`
+	CheckpointEvery int         `json:"checkpoint_every"`
+	Config          *gnn.Config `json:"config,omitempty"` // graph runs
+	// Vision is the configuration of an image run (then Config is absent).
+	Vision *vision.Config `json:"vision,omitempty"`
 }
 
 func manifestOf(f *trainFlags) runManifest {
-	return runManifest{Dataset: f.dataset, Graph: f.graph, Split: f.split, DataDir: f.dataDir, Seeds: f.seeds, Seed: f.seed,
-		CheckpointEvery: f.ckptEvery, Config: f.cfg}
+	m := runManifest{Dataset: f.dataset, Graph: f.graph, Split: f.split, DataDir: f.dataDir, Seeds: f.seeds, Seed: f.seed,
+		CheckpointEvery: f.ckptEvery, Vision: f.vision}
+	if f.vision == nil {
+		m.Config = &f.cfg
+	}
+	return m
 }
 
 // newRunDir creates the run directory of f and writes its run.json,
@@ -67,7 +76,7 @@ var resumeFlags = []string{"resume", "data-dir", "quiet", "json", "checkpoint-ev
 
 // adoptRun sets f to continue the run in dir. Flags that describe the run
 // may be repeated but must describe the same run.
-func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
+func adoptRun(cmd *cobra.Command, f *trainFlags, v *visionFlags, dir string) error {
 	if cmd.Flags().Changed("out") {
 		return errors.New("--resume DIR continues the run in DIR; drop --out")
 	}
@@ -79,6 +88,9 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("--resume: %s: %w", filepath.Join(dir, manifestFile), err)
 	}
+	if (m.Config == nil) == (m.Vision == nil) {
+		return fmt.Errorf("--resume: %s holds no configuration, or two", filepath.Join(dir, manifestFile))
+	}
 	var given []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
 		if !slices.Contains(resumeFlags, fl.Name) {
@@ -86,7 +98,14 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
 		}
 	})
 	if len(given) > 0 {
-		err := resolveFlags(cmd, f)
+		var err error
+		if m.Vision != nil {
+			var c vision.Config
+			c, err = visionConfig(cmd, f, v)
+			f.vision = &c
+		} else {
+			err = resolveFlags(cmd, f)
+		}
 		now, then := manifestOf(f), m
 		now.DataDir, now.CheckpointEvery, then.DataDir, then.CheckpointEvery = "", 0, "", 0
 		a, _ := json.Marshal(now)
@@ -96,7 +115,7 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
 				dir, given, filepath.Join(dir, manifestFile))
 		}
 	}
-	f.dataset, f.graph, f.split, f.seeds, f.seed, f.cfg = m.Dataset, m.Graph, m.Split, m.Seeds, m.Seed, m.Config
+	f.dataset, f.graph, f.split, f.seeds, f.seed, f.vision = m.Dataset, m.Graph, m.Split, m.Seeds, m.Seed, m.Vision
 	if !cmd.Flags().Changed("data-dir") {
 		f.dataDir = m.DataDir
 	}
@@ -104,6 +123,10 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, dir string) error {
 		f.ckptEvery = m.CheckpointEvery
 	}
 	f.outDir, f.resume = dir, true
+	if f.vision != nil {
+		return f.vision.Validate()
+	}
+	f.cfg = *m.Config
 	return f.cfg.Validate()
 }
 
@@ -125,15 +148,22 @@ func seedOptions(f *trainFlags, cfg gnn.Config) (gnn.Options, error) {
 	if !f.resume {
 		return opts, nil
 	}
-	ck, err := gnn.ReadCheckpoint(opts.Checkpoint)
+	var err error
+	opts.Resume, err = resumeFrom(opts.Checkpoint, gnn.ReadCheckpoint)
+	return opts, err
+}
+
+// resumeFrom reads, with read, the checkpoint at path that --resume
+// continues a seed from: nil if there is none, the seed not having started.
+func resumeFrom[C any](path string, read func(string) (*C, error)) (*C, error) {
+	ck, err := read(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return opts, nil // the seed had not started
+		return nil, nil
 	case err != nil:
-		return opts, fmt.Errorf("--resume: %w", err)
+		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	opts.Resume = ck
-	return opts, nil
+	return ck, nil
 }
 
 // interruptedJSON says where an interrupted run stopped.
@@ -166,16 +196,26 @@ func writeResults(f *trainFlags, rs []*gnn.Result, sum *summaryJSON, stop *inter
 	return report.WriteFileAtomic(filepath.Join(f.outDir, resultsFile), append(b, '\n'))
 }
 
+// graphPartial returns the results so far in the graph checkpoint at path.
+func graphPartial(path string) (*gnn.Result, error) {
+	ck, err := gnn.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	return ck.Result(), nil
+}
+
 // interruptedRun writes the partial results of a run stopped by err and
-// returns the one-line message to exit with.
-func interruptedRun(f *trainFlags, rs []*gnn.Result, seed uint64, err error) error {
+// returns the one-line message to exit with; partial reads the results so
+// far from the seed's checkpoint.
+func interruptedRun(f *trainFlags, rs []*gnn.Result, seed uint64, err error, partial func(path string) (*gnn.Result, error)) error {
 	var ie *gnn.InterruptedError
 	if !errors.As(err, &ie) || ie.Checkpoint == "" {
 		return fmt.Errorf("%s, seed %d: %w", f.dataset, seed, err)
 	}
 	stop := &interruptedJSON{Seed: ie.Seed, EpochsDone: ie.Epoch, Checkpoint: ie.Checkpoint}
-	if ck, err := gnn.ReadCheckpoint(ie.Checkpoint); err == nil {
-		rec := seedRecord(f, ck.Result())
+	if r, err := partial(ie.Checkpoint); err == nil {
+		rec := seedRecord(f, r)
 		stop.Partial = &rec
 	}
 	if err := writeResults(f, rs, nil, stop); err != nil {

@@ -32,6 +32,9 @@ type trainFlags struct {
 	hidden    string // --hidden, one width or one per hidden layer
 	split     int
 	cfg       gnn.Config
+	// vision is the configuration of an image run, once resolved (or read
+	// from a run directory's run.json); nil for graph runs.
+	vision *vision.Config
 	// gnsr train only: the run directory (--out, or --resume's), whether
 	// the run resumes, and the checkpoint interval.
 	outDir    string
@@ -62,18 +65,16 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
   gnsr train --dataset cifar10-jpeg --model cnn --epochs 5 --batch-size 128 --optimizer sgd --momentum 0.9 --lr 0.05 --val-size 5000
   GNSR_DATA=/data gnsr train --dataset citeseer --hidden 64 --epochs 300
   gnsr train --dataset pubmed --seeds 10 --epochs 2000 --out runs/pubmed --checkpoint-every 50
-  gnsr train --resume runs/pubmed      # after a crash or Ctrl-C: continue, same numbers`,
+  gnsr train --resume runs/pubmed      # after a crash or Ctrl-C: continue, same numbers
+  gnsr train --dataset mnist --model mlp4 --seeds 3 --out runs/mnist --checkpoint-every 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if resumeDir != "" {
-				if err := adoptRun(cmd, f, resumeDir); err != nil {
+				if err := adoptRun(cmd, f, v, resumeDir); err != nil {
 					return err
 				}
 			}
 			if isImageDataset(f.dataset) {
-				if f.outDir != "" {
-					return fmt.Errorf("--out and --resume apply to graph datasets; %s trains without checkpoints", f.dataset)
-				}
 				return runVision(cmd, f, v)
 			}
 			return runTrain(cmd, f)
@@ -369,7 +370,7 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 		res, err := gnn.TrainWith(cmd.Context(), data, cfg, opts)
 		if err != nil {
 			if f.outDir != "" {
-				return nil, interruptedRun(f, results, cfg.Seed, err)
+				return nil, interruptedRun(f, results, cfg.Seed, err, graphPartial)
 			}
 			return nil, fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"slices"
+	"path/filepath"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -27,6 +28,57 @@ func loadImages(cmd *cobra.Command, name, root string, quiet bool) (*datasets.Im
 		return nil, err
 	}
 	return datasets.LoadImages(root, name, imageOptions(name))
+}
+
+// isImageModel reports whether the file at path is a saved image model
+// (an MLP or CNN of package vision); a file that cannot be read is left
+// to the graph models' reader to report.
+func isImageModel(path string) bool { return fileKind(path) == "vision" }
+
+// isImageCheckpoint reports whether the file at path is the checkpoint of
+// an image run.
+func isImageCheckpoint(path string) bool { return fileKind(path) == "vision-checkpoint" }
+
+// fileKind returns the kind of the model file at path, "" if it is not
+// one.
+func fileKind(path string) string {
+	f, err := modelfile.Read(path)
+	if err != nil {
+		return ""
+	}
+	return f.Kind
+}
+
+// evalImageModel reports the accuracies of the saved image model at path
+// on its dataset (or dataset, if given).
+func evalImageModel(cmd *cobra.Command, path, dataDir, dataset string, jsonOut bool) error {
+	m, err := vision.LoadModel(path)
+	if err != nil {
+		return err
+	}
+	if dataset == "" {
+		dataset = m.Info.Dataset
+	}
+	if !isImageDataset(dataset) {
+		return fmt.Errorf("%s: an image model needs an image dataset (%v); give --dataset", path, datasets.KnownOf(datasets.ImageClassification))
+	}
+	root, err := datasets.Root(dataDir)
+	if err != nil {
+		return err
+	}
+	data, err := loadImages(cmd, dataset, root, true)
+	if err != nil {
+		return err
+	}
+	acc, err := m.Evaluate(data)
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", path, dataset, err)
+	}
+	rec := evalJSON{ModelFile: path, Dataset: dataset, Model: m.Spec.Arch, Seed: m.Info.Seed, EpochsDone: m.Info.BestEpoch}
+	if c := m.Info.Config; c != nil {
+		rec.Epochs = c.Epochs
+	}
+	return printEval(cmd, rec, acc.Train, acc.Val, acc.Test, jsonOut)
 }
 
 // visionFlags are the flags only image models use.
@@ -68,18 +120,19 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 		c.Epochs = f.cfg.Epochs
 	}
 	if set("lr") {
-		c.LR = f.cfg.LR
+		c.Optimizer.LR = f.cfg.LR
 	}
 	if set("weight-decay") {
-		c.WeightDecay = f.cfg.WeightDecay
+		c.Optimizer.WeightDecay = f.cfg.WeightDecay
 	}
 	if set("batch-size") {
-		c.Batch = f.cfg.BatchSize
+		c.BatchSize = f.cfg.BatchSize
 	}
 	if v.optimizer != "" {
-		c.Optimizer = v.optimizer
+		c.Optimizer.Kind = v.optimizer
 	}
-	c.Momentum, c.Nesterov, c.ValSize, c.LRStep, c.LRGamma = v.momentum, v.nesterov, v.valSize, v.lrStep, v.lrGamma
+	c.Optimizer.Momentum, c.Optimizer.Nesterov = v.momentum, v.nesterov
+	c.ValSize, c.LRStep, c.LRGamma = v.valSize, v.lrStep, v.lrGamma
 	c.Augment = v.augment
 	if set("width") {
 		c.Width = v.width
@@ -89,9 +142,9 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
 		}
 	}
-	numLayers, err := imageLayers(c)
+	numLayers, err := c.LayerCount()
 	if err != nil {
-		return c, err
+		return c, fmt.Errorf("--model: %w", err)
 	}
 	layersFlag := f.nsrLayers
 	if !set("nsr-layers") {
@@ -108,7 +161,7 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	if err != nil {
 		return c, err
 	}
-	c.NSR.Layers, c.NSR.Lambdas, c.NSR.K, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
+	c.NSR.Layers, c.NSR.Lambdas, c.NSR.Queue, c.NSR.MaskZeros = layers, lambdas, f.cfg.NSR.Queue, f.cfg.NSR.MaskZeros
 	if !(nsr.Spec{Lambdas: lambdas}).Enabled() {
 		c.NSR.Layers, c.NSR.Lambdas = nil, nil
 	}
@@ -118,30 +171,18 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	return c, c.Validate()
 }
 
-// imageLayers returns the number of layer outputs of c's architecture that
-// --nsr-layers can name.
-func imageLayers(c vision.Config) (int, error) {
-	if slices.Contains(vision.CNNArchs(), c.Arch) {
-		names, err := vision.CNNLayerNames(vision.CNNSpec{Arch: c.Arch, Width: c.Width})
-		if err != nil {
-			return 0, fmt.Errorf("--model: %w", err)
-		}
-		return len(names), nil
-	}
-	sizes, err := vision.HiddenSizes(c.Arch)
-	if err != nil {
-		return 0, fmt.Errorf("--model: %w (image models: %v and %v)", err, vision.Archs(), vision.CNNArchs())
-	}
-	return len(sizes) + 1, nil
-}
-
 // runVision trains an image model once per seed and reports as runTrain
-// does, with the same JSON fields.
+// does, with the same JSON fields; with a run directory (--out, --resume)
+// it checkpoints each seed there and saves its model, as for graphs.
 func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
-	cfg, err := visionConfig(cmd, f, v)
-	if err != nil {
-		return err
+	if f.vision == nil {
+		cfg, err := visionConfig(cmd, f, v)
+		if err != nil {
+			return err
+		}
+		f.vision = &cfg
 	}
+	cfg := *f.vision
 	root, err := datasets.Root(f.dataDir)
 	if err != nil {
 		return err
@@ -151,6 +192,14 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.outDir != "" && !f.resume {
+		if err := newRunDir(f); err != nil {
+			return err
+		}
+	}
+	// The report is shared with the graph models: it reads these.
+	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
+	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
 	out := cmd.OutOrStdout()
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*cfg.Epochs)
 	defer prog.finish()
@@ -158,20 +207,26 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
 		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
-		res, err := vision.Train(cmd.Context(), data, cfg, func(e vision.Epoch) {
-			prog.step(gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, ValAcc: e.ValAcc})
-		})
+		opts, err := visionSeedOptions(f, cfg.Seed)
 		if err != nil {
+			return err
+		}
+		opts.OnEpoch = func(e vision.Epoch) { prog.step(gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, ValAcc: e.ValAcc}) }
+		res, err := vision.TrainWith(cmd.Context(), data, cfg, opts)
+		if err != nil {
+			if f.outDir != "" {
+				return interruptedRun(f, results, cfg.Seed, err, visionPartial)
+			}
 			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}
-		// The report is shared with the graph models, so the result is
-		// carried in their type.
-		r := &gnn.Result{Seed: res.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc,
-			EpochMsMedian: res.EpochMsMedian, NSRLayers: res.NSRLayers, NSRLambdas: res.NSRLambdas}
-		for _, e := range res.Epochs {
-			r.Epochs = append(r.Epochs, gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, NSRLoss: e.NSRLoss, TrainMs: e.TrainMs, ValAcc: e.ValAcc, TestAcc: e.TestAcc})
-		}
+		r := visionResult(res)
+		r.EpochMsMedian, r.NSRLayers, r.NSRLambdas = res.EpochMsMedian, res.NSRLayers, res.NSRLambdas
 		results = append(results, r)
+		if f.outDir != "" {
+			if err := writeResults(f, results, nil, nil); err != nil {
+				return err
+			}
+		}
 		if f.jsonOut {
 			if err := writeJSON(out, seedRecord(f, r)); err != nil {
 				return err
@@ -179,12 +234,54 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		}
 	}
 	prog.finish()
-	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
-	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
 	sum := summarize(f, results, time.Since(start))
+	if f.outDir != "" {
+		if err := writeResults(f, results, &sum, nil); err != nil {
+			return err
+		}
+	}
 	if f.jsonOut {
 		return writeJSON(out, sum)
 	}
 	printHuman(out, f, results, sum)
 	return nil
+}
+
+// visionResult returns the accuracies and history of an image run in the
+// graph models' result type, which the report shares.
+func visionResult(res *vision.Result) *gnn.Result {
+	r := &gnn.Result{Seed: res.Seed, BestEpoch: res.BestEpoch, ValAcc: res.ValAcc, TestAcc: res.TestAcc}
+	for _, e := range res.Epochs {
+		r.Epochs = append(r.Epochs, gnn.Epoch{Epoch: e.Epoch, Loss: e.Loss, NSRLoss: e.NSRLoss, TrainMs: e.TrainMs, ValAcc: e.ValAcc, TestAcc: e.TestAcc})
+	}
+	return r
+}
+
+// visionPartial returns the results so far in the image checkpoint at
+// path.
+func visionPartial(path string) (*gnn.Result, error) {
+	ck, err := vision.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	return visionResult(ck.Result()), nil
+}
+
+// visionSeedOptions returns the training options of one seed of an image
+// run: with a run directory, its checkpoint and model files, and the
+// checkpoint to resume from when --resume finds one.
+func visionSeedOptions(f *trainFlags, seed uint64) (vision.Options, error) {
+	opts := vision.Options{Dataset: f.dataset}
+	if f.outDir == "" {
+		return opts, nil
+	}
+	opts.Checkpoint = filepath.Join(f.outDir, fmt.Sprintf("seed-%d.ckpt", seed))
+	opts.Model = filepath.Join(f.outDir, fmt.Sprintf("seed-%d.model", seed))
+	opts.CheckpointEvery, opts.Meta = f.ckptEvery, map[string]string{"dataset": f.dataset}
+	if !f.resume {
+		return opts, nil
+	}
+	var err error
+	opts.Resume, err = resumeFrom(opts.Checkpoint, vision.ReadCheckpoint)
+	return opts, err
 }

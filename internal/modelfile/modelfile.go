@@ -255,3 +255,107 @@ func Read(path string) (*File, error) {
 	}
 	return f, nil
 }
+
+// Save writes the saved model of the package kind (which writes files of
+// that kind), its header h and tensors, to path atomically.
+func Save[S, I any](path, kind string, h Header[S, I], tensors []Tensor) error {
+	head, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("%s: encoding model: %w", kind, err)
+	}
+	return Write(path, &File{Kind: kind, Header: head, Tensors: tensors})
+}
+
+// Load reads the saved model at path, written by the package kind, and
+// builds it with build (DecodeModel). Errors name the file, start with
+// kind as a package prefix and wrap those of Read, DecodeModel or build.
+func Load[S, I, M any](path, kind string, build func(Header[S, I], []Tensor) (M, error)) (M, error) {
+	var zero M
+	f, err := Read(path)
+	if err != nil {
+		return zero, fmt.Errorf("%s: %w", kind, err)
+	}
+	m, err := DecodeModel(f, kind, build)
+	if err != nil {
+		return zero, fmt.Errorf("%s: model %s: %w", kind, path, err)
+	}
+	return m, nil
+}
+
+// DecodeModel decodes the header of f, a saved model of the package kind,
+// and builds the model with build, which gets the header and the tensors.
+// A file of another kind, or whose header does not decode, is an error
+// wrapping ErrFormat; build's errors are returned as they are.
+func DecodeModel[S, I, M any](f *File, kind string, build func(Header[S, I], []Tensor) (M, error)) (M, error) {
+	var h Header[S, I]
+	if err := f.DecodeHeader(kind, &h); err != nil {
+		var zero M
+		return zero, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return build(h, f.Tensors)
+}
+
+// DecodeHeader checks that the package kind wrote f and decodes f's JSON
+// header into v.
+func (f *File) DecodeHeader(kind string, v any) error {
+	if f.Kind != kind {
+		return fmt.Errorf("a %q model, not a %q one", f.Kind, kind)
+	}
+	if err := json.Unmarshal(f.Header, v); err != nil {
+		return fmt.Errorf("header: %w", err)
+	}
+	return nil
+}
+
+// EditHeader returns the model file b with its JSON header decoded into a
+// map, changed by edit and encoded again (with a new checksum): for tests
+// and tools that make files whose header says something else.
+func EditHeader(b []byte, edit func(header map[string]any)) ([]byte, error) {
+	f, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	var h map[string]any
+	if err := json.Unmarshal(f.Header, &h); err != nil {
+		return nil, fmt.Errorf("modelfile: header: %w", err)
+	}
+	edit(h)
+	if f.Header, err = json.Marshal(h); err != nil {
+		return nil, fmt.Errorf("modelfile: header: %w", err)
+	}
+	return Encode(f)
+}
+
+// Float64Tensor returns a tensor that carries float64 values exactly: each
+// value as two float32 words holding its bits, the low word first, in a
+// trailing dimension of 2 (shape len(data)×2). Checkpoints keep optimizer
+// and NSR state in such tensors.
+func Float64Tensor(name string, data []float64) Tensor {
+	t := Tensor{Name: name, Shape: []int{len(data), 2}, Data: make([]float32, 2*len(data))}
+	for i, v := range data {
+		b := math.Float64bits(v)
+		t.Data[2*i], t.Data[2*i+1] = math.Float32frombits(uint32(b)), math.Float32frombits(uint32(b>>32))
+	}
+	return t
+}
+
+// Float64s returns the values of a tensor made by Float64Tensor, or an
+// error if t's shape is not n×2.
+func (t Tensor) Float64s() ([]float64, error) {
+	if len(t.Shape) != 2 || t.Shape[1] != 2 || len(t.Data) != 2*t.Shape[0] {
+		return nil, fmt.Errorf("modelfile: tensor %s of shape %v does not hold float64 values (n×2)", t.Name, t.Shape)
+	}
+	out := make([]float64, t.Shape[0])
+	for i := range out {
+		out[i] = math.Float64frombits(uint64(math.Float32bits(t.Data[2*i])) | uint64(math.Float32bits(t.Data[2*i+1]))<<32)
+	}
+	return out, nil
+}
+
+// Header is the JSON header of the saved models of gnn and vision:
+// {"spec": …, "info": …}, the architecture and what the model knows of its
+// data and run.
+type Header[S, I any] struct {
+	Spec S `json:"spec"`
+	Info I `json:"info"`
+}

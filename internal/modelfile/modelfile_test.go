@@ -3,6 +3,7 @@ package modelfile
 import (
 	"bytes"
 	"errors"
+	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -95,4 +96,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encoding differs (%v)", err)
 		}
 	})
+}
+
+// TestFloat64Tensor round-trips float64 values, NaN payloads, infinities
+// and negative zero included, through a file.
+func TestFloat64Tensor(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1.0 / 3, -math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1),
+		math.Float64frombits(0x7ff0000000000001), math.Float64frombits(0xfff8000000000123)}
+	b, err := Encode(&File{Kind: "ckpt", Header: []byte("{}"), Tensors: []Tensor{Float64Tensor("x", vals), Float64Tensor("empty", nil)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Tensors[0].Float64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vals {
+		if math.Float64bits(got[i]) != math.Float64bits(v) {
+			t.Errorf("value %d: %x, want %x", i, math.Float64bits(got[i]), math.Float64bits(v))
+		}
+	}
+	if e, err := f.Tensors[1].Float64s(); err != nil || len(e) != 0 {
+		t.Errorf("empty: %v, %v", e, err)
+	}
+	if _, err := sample().Tensors[2].Float64s(); err == nil {
+		t.Error("a vector of 2 read as float64 values")
+	}
 }
