@@ -22,40 +22,73 @@ func gnsr(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// TestTrainFlagErrors checks that bad flags are refused with a message that
-// names them, before any data is read or training starts (the data root here
-// is empty, so reaching the loader would give a different error).
-func TestTrainFlagErrors(t *testing.T) {
+// cliRow is one row of TestCLI: a command line, its exit status, and
+// substrings of the first line of its stderr (and of its stdout).
+type cliRow struct {
+	name string
+	args []string // $EMPTY: an empty data root; $DATA: $GNSR_DATA (the row is skipped without it); $TMP: a fresh directory
+	code int      // exit status
+	err  []string // substrings of the first line of stderr
+	out  []string // substrings of stdout
+}
+
+// TestCLI is the contract of the command line: each row runs gnsr as main
+// does (in this process, without network: GNSR_OFFLINE) and checks the exit
+// status and the first line of stderr. Bad flags are refused with a message
+// that names them before any data is read or training starts (the data root
+// of most rows is empty, so reaching the loader would give another error).
+func TestCLI(t *testing.T) {
+	t.Setenv("GNSR_OFFLINE", "1")
 	empty := t.TempDir()
-	for _, tc := range []struct {
-		name string
-		args []string
-		want []string
-	}{
-		{"no dataset", nil, []string{"--dataset is required", "cora", "pubmed"}},
-		{"negative lambda", []string{"--dataset", "cora", "--nsr-lambda", "-1"}, []string{"--nsr-lambda", "negative"}},
-		{"layer out of range", []string{"--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "2"}, []string{"--nsr-layers", "out of range"}},
-		{"lambda count", []string{"--dataset", "cora", "--nsr-lambda", "1,2,3", "--nsr-layers", "0,1"}, []string{"--nsr-lambda", "3 values for 2 layers"}},
-		{"bad lambda", []string{"--dataset", "cora", "--nsr-lambda", "lots"}, []string{"--nsr-lambda", "not a number"}},
-		{"dropout", []string{"--dataset", "cora", "--dropout", "1.5"}, []string{"dropout"}},
-		{"seeds", []string{"--dataset", "cora", "--seeds", "0"}, []string{"--seeds"}},
-		{"unknown model", []string{"--dataset", "cora", "--model", "gin"}, []string{"unknown architecture", "gcn"}},
-		{"no layers", []string{"--dataset", "cora", "--layers", "0"}, []string{"--layers = 0"}},
-		{"no heads", []string{"--dataset", "cora", "--model", "gat", "--heads", "0"}, []string{"--heads = 0"}},
-		{"heads without attention", []string{"--dataset", "cora", "--heads", "4"}, []string{"--heads", "attention"}},
-		{"hidden widths", []string{"--dataset", "cora", "--layers", "3", "--hidden", "8,8,8"}, []string{"--hidden", "3 widths for 2 hidden layers"}},
-		{"graph flag on images", []string{"--dataset", "mnist", "--hidden", "8"}, []string{"--hidden does not apply"}},
-		{"unknown image model", []string{"--dataset", "mnist", "--model", "mlp5"}, []string{"--model", "mlp4"}},
-		{"image NSR layer", []string{"--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"}, []string{"--nsr-layers", "out of range"}},
+	data := os.Getenv("GNSR_DATA")
+	train := func(args ...string) []string { return append([]string{"train", "--data-dir", "$EMPTY"}, args...) }
+	for _, tc := range []cliRow{
+		{"no dataset", train(), 1, []string{"--dataset is required", "cora", "pubmed"}, nil},
+		{"negative lambda", train("--dataset", "cora", "--nsr-lambda", "-1"), 1, []string{"--nsr-lambda", "negative"}, nil},
+		{"layer out of range", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil},
+		{"lambda count", train("--dataset", "cora", "--nsr-lambda", "1,2,3", "--nsr-layers", "0,1"), 1, []string{"--nsr-lambda", "3 values for 2 layers"}, nil},
+		{"bad lambda", train("--dataset", "cora", "--nsr-lambda", "lots"), 1, []string{"--nsr-lambda", "not a number"}, nil},
+		{"dropout", train("--dataset", "cora", "--dropout", "1.5"), 1, []string{"dropout"}, nil},
+		{"seeds", train("--dataset", "cora", "--seeds", "0"), 1, []string{"--seeds"}, nil},
+		{"unknown model", train("--dataset", "cora", "--model", "gin"), 1, []string{"unknown architecture", "gcn"}, nil},
+		{"no layers", train("--dataset", "cora", "--layers", "0"), 1, []string{"--layers = 0"}, nil},
+		{"no heads", train("--dataset", "cora", "--model", "gat", "--heads", "0"), 1, []string{"--heads = 0"}, nil},
+		{"heads without attention", train("--dataset", "cora", "--heads", "4"), 1, []string{"--heads", "attention"}, nil},
+		{"hidden widths", train("--dataset", "cora", "--layers", "3", "--hidden", "8,8,8"), 1, []string{"--hidden", "3 widths for 2 hidden layers"}, nil},
+		{"graph flag on images", train("--dataset", "mnist", "--hidden", "8"), 1, []string{"--hidden does not apply"}, nil},
+		{"unknown image model", train("--dataset", "mnist", "--model", "mlp5"), 1, []string{"--model", "mlp4"}, nil},
+		{"image NSR layer", train("--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := gnsr(t, append([]string{"train", "--data-dir", empty}, tc.args...)...)
-			if err == nil {
-				t.Fatal("no error")
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				switch a {
+				case "$EMPTY":
+					a = empty
+				case "$DATA":
+					if data == "" {
+						t.Skip("GNSR_DATA is not set: set it to the datasets root (.ci/run uses ../shared/datasets)")
+					}
+					a = data
+				case "$TMP":
+					a = t.TempDir()
+				}
+				args[i] = a
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), args, &out, &errOut)
+			first, _, _ := strings.Cut(errOut.String(), "\n")
+			if code != tc.code {
+				t.Errorf("gnsr %s: exit status %d, want %d; stderr: %s", strings.Join(tc.args, " "), code, tc.code, first)
+			}
+			for _, w := range tc.err {
+				if !strings.Contains(first, w) {
+					t.Errorf("gnsr %s: first line of stderr %q does not mention %q", strings.Join(tc.args, " "), first, w)
+				}
+			}
+			for _, w := range tc.out {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("gnsr %s: stdout does not mention %q:\n%s", strings.Join(tc.args, " "), w, out.String())
 				}
 			}
 		})
