@@ -58,6 +58,18 @@ func TestCLI(t *testing.T) {
 		{"graph flag on images", train("--dataset", "mnist", "--hidden", "8"), 1, []string{"--hidden does not apply"}, nil},
 		{"unknown image model", train("--dataset", "mnist", "--model", "mlp5"), 1, []string{"--model", "mlp4"}, nil},
 		{"image NSR layer", train("--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil},
+		// Item 1 of issue 16: errors name the flag the user set, and only
+		// flags that apply are checked.
+		{"one epoch, NSR off", train("--dataset", "cora", "--epochs", "1"), 0, nil, []string{"cora gcn"}},
+		{"warmup without auto", train("--dataset", "cora", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup applies to --nsr-layers auto"}, nil},
+		{"auto warmup 0", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup = 0"}, nil},
+		{"auto, one epoch", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--epochs", "1"), 1, []string{"--nsr-layers auto", "--epochs of at least 2"}, nil},
+		{"auto warmup too long", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "5", "--epochs", "5"), 1, []string{"--nsr-warmup = 5", "--epochs (5)"}, nil},
+		{"no layers with NSR", train("--dataset", "cora", "--layers", "0", "--nsr-lambda", "1"), 1, []string{"gnsr: --layers = 0"}, nil},
+		{"no epochs", train("--dataset", "cora", "--epochs", "0"), 1, []string{"gnsr: --epochs = 0"}, nil},
+		{"batch without fanouts", train("--dataset", "cora", "--model", "sage", "--batch-size", "512"), 1, []string{"--batch-size", "--fanouts"}, nil},
+		{"fanouts without batch", train("--dataset", "cora", "--fanouts", "10,5"), 1, []string{"--fanouts applies to mini-batch"}, nil},
+		{"negative lr", train("--dataset", "cora", "--lr", "-1"), 1, []string{"--lr = -1"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))

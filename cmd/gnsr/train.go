@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -128,8 +129,9 @@ func addNSRFlags(cmd *cobra.Command, f *trainFlags) {
 }
 
 // resolveNSR reads the NSR flags into f.cfg.NSR, checking them before any
-// training starts.
-func resolveNSR(f *trainFlags) error {
+// training starts. --nsr-warmup is checked only where it applies (the auto
+// layer choice), so that no error blames a flag the user did not set.
+func resolveNSR(cmd *cobra.Command, f *trainFlags) error {
 	layers, auto, err := nsr.ParseLayers(f.nsrLayers, f.cfg.Layers)
 	if err != nil {
 		return err
@@ -145,8 +147,18 @@ func resolveNSR(f *trainFlags) error {
 	if f.cfg.NSR.Queue < 1 {
 		return fmt.Errorf("--nsr-queue = %d, need at least 1", f.cfg.NSR.Queue)
 	}
-	if f.cfg.NSR.Warmup < 1 || f.cfg.NSR.Warmup >= f.cfg.Epochs {
-		return fmt.Errorf("--nsr-warmup = %d, need 1 <= warmup < --epochs (%d)", f.cfg.NSR.Warmup, f.cfg.Epochs)
+	warmupSet := cmd.Flags().Changed("nsr-warmup")
+	switch w := f.cfg.NSR.Warmup; {
+	case !auto || !nsr.Active(lambdas):
+		if warmupSet {
+			return fmt.Errorf("--nsr-warmup applies to --nsr-layers auto with --nsr-lambda > 0 (the vanilla epochs before the layer is chosen); this run chooses no layer")
+		}
+	case w < 1:
+		return fmt.Errorf("--nsr-warmup = %d, need at least 1 vanilla epoch before the auto layer choice", w)
+	case w >= f.cfg.Epochs && warmupSet:
+		return fmt.Errorf("--nsr-warmup = %d, need fewer than --epochs (%d)", w, f.cfg.Epochs)
+	case w >= f.cfg.Epochs:
+		return fmt.Errorf("--nsr-layers auto chooses its layer after --nsr-warmup (%d) vanilla epochs: need --epochs of at least %d, not %d", w, w+1, f.cfg.Epochs)
 	}
 	f.cfg.NSR.Layers, f.cfg.NSR.Auto, f.cfg.NSR.Lambdas = layers, auto, lambdas
 	return nil
@@ -285,11 +297,36 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if f.seeds < 1 {
 		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
-	if err := resolveNSR(f); err != nil {
+	if err := checkTraining(f.cfg); err != nil {
+		return err
+	}
+	if err := resolveNSR(cmd, f); err != nil {
 		return err
 	}
 	if err := f.cfg.Validate(); err != nil {
 		return flagError(err)
+	}
+	return nil
+}
+
+// checkTraining checks the training settings of cfg that gnn.Config.Validate
+// checks too, with errors that name their flag.
+func checkTraining(cfg gnn.Config) error {
+	switch {
+	case cfg.Epochs < 1:
+		return fmt.Errorf("--epochs = %d, need at least 1", cfg.Epochs)
+	case !(cfg.Dropout >= 0 && cfg.Dropout < 1):
+		return fmt.Errorf("--dropout = %v, need 0 <= dropout < 1", cfg.Dropout)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("--lr = %v, need a finite value > 0", cfg.LR)
+	case !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0):
+		return fmt.Errorf("--weight-decay = %v, need a finite value >= 0", cfg.WeightDecay)
+	case cfg.BatchSize < 0:
+		return fmt.Errorf("--batch-size = %d, need > 0 (or 0 for full batch)", cfg.BatchSize)
+	case cfg.BatchSize == 0 && len(cfg.Fanouts) > 0:
+		return fmt.Errorf("--fanouts applies to mini-batch training: give --batch-size too")
+	case cfg.BatchSize > 0 && len(cfg.Fanouts) != cfg.Layers:
+		return fmt.Errorf("--batch-size needs --fanouts with one value per layer: %d given for --layers %d", len(cfg.Fanouts), cfg.Layers)
 	}
 	return nil
 }
