@@ -32,6 +32,7 @@ type benchFlags struct {
 	dataDir   string
 	models    []string
 	datasets  []string
+	alsoTakes []string // --datasets beside the node-classification ones (bench peers: mnist)
 	seeds     int
 	quiet     bool
 	dryRun    bool
@@ -87,7 +88,7 @@ func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	addCommonBenchFlags(cmd, f)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
-	fl.StringSliceVar(&f.datasets, "datasets", nil, fmt.Sprintf("datasets of the table (default %v, and wikics when its file is there; bench peers also mnist)", datasets.BenchDefaults("")))
+	fl.StringSliceVar(&f.datasets, "datasets", nil, fmt.Sprintf("datasets of the table, of %v (default %v, and wikics when its file is there)", datasets.KnownOf(datasets.NodeClassification), datasets.BenchDefaults("")))
 	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
 }
 
@@ -139,7 +140,7 @@ when the first has finished; 'gnsr bench report' joins the shards' files.`,
 }
 
 func newBenchPeersCmd() *cobra.Command {
-	f := &benchFlags{}
+	f := &benchFlags{alsoTakes: []string{bench.MLPDataset}}
 	cmd := &cobra.Command{
 		Use:   "peers [flags]",
 		Short: "gnsr against the PyTorch peers on each cell of the GNN table and on MLP-4",
@@ -166,6 +167,8 @@ Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
 	fl.StringVar(&f.peers, "peers", "../shared/peers", "folder of the peer scripts (relative paths from the repository root)")
 	fl.StringVar(&f.python, "python", "/usr/bin/python3", "Python interpreter with torch")
 	fl.IntVar(&f.threads, "peer-threads", 1, "torch threads of the peer (its own default is 1)")
+	fl.Lookup("datasets").Usage = fmt.Sprintf("datasets of the table, of %v and %s (the MLP-4 row) (default %v, mnist, and wikics when its file is there)",
+		datasets.KnownOf(datasets.NodeClassification), bench.MLPDataset, datasets.BenchDefaults(""))
 	fl.IntVar(&f.mlpEpochs, "mlp-epochs", 3, "epochs of the MLP-4 row, for gnsr and the peer alike (0: no MLP-4 row)")
 	return cmd
 }
@@ -257,12 +260,8 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		f.datasets = datasets.BenchDefaults(root)
 	}
 	for _, d := range f.datasets {
-		e, err := datasets.Lookup(d)
-		if err != nil {
-			return "", "", fmt.Errorf("--datasets: %w", err)
-		}
-		if e.Kind != datasets.NodeClassification {
-			return "", "", fmt.Errorf("--datasets: %s is not a node-classification dataset (those are %v)", d, datasets.KnownOf(datasets.NodeClassification))
+		if _, err := lookupNodeSet("--datasets", d, f.alsoTakes...); err != nil {
+			return "", "", err
 		}
 	}
 	return root, out, nil

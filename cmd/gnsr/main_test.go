@@ -30,6 +30,7 @@ type cliRow struct {
 	code int      // exit status
 	err  []string // substrings of the first line of stderr
 	out  []string // substrings of stdout
+	no   []string // substrings of neither
 }
 
 // TestCLI is the contract of the command line: each row runs gnsr as main
@@ -43,33 +44,49 @@ func TestCLI(t *testing.T) {
 	data := os.Getenv("GNSR_DATA")
 	train := func(args ...string) []string { return append([]string{"train", "--data-dir", "$EMPTY"}, args...) }
 	for _, tc := range []cliRow{
-		{"no dataset", train(), 1, []string{"--dataset is required", "cora", "pubmed"}, nil},
-		{"negative lambda", train("--dataset", "cora", "--nsr-lambda", "-1"), 1, []string{"--nsr-lambda", "negative"}, nil},
-		{"layer out of range", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil},
-		{"lambda count", train("--dataset", "cora", "--nsr-lambda", "1,2,3", "--nsr-layers", "0,1"), 1, []string{"--nsr-lambda", "3 values for 2 layers"}, nil},
-		{"bad lambda", train("--dataset", "cora", "--nsr-lambda", "lots"), 1, []string{"--nsr-lambda", "not a number"}, nil},
-		{"dropout", train("--dataset", "cora", "--dropout", "1.5"), 1, []string{"dropout"}, nil},
-		{"seeds", train("--dataset", "cora", "--seeds", "0"), 1, []string{"--seeds"}, nil},
-		{"unknown model", train("--dataset", "cora", "--model", "gin"), 1, []string{"unknown architecture", "gcn"}, nil},
-		{"no layers", train("--dataset", "cora", "--layers", "0"), 1, []string{"--layers = 0"}, nil},
-		{"no heads", train("--dataset", "cora", "--model", "gat", "--heads", "0"), 1, []string{"--heads = 0"}, nil},
-		{"heads without attention", train("--dataset", "cora", "--heads", "4"), 1, []string{"--heads", "attention"}, nil},
-		{"hidden widths", train("--dataset", "cora", "--layers", "3", "--hidden", "8,8,8"), 1, []string{"--hidden", "3 widths for 2 hidden layers"}, nil},
-		{"graph flag on images", train("--dataset", "mnist", "--hidden", "8"), 1, []string{"--hidden does not apply"}, nil},
-		{"unknown image model", train("--dataset", "mnist", "--model", "mlp5"), 1, []string{"--model", "mlp4"}, nil},
-		{"image NSR layer", train("--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil},
+		{"no dataset", train(), 1, []string{"--dataset is required", "cora", "pubmed"}, nil, nil},
+		{"negative lambda", train("--dataset", "cora", "--nsr-lambda", "-1"), 1, []string{"--nsr-lambda", "negative"}, nil, nil},
+		{"layer out of range", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil, nil},
+		{"lambda count", train("--dataset", "cora", "--nsr-lambda", "1,2,3", "--nsr-layers", "0,1"), 1, []string{"--nsr-lambda", "3 values for 2 layers"}, nil, nil},
+		{"bad lambda", train("--dataset", "cora", "--nsr-lambda", "lots"), 1, []string{"--nsr-lambda", "not a number"}, nil, nil},
+		{"dropout", train("--dataset", "cora", "--dropout", "1.5"), 1, []string{"dropout"}, nil, nil},
+		{"seeds", train("--dataset", "cora", "--seeds", "0"), 1, []string{"--seeds"}, nil, nil},
+		{"unknown model", train("--dataset", "cora", "--model", "gin"), 1, []string{"unknown architecture", "gcn"}, nil, nil},
+		{"no layers", train("--dataset", "cora", "--layers", "0"), 1, []string{"--layers = 0"}, nil, nil},
+		{"no heads", train("--dataset", "cora", "--model", "gat", "--heads", "0"), 1, []string{"--heads = 0"}, nil, nil},
+		{"heads without attention", train("--dataset", "cora", "--heads", "4"), 1, []string{"--heads", "attention"}, nil, nil},
+		{"hidden widths", train("--dataset", "cora", "--layers", "3", "--hidden", "8,8,8"), 1, []string{"--hidden", "3 widths for 2 hidden layers"}, nil, nil},
+		{"graph flag on images", train("--dataset", "mnist", "--hidden", "8"), 1, []string{"--hidden does not apply"}, nil, nil},
+		{"unknown image model", train("--dataset", "mnist", "--model", "mlp5"), 1, []string{"--model", "mlp4"}, nil, nil},
+		{"image NSR layer", train("--dataset", "mnist", "--model", "mlp3", "--nsr-lambda", "1", "--nsr-layers", "2"), 1, []string{"--nsr-layers", "out of range"}, nil, nil},
 		// Item 1 of issue 16: errors name the flag the user set, and only
 		// flags that apply are checked.
-		{"one epoch, NSR off", train("--dataset", "cora", "--epochs", "1"), 0, nil, []string{"cora gcn"}},
-		{"warmup without auto", train("--dataset", "cora", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup applies to --nsr-layers auto"}, nil},
-		{"auto warmup 0", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup = 0"}, nil},
-		{"auto, one epoch", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--epochs", "1"), 1, []string{"--nsr-layers auto", "--epochs of at least 2"}, nil},
-		{"auto warmup too long", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "5", "--epochs", "5"), 1, []string{"--nsr-warmup = 5", "--epochs (5)"}, nil},
-		{"no layers with NSR", train("--dataset", "cora", "--layers", "0", "--nsr-lambda", "1"), 1, []string{"gnsr: --layers = 0"}, nil},
-		{"no epochs", train("--dataset", "cora", "--epochs", "0"), 1, []string{"gnsr: --epochs = 0"}, nil},
-		{"batch without fanouts", train("--dataset", "cora", "--model", "sage", "--batch-size", "512"), 1, []string{"--batch-size", "--fanouts"}, nil},
-		{"fanouts without batch", train("--dataset", "cora", "--fanouts", "10,5"), 1, []string{"--fanouts applies to mini-batch"}, nil},
-		{"negative lr", train("--dataset", "cora", "--lr", "-1"), 1, []string{"--lr = -1"}, nil},
+		{"one epoch, NSR off", train("--dataset", "cora", "--epochs", "1"), 0, nil, []string{"cora gcn"}, nil},
+		{"warmup without auto", train("--dataset", "cora", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup applies to --nsr-layers auto"}, nil, nil},
+		{"auto warmup 0", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "0"), 1, []string{"--nsr-warmup = 0"}, nil, nil},
+		{"auto, one epoch", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--epochs", "1"), 1, []string{"--nsr-layers auto", "--epochs of at least 2"}, nil, nil},
+		{"auto warmup too long", train("--dataset", "cora", "--nsr-lambda", "1", "--nsr-layers", "auto", "--nsr-warmup", "5", "--epochs", "5"), 1, []string{"--nsr-warmup = 5", "--epochs (5)"}, nil, nil},
+		{"no layers with NSR", train("--dataset", "cora", "--layers", "0", "--nsr-lambda", "1"), 1, []string{"gnsr: --layers = 0"}, nil, nil},
+		{"no epochs", train("--dataset", "cora", "--epochs", "0"), 1, []string{"gnsr: --epochs = 0"}, nil, nil},
+		{"batch without fanouts", train("--dataset", "cora", "--model", "sage", "--batch-size", "512"), 1, []string{"--batch-size", "--fanouts"}, nil, nil},
+		{"fanouts without batch", train("--dataset", "cora", "--fanouts", "10,5"), 1, []string{"--fanouts applies to mini-batch"}, nil, nil},
+		{"negative lr", train("--dataset", "cora", "--lr", "-1"), 1, []string{"--lr = -1"}, nil, nil},
+		// Item 2: tune, analyze, data info and bench gnn take every
+		// dataset they list, and list only those.
+		{"tune help", []string{"tune", "--help"}, 0, nil, []string{"one of [cora", "ogbn-products]", "one of [gcn sage gat]"}, []string{"mnist", "cifar", "mlp"}},
+		{"analyze help", []string{"analyze", "--help"}, 0, nil, []string{"one of [cora", "one of [gcn sage gat]"}, []string{"mnist", "cifar", "mlp"}},
+		{"bench gnn help", []string{"bench", "gnn", "--help"}, 0, nil, []string{"--datasets", "ogbn-products]"}, []string{"mnist", "cifar"}},
+		{"tune image", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "mnist"}, 1, []string{"--dataset: mnist is not a node-classification dataset", "cora"}, nil, nil},
+		{"tune unknown", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "foo"}, 1, []string{"--dataset", `unknown dataset "foo"`, "ogbn-products"}, nil, []string{"mnist"}},
+		{"analyze image", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "cifar10-jpeg"}, 1, []string{"--dataset: cifar10-jpeg is not a node-classification dataset"}, nil, nil},
+		{"analyze unknown", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "foo"}, 1, []string{"--dataset", `unknown dataset "foo"`, "cora"}, nil, []string{"mnist"}},
+		{"bench gnn unknown", []string{"bench", "gnn", "--datasets", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets", `unknown dataset "foo"`, "cora", "ogbn-products"}, nil, []string{"mnist", "runs to do"}},
+		{"bench gnn image", []string{"bench", "gnn", "--datasets", "mnist", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets: mnist is not a node-classification dataset"}, nil, []string{"runs to do"}},
+		{"bench peers unknown", []string{"bench", "peers", "--datasets", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets", `unknown dataset "foo"`, "mnist"}, nil, nil},
+		{"data info graph", []string{"data", "info", "--data-dir", "$EMPTY", "cora"}, 0, nil, []string{"2,708"}, nil},
+		{"data info images", []string{"data", "info", "--data-dir", "$DATA", "mnist"}, 0, nil, []string{"60,000 train"}, nil},
+		{"data info missing images", []string{"data", "info", "--data-dir", "$EMPTY", "cifar10"}, 1, []string{"missing file", "gnsr data download cifar10"}, nil, nil},
+		{"data info unknown", []string{"data", "info", "--data-dir", "$EMPTY", "foo"}, 1, []string{`unknown dataset "foo"`, "mnist"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))
@@ -101,6 +118,11 @@ func TestCLI(t *testing.T) {
 			for _, w := range tc.out {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("gnsr %s: stdout does not mention %q:\n%s", strings.Join(tc.args, " "), w, out.String())
+				}
+			}
+			for _, w := range tc.no {
+				if strings.Contains(first, w) || strings.Contains(out.String(), w) {
+					t.Errorf("gnsr %s: %q in the first line of stderr or in stdout:\n%s\n%s", strings.Join(tc.args, " "), w, first, out.String())
 				}
 			}
 		})

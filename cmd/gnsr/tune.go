@@ -52,6 +52,7 @@ command without --shard (or 'gnsr bench report') joins them and reports.`,
 		},
 	}
 	addRunFlags(cmd, f)
+	graphOnly(cmd)
 	cmd.Flags().StringVar(&t.grid, "nsr-lambda-grid", defaultLambdaGrid, "comma-separated λ values to choose from (each > 0)")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per λ, then a summary object")
 	cmd.Flags().StringVar(&t.out, "out", "", "results directory: every run recorded in <out>/tune.jsonl, and skipped when rerun")
@@ -150,6 +151,9 @@ func tuneRunner(f *trainFlags, data *gnn.Data, prog *progress) bench.Runner {
 }
 
 func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
+	if err := checkGraphDataset(f); err != nil {
+		return err
+	}
 	grid, err := parseGrid(t.grid)
 	if err != nil {
 		return err
