@@ -75,18 +75,32 @@ func TestCLI(t *testing.T) {
 		// dataset they list, and list only those.
 		{"tune help", []string{"tune", "--help"}, 0, nil, []string{"one of [cora", "ogbn-products]", "one of [gcn sage gat]"}, []string{"mnist", "cifar", "mlp"}},
 		{"analyze help", []string{"analyze", "--help"}, 0, nil, []string{"one of [cora", "one of [gcn sage gat]"}, []string{"mnist", "cifar", "mlp"}},
-		{"bench gnn help", []string{"bench", "gnn", "--help"}, 0, nil, []string{"--datasets", "ogbn-products]"}, []string{"mnist", "cifar"}},
+		{"bench gnn help", []string{"bench", "gnn", "--help"}, 0, nil, []string{"--dataset strings", "ogbn-products]", "--nsr-lambda-grid", "--nsr-layers"}, []string{"mnist", "cifar", "--datasets", "--lambda-grid ", "--nsr-layer "}},
 		{"tune image", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "mnist"}, 1, []string{"--dataset: mnist is not a node-classification dataset", "cora"}, nil, nil},
 		{"tune unknown", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "foo"}, 1, []string{"--dataset", `unknown dataset "foo"`, "ogbn-products"}, nil, []string{"mnist"}},
 		{"analyze image", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "cifar10-jpeg"}, 1, []string{"--dataset: cifar10-jpeg is not a node-classification dataset"}, nil, nil},
 		{"analyze unknown", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "foo"}, 1, []string{"--dataset", `unknown dataset "foo"`, "cora"}, nil, []string{"mnist"}},
-		{"bench gnn unknown", []string{"bench", "gnn", "--datasets", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets", `unknown dataset "foo"`, "cora", "ogbn-products"}, nil, []string{"mnist", "runs to do"}},
-		{"bench gnn image", []string{"bench", "gnn", "--datasets", "mnist", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets: mnist is not a node-classification dataset"}, nil, []string{"runs to do"}},
-		{"bench peers unknown", []string{"bench", "peers", "--datasets", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets", `unknown dataset "foo"`, "mnist"}, nil, nil},
+		{"bench gnn unknown", []string{"bench", "gnn", "--dataset", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--dataset", `unknown dataset "foo"`, "cora", "ogbn-products"}, nil, []string{"mnist", "runs to do"}},
+		{"bench gnn image", []string{"bench", "gnn", "--dataset", "mnist", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--dataset: mnist is not a node-classification dataset"}, nil, []string{"runs to do"}},
+		{"bench peers unknown", []string{"bench", "peers", "--dataset", "foo", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--dataset", `unknown dataset "foo"`, "mnist"}, nil, nil},
 		{"data info graph", []string{"data", "info", "--data-dir", "$EMPTY", "cora"}, 0, nil, []string{"2,708"}, nil},
 		{"data info images", []string{"data", "info", "--data-dir", "$DATA", "mnist"}, 0, nil, []string{"60,000 train"}, nil},
 		{"data info missing images", []string{"data", "info", "--data-dir", "$EMPTY", "cifar10"}, 1, []string{"missing file", "gnsr data download cifar10"}, nil, nil},
 		{"data info unknown", []string{"data", "info", "--data-dir", "$EMPTY", "foo"}, 1, []string{`unknown dataset "foo"`, "mnist"}, nil, nil},
+		// Item 6: one flag vocabulary; bench's old spellings still work,
+		// deprecated; -q on data; bench gnn's defaults are the committed
+		// table's.
+		{"bench new spellings", []string{"bench", "gnn", "--dataset", "cora", "--model", "gcn", "--nsr-lambda-grid", "0.3,3", "--nsr-layers", "0", "--seeds", "2", "--tune-seeds", "1", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 0, nil, []string{"plan (gnn): 5 runs to do"}, []string{"deprecated"}},
+		{"bench old spellings", []string{"bench", "gnn", "--datasets", "cora", "--models", "gcn", "--lambda-grid", "0.3,3", "--nsr-layer", "0", "--seeds", "2", "--tune-seeds", "1", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 0, []string{"--datasets is deprecated: use --dataset"}, []string{"plan (gnn): 5 runs to do"}, nil},
+		{"bench both spellings", []string{"bench", "gnn", "--dataset", "cora", "--datasets", "cora", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--datasets and --dataset", "give --dataset"}, nil, nil},
+		{"bench bad layer", []string{"bench", "gnn", "--nsr-layers", "5", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--nsr-layers = 5"}, nil, nil},
+		{"bench bad grid", []string{"bench", "gnn", "--nsr-lambda-grid", "1,x", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--nsr-lambda-grid"}, nil, nil},
+		{"bench mlp old spelling", []string{"bench", "mlp", "--models", "mlp5", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--models is deprecated"}, nil, nil},
+		{"bench gnn default is the committed table", []string{"bench", "gnn", "--dry-run", "--data-dir", "$EMPTY"}, 0, nil, []string{"plan (gnn): 0 runs to do"}, nil},
+		{"data list -q", []string{"data", "list", "-q", "--data-dir", "$EMPTY"}, 0, nil, []string{"cora"}, nil},
+		{"data verify -q", []string{"data", "verify", "-q", "--data-dir", "$EMPTY"}, 0, nil, nil, nil},
+		{"data download -q", []string{"data", "download", "-q", "--data-dir", "$TMP", "citeseer"}, 0, nil, nil, []string{"ready"}},
+		{"data info -q", []string{"data", "info", "-q", "--data-dir", "$EMPTY", "cora"}, 0, nil, []string{"2,708"}, []string{"loaded"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))

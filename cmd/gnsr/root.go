@@ -32,7 +32,10 @@ out as <root>/<dataset>/raw/<files>.`,
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := resolveAliases(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}
