@@ -51,6 +51,9 @@ The analysed layer is the first NSR layer (default 0, the hidden layer).`,
 }
 
 func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
+	if cmd.Flags().Changed("seeds") && f.seeds != 1 {
+		return fmt.Errorf("--seeds = %d: analyze trains one seed, vanilla and with NSR, and plots that pair; choose it with --seed", f.seeds)
+	}
 	if err := checkGraphDataset(f); err != nil {
 		return err
 	}

@@ -101,6 +101,17 @@ func TestCLI(t *testing.T) {
 		{"data verify -q", []string{"data", "verify", "-q", "--data-dir", "$EMPTY"}, 0, nil, nil, nil},
 		{"data download -q", []string{"data", "download", "-q", "--data-dir", "$TMP", "citeseer"}, 0, nil, nil, []string{"ready"}},
 		{"data info -q", []string{"data", "info", "-q", "--data-dir", "$EMPTY", "cora"}, 0, nil, []string{"2,708"}, []string{"loaded"}},
+		// Item 7: version; seeds that would wrap; plurals; analyze's one
+		// seed.
+		{"version", []string{"version"}, 0, nil, []string{"gnsr ", "commit ", "go ", "blas ", "tags ", "cgo "}, nil},
+		{"--version", []string{"--version"}, 0, nil, []string{"gnsr ", "commit ", "go ", "blas ", "tags ", "cgo "}, nil},
+		{"seed wraps", train("--dataset", "cora", "--seed", "18446744073709551615", "--seeds", "2"), 1, []string{"--seed 18446744073709551615 with --seeds 2"}, nil, nil},
+		{"last seed", train("--dataset", "cora", "--seed", "18446744073709551615", "--epochs", "1"), 0, nil, []string{"18446744073709551615"}, nil},
+		{"image seed wraps", train("--dataset", "mnist", "--seed", "18446744073709551614", "--seeds", "3"), 1, []string{"--seed 18446744073709551614 with --seeds 3"}, nil, nil},
+		{"tune seed wraps", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "cora", "--seed", "18446744073709551615", "--seeds", "2"}, 1, []string{"--seed 18446744073709551615 with --seeds 2"}, nil, nil},
+		{"plurals", train("--dataset", "cora", "--epochs", "1"), 0, nil, []string{"cora gcn, 1 epoch, hidden 16", "with 1 seed"}, []string{"1 epochs", "1 seeds"}},
+		{"tune plurals", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "cora", "--seeds", "1", "--epochs", "2", "--nsr-lambda-grid", "1"}, 0, nil, []string{"cora gcn, 1 seed, 2 epochs"}, []string{"1 seeds"}},
+		{"analyze seeds", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "cora", "--seeds", "3", "--out", "$TMP"}, 1, []string{"--seeds = 3", "--seed"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))
@@ -273,5 +284,21 @@ func TestTrainMNIST(t *testing.T) {
 	}
 	if acc := sum["test_acc_mean"].(float64); acc < 0.9 {
 		t.Errorf("MLP-3 after one epoch: test accuracy %v, want >= 0.9", acc)
+	}
+}
+
+// TestRunLabel checks the progress label: no λ for a vanilla run.
+func TestRunLabel(t *testing.T) {
+	for _, tc := range []struct {
+		lambdas []float64
+		want    string
+	}{
+		{nil, "cora gcn seed 3"},
+		{[]float64{0}, "cora gcn seed 3"},
+		{[]float64{0.5, 1}, "cora gcn λ=[0.5 1] seed 3"},
+	} {
+		if got := runLabel("cora", "gcn", tc.lambdas, 3); got != tc.want {
+			t.Errorf("runLabel(%v) = %q, want %q", tc.lambdas, got, tc.want)
+		}
 	}
 }

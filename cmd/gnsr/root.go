@@ -53,6 +53,8 @@ out as <root>/<dataset>/raw/<files>.`,
 		pprof.StopCPUProfile()
 		return profFile.Close()
 	}
-	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd(), newPredictCmd())
+	root.Version = readBuildInfo().String()
+	root.SetVersionTemplate("{{.Version}}")
+	root.AddCommand(newVersionCmd(), newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd(), newPredictCmd())
 	return root
 }

@@ -72,6 +72,9 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 				}
 			}
 			if isImageDataset(f.dataset) {
+				if err := checkSeeds(f); err != nil {
+					return err
+				}
 				if f.outDir != "" {
 					return fmt.Errorf("--out and --resume apply to graph datasets; %s trains without checkpoints", f.dataset)
 				}
@@ -294,8 +297,8 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if f.split != 0 && protocol.Split.Kind != datasets.FileSplits {
 		return fmt.Errorf("--split picks one of the splits of a dataset whose files hold several (WikiCS); %s has one split", f.dataset)
 	}
-	if f.seeds < 1 {
-		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	if err := checkSeeds(f); err != nil {
+		return err
 	}
 	if err := checkTraining(f.cfg); err != nil {
 		return err
@@ -397,7 +400,7 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
+		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := seedOptions(f, cfg)
 		if err != nil {
 			return nil, err
@@ -525,7 +528,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
-	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden)
+	fmt.Fprintf(w, "%s %s, %s, hidden %d", f.dataset, f.cfg.Arch, plural(f.cfg.Epochs, "epoch"), f.cfg.Hidden)
 	if f.cfg.NSR.Enabled() {
 		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -23,6 +24,18 @@ func lookupNodeSet(flag, name string, also ...string) (datasets.Entry, error) {
 		return e, fmt.Errorf("%s: %s is not a node-classification dataset (it is for %s): this command takes %s", flag, name, e.Kind, takes)
 	}
 	return e, nil
+}
+
+// checkSeeds checks --seeds and that the last seed of --seed and --seeds
+// fits in a uint64 rather than wrapping around to 0.
+func checkSeeds(f *trainFlags) error {
+	if f.seeds < 1 {
+		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	}
+	if last := uint64(f.seeds - 1); f.seed > math.MaxUint64-last {
+		return fmt.Errorf("--seed %d with --seeds %d: the last seed would be past %d, the largest", f.seed, f.seeds, uint64(math.MaxUint64))
+	}
+	return nil
 }
 
 // graphOnly narrows the help of the flags addRunFlags added to cmd, a
