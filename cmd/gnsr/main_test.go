@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gnsr/gnsr/internal/filelock"
 )
 
 // gnsr runs the command line with args and returns stdout and the error.
@@ -26,7 +28,7 @@ func gnsr(t *testing.T, args ...string) (string, error) {
 // substrings of the first line of its stderr (and of its stdout).
 type cliRow struct {
 	name string
-	args []string // $EMPTY: an empty data root; $DATA: $GNSR_DATA (the row is skipped without it); $TMP: a fresh directory
+	args []string // $EMPTY: an empty data root; $DATA: $GNSR_DATA (the row is skipped without it); $TMP: a fresh directory; $LOCKED: a run directory locked by another writer
 	code int      // exit status
 	err  []string // substrings of the first line of stderr
 	out  []string // substrings of stdout
@@ -112,6 +114,10 @@ func TestCLI(t *testing.T) {
 		{"plurals", train("--dataset", "cora", "--epochs", "1"), 0, nil, []string{"cora gcn, 1 epoch, hidden 16", "with 1 seed"}, []string{"1 epochs", "1 seeds"}},
 		{"tune plurals", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "cora", "--seeds", "1", "--epochs", "2", "--nsr-lambda-grid", "1"}, 0, nil, []string{"cora gcn, 1 seed, 2 epochs"}, []string{"1 seeds"}},
 		{"analyze seeds", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "cora", "--seeds", "3", "--out", "$TMP"}, 1, []string{"--seeds = 3", "--seed"}, nil, nil},
+		// Item 5: run directories are locked.
+		{"resume a run being written", train("--resume", "$LOCKED"), 1, []string{"--resume ", "another gnsr train is writing this run directory"}, nil, nil},
+		{"out on a run being written", train("--dataset", "cora", "--epochs", "1", "--out", "$LOCKED"), 1, []string{"--out ", "another gnsr train is writing this run directory"}, nil, nil},
+		{"out, then resume", train("--dataset", "cora", "--epochs", "1", "--out", "$TMP"), 0, nil, []string{"cora gcn"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))
@@ -126,6 +132,18 @@ func TestCLI(t *testing.T) {
 					a = data
 				case "$TMP":
 					a = t.TempDir()
+				case "$LOCKED": // a run directory another process writes
+					a = t.TempDir()
+					if err := os.WriteFile(filepath.Join(a, manifestFile), []byte("{}"), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					// flock belongs to the open file: this lock stands for
+					// another process's.
+					l, err := filelock.Acquire(filepath.Join(a, lockFile))
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { l.Release() })
 				}
 				args[i] = a
 			}

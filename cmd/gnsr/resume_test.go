@@ -228,6 +228,13 @@ func TestInterruptedRunSaysHowToResume(t *testing.T) {
 	if !c.waitFor(t, filepath.Join(dir, "seed-0.ckpt")) {
 		t.Fatalf("child ended before a checkpoint: %s", c.stderr)
 	}
+	// While the child writes the run directory, another gnsr train on it
+	// is refused, naming it.
+	for _, args := range [][]string{{"--resume", dir}, {"--graph", graph, "--epochs", "3", "--out", dir}} {
+		if _, err := gnsr(t, append([]string{"train", "-q"}, args...)...); err == nil || !strings.Contains(err.Error(), dir+": another gnsr train is writing this run directory") {
+			t.Errorf("train %v beside the running child: %v, want the lock's error naming %s", args, err, dir)
+		}
+	}
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

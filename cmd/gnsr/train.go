@@ -15,6 +15,7 @@ import (
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/internal/blasbackend"
+	"github.com/gnsr/gnsr/internal/filelock"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -38,6 +39,7 @@ type trainFlags struct {
 	outDir    string
 	resume    bool
 	ckptEvery int
+	lock      *filelock.Lock // of outDir, held while the run writes it
 }
 
 func newTrainCmd() *cobra.Command {
@@ -66,6 +68,7 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
   gnsr train --resume runs/pubmed      # after a crash or Ctrl-C: continue, same numbers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer func() { f.lock.Release() }() // f.lock is set below
 			if resumeDir != "" {
 				if err := adoptRun(cmd, f, resumeDir); err != nil {
 					return err
