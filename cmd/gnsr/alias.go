@@ -26,10 +26,9 @@ func addAlias(fs *pflag.FlagSet, old, name string) {
 }
 
 // resolveAliases marks the flag an alias given on the command line stands
-// for as set (so that Changed reports it under its name), saying on
-// stderr that the old spelling is deprecated. Giving both spellings is an
-// error.
-func resolveAliases(fs *pflag.FlagSet, stderr io.Writer) error {
+// for as set, so that Changed reports it under its name. Giving both
+// spellings is an error.
+func resolveAliases(fs *pflag.FlagSet) error {
 	var err error
 	fs.Visit(func(f *pflag.Flag) {
 		names := f.Annotations[aliasOf]
@@ -42,7 +41,28 @@ func resolveAliases(fs *pflag.FlagSet, stderr io.Writer) error {
 			return
 		}
 		to.Changed = true
-		fmt.Fprintf(stderr, "gnsr: --%s is deprecated: use --%s, the name the other commands use\n", f.Name, to.Name)
 	})
 	return err
+}
+
+// spelling returns the flag name as the command line gave it: --name, or
+// the old spelling of it that was used.
+func spelling(fs *pflag.FlagSet, name string) string {
+	used := "--" + name
+	fs.Visit(func(f *pflag.Flag) {
+		if to := f.Annotations[aliasOf]; len(to) > 0 && to[0] == name {
+			used = "--" + f.Name
+		}
+	})
+	return used
+}
+
+// warnAliases says on w, a line each, which old spellings the command line
+// of fs used; run prints it after the command's own output and error.
+func warnAliases(w io.Writer, fs *pflag.FlagSet) {
+	fs.Visit(func(f *pflag.Flag) {
+		if to := f.Annotations[aliasOf]; len(to) > 0 {
+			fmt.Fprintf(w, "gnsr: --%s is deprecated: use --%s, the name the other commands use\n", f.Name, to[0])
+		}
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -246,15 +247,15 @@ func benchOut(flag string) (string, error) {
 	return fromRoot(filepath.Join("bench", "results")), nil
 }
 
-// resolve checks the shared flags and returns the data root, the results
-// directory and the datasets.
-func (f *benchFlags) resolve() (root, out string, err error) {
+// resolve checks the shared flags, of the command line fs, and returns the
+// data root, the results directory and the datasets.
+func (f *benchFlags) resolve(fs *pflag.FlagSet) (root, out string, err error) {
 	if f.seeds < 1 {
 		return "", "", fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	for _, m := range f.models {
 		if _, err := gnn.LookupArch(m); err != nil {
-			return "", "", fmt.Errorf("--model: %w", err)
+			return "", "", fmt.Errorf("%s: %w", spelling(fs, "model"), err)
 		}
 	}
 	if root, err = datasets.Root(f.dataDir); err != nil {
@@ -267,7 +268,7 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		f.datasets = datasets.BenchDefaults(root)
 	}
 	for _, d := range f.datasets {
-		if _, err := lookupNodeSet("--dataset", d, f.alsoTakes...); err != nil {
+		if _, err := lookupNodeSet(spelling(fs, "dataset"), d, f.alsoTakes...); err != nil {
 			return "", "", err
 		}
 	}
@@ -275,7 +276,7 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 }
 
 func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
-	root, out, err := f.resolve()
+	root, out, err := f.resolve(cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -286,15 +287,15 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 		f.epochs = 0 // the protocol's: the same runs as without --epochs
 	}
 	grid, err := parseGrid(f.grid)
-	if err != nil {
-		return err
+	if err != nil { // named as the command line spelt it
+		return errors.New(strings.Replace(err.Error(), "--nsr-lambda-grid", spelling(cmd.Flags(), "nsr-lambda-grid"), 1))
 	}
 	plan := bench.GNNPlan{Models: f.models, Datasets: f.datasets, Seeds: f.seeds, TuneSeeds: f.tuneSeeds, Grid: grid, Layer: f.layer, Epochs: f.epochs}
 	if err := plan.Validate(); err != nil {
 		return err
 	}
 	if f.layer < -2 || f.layer > 1 {
-		return fmt.Errorf("--nsr-layers = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", f.layer)
+		return fmt.Errorf("%s = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", spelling(cmd.Flags(), "nsr-layers"), f.layer)
 	}
 	if err := f.resolveShard(plan.TuneSeeds < plan.Seeds); err != nil {
 		return err
@@ -364,9 +365,9 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	f.datasets = slices.DeleteFunc(f.datasets, func(d string) bool { return d == bench.MLPDataset })
 	graphs := !given || len(f.datasets) > 0
 	if !graphs && !withMLP {
-		return errors.New("--dataset: nothing to run (mnist needs --mlp-epochs of 1 or more)")
+		return fmt.Errorf("%s: nothing to run (mnist needs --mlp-epochs of 1 or more)", spelling(cmd.Flags(), "dataset"))
 	}
-	root, out, err := f.resolve()
+	root, out, err := f.resolve(cmd.Flags())
 	if err != nil {
 		return err
 	}

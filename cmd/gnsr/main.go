@@ -24,14 +24,20 @@ func main() {
 
 // run runs the command line args with its output on stdout and stderr and
 // returns the exit status: 0, or 1 after printing the error as one line
-// "gnsr: ..." on stderr.
+// "gnsr: ..." on stderr. Deprecated flag spellings are pointed out last.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := newRootCmd()
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	if err := cmd.ExecuteContext(ctx); err != nil {
+	c, err := cmd.ExecuteContextC(ctx)
+	if err != nil {
 		fmt.Fprintln(stderr, "gnsr:", err)
+	}
+	if c != nil {
+		warnAliases(stderr, c.Flags())
+	}
+	if err != nil {
 		return 1
 	}
 	return 0

@@ -33,7 +33,7 @@ out as <root>/<dataset>/raw/<files>.`,
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if err := resolveAliases(cmd.Flags(), cmd.ErrOrStderr()); err != nil {
+		if err := resolveAliases(cmd.Flags()); err != nil {
 			return err
 		}
 		if cpuProfile == "" {
