@@ -121,6 +121,16 @@ func TestCLI(t *testing.T) {
 		{"resume a run being written", train("--resume", "$LOCKED"), 1, []string{"--resume ", "another gnsr train is writing this run directory"}, nil, nil},
 		{"out on a run being written", train("--dataset", "cora", "--epochs", "1", "--out", "$LOCKED"), 1, []string{"--out ", "another gnsr train is writing this run directory"}, nil, nil},
 		{"out, then resume", train("--dataset", "cora", "--epochs", "1", "--out", "$TMP"), 0, nil, []string{"cora gcn"}, nil},
+		// The contract beyond the issue's items.
+		{"unknown command", []string{"nosuch"}, 1, []string{`gnsr: unknown command "nosuch"`}, nil, nil},
+		{"unknown flag", train("--bogus"), 1, []string{"gnsr: unknown flag: --bogus"}, nil, nil},
+		{"missing dataset offline", train("--dataset", "amazon-photo"), 1, []string{"gnsr: datasets: missing file:", "amazon_electronics_photo.npz", "GNSR_OFFLINE"}, nil, nil},
+		{"tune with a lambda", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "cora", "--nsr-lambda", "1"}, 1, []string{"--nsr-lambda-grid, not --nsr-lambda"}, nil, nil},
+		{"tune auto", []string{"tune", "--data-dir", "$EMPTY", "--dataset", "cora", "--nsr-layers", "auto"}, 1, []string{"--nsr-layers, not auto"}, nil, nil},
+		{"analyze without NSR", []string{"analyze", "--data-dir", "$EMPTY", "--dataset", "cora", "--nsr-lambda", "0", "--out", "$TMP"}, 1, []string{"--nsr-lambda > 0"}, nil, nil},
+		{"eval without a model", []string{"eval"}, 1, []string{"--model", "--checkpoint"}, nil, nil},
+		{"predict without a model", []string{"predict"}, 1, []string{"--model and --out are required"}, nil, nil},
+		{"synth without --out", []string{"data", "synth"}, 1, []string{"--out is required"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))
