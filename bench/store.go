@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gnsr/gnsr/internal/filelock"
 	"github.com/gnsr/gnsr/report"
 )
 
@@ -23,7 +24,7 @@ type Store struct {
 	path    string
 	f       *os.File // opened for appending; nil for a memory store
 	mem     bool     // NewMemStore: nothing is written
-	lock    *os.File
+	lock    *filelock.Lock
 	recs    []Record
 	index   map[Key]int // into recs
 	dropped int         // bytes of a cut-short last line dropped on opening
@@ -82,16 +83,12 @@ func Open(dir, table string) (*Store, error) {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	s := &Store{path: Path(dir, table), index: map[Key]int{}}
-	lock, err := os.OpenFile(filepath.Join(dir, "."+table+".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	lock, err := filelock.Acquire(filepath.Join(dir, "."+table+".lock"))
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	if err := lockFile(lock); err != nil {
-		lock.Close()
-		if errors.Is(err, errLocked) {
-			return nil, fmt.Errorf("%w: %s", err, s.path)
+		if errors.Is(err, filelock.ErrLocked) {
+			return nil, fmt.Errorf("%w: %s", errLocked, s.path)
 		}
-		return nil, err
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	s.lock = lock
 	data, err := os.ReadFile(s.path)
@@ -233,7 +230,7 @@ func (s *Store) Close() error {
 		s.f = nil
 	}
 	if s.lock != nil {
-		s.lock.Close()
+		s.lock.Release()
 		s.lock = nil
 	}
 	if err != nil {

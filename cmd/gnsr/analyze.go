@@ -41,6 +41,7 @@ The analysed layer is the first NSR layer (default 0, the hidden layer).`,
 		},
 	}
 	addRunFlags(cmd, f)
+	graphOnly(cmd)
 	cmd.Flags().Lookup("nsr-lambda").DefValue = "1"
 	if err := cmd.Flags().Set("nsr-lambda", "1"); err != nil {
 		panic(err)
@@ -50,6 +51,12 @@ The analysed layer is the first NSR layer (default 0, the hidden layer).`,
 }
 
 func runAnalyze(cmd *cobra.Command, f *trainFlags, out string) error {
+	if cmd.Flags().Changed("seeds") && f.seeds != 1 {
+		return fmt.Errorf("--seeds = %d: analyze trains one seed, vanilla and with NSR, and plots that pair; choose it with --seed", f.seeds)
+	}
+	if err := checkGraphDataset(f); err != nil {
+		return err
+	}
 	f.seeds = 1
 	data, err := prepare(cmd, f)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -25,6 +26,9 @@ import (
 const (
 	benchDefaultGrid   = "0.3,3,30,100"
 	benchDefaultBudget = 45 * time.Minute
+	// benchDefaultTuneSeeds is the committed table's (bench/results), so
+	// that a plain 'gnsr bench gnn' in the repository adds no runs to it.
+	benchDefaultTuneSeeds = 2
 )
 
 type benchFlags struct {
@@ -32,6 +36,7 @@ type benchFlags struct {
 	dataDir   string
 	models    []string
 	datasets  []string
+	alsoTakes []string // --dataset beside the node-classification ones (bench peers: mnist)
 	seeds     int
 	quiet     bool
 	dryRun    bool
@@ -86,8 +91,10 @@ reports runs recorded twice and runs still missing, and writes the tables;
 func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	addCommonBenchFlags(cmd, f)
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.models, "models", []string{"gcn", "sage"}, "models of the table")
-	fl.StringSliceVar(&f.datasets, "datasets", nil, fmt.Sprintf("datasets of the table (default %v, and wikics when its file is there; bench peers also mnist)", datasets.BenchDefaults("")))
+	fl.StringSliceVar(&f.models, "model", []string{"gcn", "sage"}, fmt.Sprintf("models of the table, of %v", gnn.Archs()))
+	fl.StringSliceVar(&f.datasets, "dataset", nil, fmt.Sprintf("datasets of the table, of %v (default %v, and wikics when its file is there)", datasets.KnownOf(datasets.NodeClassification), datasets.BenchDefaults("")))
+	addAlias(fl, "models", "model")
+	addAlias(fl, "datasets", "dataset")
 	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
 }
 
@@ -108,7 +115,7 @@ func newBenchGNNCmd() *cobra.Command {
 		Use:   "gnn [flags]",
 		Short: "Vanilla against NSR (λ chosen on validation) for each model and dataset",
 		Long: `For each dataset and model: vanilla training on --seeds seeds; NSR on
---nsr-layer with each λ of --lambda-grid on the first --tune-seeds seeds; the λ
+--nsr-layers with each λ of --nsr-lambda-grid on the first --tune-seeds seeds; the λ
 with the best mean validation accuracy (the smaller on ties; a λ whose loss
 diverged is out); then that λ on all seeds. The protocol is the project's:
 public Planetoid splits, per-seed gnn-benchmark splits on Amazon, hidden 16 on
@@ -123,23 +130,25 @@ On a cluster, --shard splits the table among the tasks of a job array (see
 when the first has finished; 'gnsr bench report' joins the shards' files.`,
 		Example: `  gnsr bench gnn --dry-run                       # the plan and its estimated cost
   GNSR_DATA=../shared/datasets gnsr bench gnn    # the whole table; rerun to resume
-  gnsr bench gnn --datasets cora --seeds 2 --tune-seeds 1 --epochs 20 --out /tmp/b
+  gnsr bench gnn --dataset cora --seeds 2 --tune-seeds 1 --epochs 20 --out /tmp/b
   gnsr bench gnn --shard 1/4 --phase tune --out /shared/b   # one task of 4; then --phase final`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchGNN(cmd, f) },
 	}
 	addBenchFlags(cmd, f)
 	fl := cmd.Flags()
-	fl.IntVar(&f.tuneSeeds, "tune-seeds", 3, "seeds 0..K-1 on which λ is chosen")
-	fl.StringVar(&f.grid, "lambda-grid", benchDefaultGrid, "comma-separated candidate λ values (each > 0)")
-	fl.IntVar(&f.layer, "nsr-layer", 0, "layer NSR regularises (0: the hidden layer, after ReLU)")
+	fl.IntVar(&f.tuneSeeds, "tune-seeds", benchDefaultTuneSeeds, "seeds 0..K-1 on which λ is chosen")
+	fl.StringVar(&f.grid, "nsr-lambda-grid", benchDefaultGrid, "comma-separated candidate λ values (each > 0)")
+	fl.IntVar(&f.layer, "nsr-layers", 0, "the layer NSR regularises (0: the hidden layer, after ReLU; negative from the end)")
+	addAlias(fl, "lambda-grid", "nsr-lambda-grid")
+	addAlias(fl, "nsr-layer", "nsr-layers")
 	fl.IntVar(&f.epochs, "epochs", 0, "training epochs of every run (0: the protocol's 200); other than 200, part of each run's key, so quick runs never stand in for the protocol's")
 	fl.StringVar(&f.phaseFlag, "phase", "all", "with --shard: tune (vanilla, and the λ grid on the tuning seeds) or final (the chosen λ on the other seeds, once every shard's tune phase has finished); all: both, one after the other")
 	return cmd
 }
 
 func newBenchPeersCmd() *cobra.Command {
-	f := &benchFlags{}
+	f := &benchFlags{alsoTakes: []string{bench.MLPDataset}}
 	cmd := &cobra.Command{
 		Use:   "peers [flags]",
 		Short: "gnsr against the PyTorch peers on each cell of the GNN table and on MLP-4",
@@ -150,13 +159,13 @@ this invocation so that the epoch times compare. Then MLP-4 on MNIST, vanilla
 and NSR with the published λ on the logits, by gnsr and by <peers>/mlp_torch.py,
 on the same seeds for --mlp-epochs epochs each (default 3 for a quick
 comparison; 100 is the published protocol; 0 leaves MLP-4 out). The MLP-4 row
-comes with the default datasets, or when --datasets names mnist; '--datasets
+comes with the default datasets, or when --dataset names mnist; '--dataset
 mnist' alone runs only it. Skipped, with a message, when --python cannot import
 torch.
 
 Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
 		Example: `  GNSR_DATA=../shared/datasets gnsr bench peers --seeds 5
-  GNSR_DATA=../shared/datasets gnsr bench peers --datasets mnist --seeds 3   # the MLP-4 row alone, 3 epochs
+  GNSR_DATA=../shared/datasets gnsr bench peers --dataset mnist --seeds 3   # the MLP-4 row alone, 3 epochs
   GNSR_DATA=../shared/datasets gnsr bench peers --seeds 3 --mlp-epochs 100   # MLP-4 under the published protocol`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchPeers(cmd, f) },
@@ -166,6 +175,8 @@ Writes <out>/peers.jsonl (the runs), and from it peers.md.`,
 	fl.StringVar(&f.peers, "peers", "../shared/peers", "folder of the peer scripts (relative paths from the repository root)")
 	fl.StringVar(&f.python, "python", "/usr/bin/python3", "Python interpreter with torch")
 	fl.IntVar(&f.threads, "peer-threads", 1, "torch threads of the peer (its own default is 1)")
+	fl.Lookup("dataset").Usage = fmt.Sprintf("datasets of the table, of %v and %s (the MLP-4 row) (default %v, mnist, and wikics when its file is there)",
+		datasets.KnownOf(datasets.NodeClassification), bench.MLPDataset, datasets.BenchDefaults(""))
 	fl.IntVar(&f.mlpEpochs, "mlp-epochs", 3, "epochs of the MLP-4 row, for gnsr and the peer alike (0: no MLP-4 row)")
 	return cmd
 }
@@ -236,15 +247,15 @@ func benchOut(flag string) (string, error) {
 	return fromRoot(filepath.Join("bench", "results")), nil
 }
 
-// resolve checks the shared flags and returns the data root, the results
-// directory and the datasets.
-func (f *benchFlags) resolve() (root, out string, err error) {
+// resolve checks the shared flags, of the command line fs, and returns the
+// data root, the results directory and the datasets.
+func (f *benchFlags) resolve(fs *pflag.FlagSet) (root, out string, err error) {
 	if f.seeds < 1 {
 		return "", "", fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
 	}
 	for _, m := range f.models {
 		if _, err := gnn.LookupArch(m); err != nil {
-			return "", "", fmt.Errorf("--models: %w", err)
+			return "", "", fmt.Errorf("%s: %w", spelling(fs, "model"), err)
 		}
 	}
 	if root, err = datasets.Root(f.dataDir); err != nil {
@@ -257,19 +268,15 @@ func (f *benchFlags) resolve() (root, out string, err error) {
 		f.datasets = datasets.BenchDefaults(root)
 	}
 	for _, d := range f.datasets {
-		e, err := datasets.Lookup(d)
-		if err != nil {
-			return "", "", fmt.Errorf("--datasets: %w", err)
-		}
-		if e.Kind != datasets.NodeClassification {
-			return "", "", fmt.Errorf("--datasets: %s is not a node-classification dataset (those are %v)", d, datasets.KnownOf(datasets.NodeClassification))
+		if _, err := lookupNodeSet(spelling(fs, "dataset"), d, f.alsoTakes...); err != nil {
+			return "", "", err
 		}
 	}
 	return root, out, nil
 }
 
 func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
-	root, out, err := f.resolve()
+	root, out, err := f.resolve(cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -280,15 +287,15 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 		f.epochs = 0 // the protocol's: the same runs as without --epochs
 	}
 	grid, err := parseGrid(f.grid)
-	if err != nil { // parseGrid names tune's flag
-		return errors.New(strings.Replace(err.Error(), "--nsr-lambda-grid", "--lambda-grid", 1))
+	if err != nil { // named as the command line spelt it
+		return errors.New(strings.Replace(err.Error(), "--nsr-lambda-grid", spelling(cmd.Flags(), "nsr-lambda-grid"), 1))
 	}
 	plan := bench.GNNPlan{Models: f.models, Datasets: f.datasets, Seeds: f.seeds, TuneSeeds: f.tuneSeeds, Grid: grid, Layer: f.layer, Epochs: f.epochs}
 	if err := plan.Validate(); err != nil {
 		return err
 	}
 	if f.layer < -2 || f.layer > 1 {
-		return fmt.Errorf("--nsr-layer = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", f.layer)
+		return fmt.Errorf("%s = %d, need 0 or 1 (or -2, -1 from the end) for the 2-layer models", spelling(cmd.Flags(), "nsr-layers"), f.layer)
 	}
 	if err := f.resolveShard(plan.TuneSeeds < plan.Seeds); err != nil {
 		return err
@@ -351,16 +358,16 @@ func runBenchPeers(cmd *cobra.Command, f *benchFlags) error {
 	if f.mlpEpochs < 0 {
 		return fmt.Errorf("--mlp-epochs = %d, need 0 (no MLP-4 row) or more", f.mlpEpochs)
 	}
-	// The MLP-4 row comes with the default datasets, or when --datasets
+	// The MLP-4 row comes with the default datasets, or when --dataset
 	// names mnist (alone, it is the quick MLP-only comparison).
-	given := cmd.Flags().Changed("datasets")
+	given := cmd.Flags().Changed("dataset")
 	withMLP := f.mlpEpochs > 0 && (!given || slices.Contains(f.datasets, bench.MLPDataset))
 	f.datasets = slices.DeleteFunc(f.datasets, func(d string) bool { return d == bench.MLPDataset })
 	graphs := !given || len(f.datasets) > 0
 	if !graphs && !withMLP {
-		return errors.New("--datasets: nothing to run (mnist needs --mlp-epochs of 1 or more)")
+		return fmt.Errorf("%s: nothing to run (mnist needs --mlp-epochs of 1 or more)", spelling(cmd.Flags(), "dataset"))
 	}
-	root, out, err := f.resolve()
+	root, out, err := f.resolve(cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -503,9 +510,9 @@ func printPlan(w io.Writer, table string, keep *bench.Sharding, todo []bench.Job
 		for _, l := range lines[:min(3, len(lines))] {
 			top = append(top, fmt.Sprintf("%s %s %s", l.Model, l.Dataset, bench.FormatDuration(l.Total)))
 		}
-		narrow := "--datasets or --seeds"
+		narrow := "--dataset or --seeds"
 		if table == bench.TableMLP {
-			narrow = "--models, --seeds or --epochs"
+			narrow = "--model, --seeds or --epochs"
 		}
 		fmt.Fprintf(w, "  over the %s budget by %s; the largest parts: %s. Narrow %s to fit, or run the rest later: it resumes.\n",
 			bench.FormatDuration(budget), bench.FormatDuration(total-budget), strings.Join(top, ", "), narrow)

@@ -18,7 +18,7 @@ func newBenchMLPCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mlp [flags]",
 		Short: "MNIST MLPs, vanilla against NSR with the published λ, beside the published numbers",
-		Long: `For each model of --models (default mlp3, mlp4, mlp6, mlp8, mlp10) on MNIST:
+		Long: `For each model of --model (default mlp3, mlp4, mlp6, mlp8, mlp10) on MNIST:
 vanilla training, and NSR on the logits with the λ the paper published for that
 architecture, on --seeds seeds, under the published protocol: 10,000 training
 images held out for validation, plain SGD with learning rate 0.01, batch 100,
@@ -37,13 +37,14 @@ the published one, with the protocol and the epochs of each row) and mlp.png.`,
 		Example: `  gnsr bench mlp --dry-run --epochs 20 --model-epochs mlp4=100        # the plan and its estimated cost
   GNSR_DATA=../shared/datasets gnsr bench mlp --epochs 20 --model-epochs mlp4=100   # rerun to resume
   GNSR_DATA=../shared/datasets gnsr bench mlp                          # every model at 100 epochs
-  gnsr bench mlp --models mlp3 --seeds 1 --epochs 1 --out /tmp/b       # a smoke test`,
+  gnsr bench mlp --model mlp3 --seeds 1 --epochs 1 --out /tmp/b       # a smoke test`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBenchMLP(cmd, f) },
 	}
 	addCommonBenchFlags(cmd, f)
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.models, "models", bench.MLPModels(), "models of the table")
+	fl.StringSliceVar(&f.models, "model", bench.MLPModels(), "models of the table")
+	addAlias(fl, "models", "model")
 	fl.IntVar(&f.seeds, "seeds", 3, "seeds 0..N-1 per model and variant")
 	fl.IntVar(&f.epochs, "epochs", 100, "epochs of every model not in --model-epochs (100: the published protocol)")
 	fl.StringToIntVar(&f.modelEpochs, "model-epochs", nil, "epochs per model, overriding --epochs: mlp4=100,mlp8=50")
@@ -62,7 +63,7 @@ func (f *benchFlags) mlpPlan() (bench.MLPPlan, error) {
 	}
 	for _, m := range f.models {
 		if !slices.Contains(bench.MLPModels(), m) {
-			return p, fmt.Errorf("--models: unknown model %q (%v)", m, bench.MLPModels())
+			return p, fmt.Errorf("--model: unknown model %q (%v)", m, bench.MLPModels())
 		}
 	}
 	names := make([]string, 0, len(f.modelEpochs))
@@ -72,7 +73,7 @@ func (f *benchFlags) mlpPlan() (bench.MLPPlan, error) {
 	sort.Strings(names) // the first error the same on every run
 	for _, m := range names {
 		if !slices.Contains(f.models, m) {
-			return p, fmt.Errorf("--model-epochs: %q is not among --models %v", m, f.models)
+			return p, fmt.Errorf("--model-epochs: %q is not among --model %v", m, f.models)
 		}
 		if e := f.modelEpochs[m]; e < 1 {
 			return p, fmt.Errorf("--model-epochs: %s=%d, need at least 1", m, e)

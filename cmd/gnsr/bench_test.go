@@ -11,21 +11,21 @@ import (
 	"github.com/gnsr/gnsr/bench"
 )
 
-// runBench runs the bench command (not yet registered on the root) with args.
+// runBench runs gnsr bench with args.
 func runBench(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := newBenchCmd()
+	cmd := newRootCmd()
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
+	cmd.SetArgs(append([]string{"bench"}, args...))
 	err := cmd.ExecuteContext(context.Background())
 	return out.String(), errOut.String(), err
 }
 
 func TestBenchDryRunAndFlags(t *testing.T) {
 	out := t.TempDir()
-	stdout, _, err := runBench(t, "gnn", "--dry-run", "--out", out, "--data-dir", t.TempDir(), "--datasets", "cora,pubmed", "--seeds", "4", "--tune-seeds", "2")
+	stdout, _, err := runBench(t, "gnn", "--dry-run", "--out", out, "--data-dir", t.TempDir(), "--dataset", "cora,pubmed", "--seeds", "4", "--tune-seeds", "2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func TestBenchDryRunAndFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"gnn", "--tune-seeds", "11"}, "tune seeds"},
-		{[]string{"gnn", "--lambda-grid", "1,x"}, "--lambda-grid"},
-		{[]string{"gnn", "--models", "gin"}, "unknown architecture"},
+		{[]string{"gnn", "--nsr-lambda-grid", "1,x"}, "--nsr-lambda-grid"},
+		{[]string{"gnn", "--model", "gin"}, "unknown architecture"},
 		{[]string{"gnn", "--seeds", "0"}, "--seeds"},
-		{[]string{"gnn", "--datasets", "foo", "--dry-run"}, "unknown dataset"},
-		{[]string{"gnn", "--datasets", "mnist", "--dry-run"}, "not a node-classification dataset"},
+		{[]string{"gnn", "--dataset", "foo", "--dry-run"}, "unknown dataset"},
+		{[]string{"gnn", "--dataset", "mnist", "--dry-run"}, "not a node-classification dataset"},
 	} {
 		_, _, err := runBench(t, append(tc.args, "--out", out, "--data-dir", t.TempDir())...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -73,17 +73,17 @@ func TestBenchMLPDryRunAndFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"mlp", "--models", "mlp5"}, "unknown model"},
-		{[]string{"mlp", "--models", "mlp3,mlp3"}, "twice"},
+		{[]string{"mlp", "--model", "mlp5"}, "unknown model"},
+		{[]string{"mlp", "--model", "mlp3,mlp3"}, "twice"},
 		{[]string{"mlp", "--seeds", "0"}, "--seeds"},
 		{[]string{"mlp", "--epochs", "0"}, "--epochs"},
 		{[]string{"mlp", "--model-epochs", "mlp9=3"}, "--model-epochs"},
-		{[]string{"mlp", "--models", "mlp3", "--model-epochs", "mlp4=100"}, "not among --models"},
+		{[]string{"mlp", "--model", "mlp3", "--model-epochs", "mlp4=100"}, "not among --model"},
 		{[]string{"mlp", "--model-epochs", "mlp4=0"}, "need at least 1"},
-		{[]string{"mlp", "--model-epochs", "mlp4"}, "model-epochs"},     // not NAME=N
-		{[]string{"mlp", "--models", "mlp3", "--epochs", "1"}, "mnist"}, // the data root is empty
+		{[]string{"mlp", "--model-epochs", "mlp4"}, "model-epochs"},    // not NAME=N
+		{[]string{"mlp", "--model", "mlp3", "--epochs", "1"}, "mnist"}, // the data root is empty
 		{[]string{"peers", "--mlp-epochs", "-1"}, "--mlp-epochs"},
-		{[]string{"peers", "--datasets", "mnist", "--mlp-epochs", "0"}, "nothing to run"},
+		{[]string{"peers", "--dataset", "mnist", "--mlp-epochs", "0"}, "nothing to run"},
 	} {
 		_, _, err := runBench(t, append(tc.args, "--out", out, "--data-dir", t.TempDir())...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -28,7 +28,9 @@ download leaves no file behind. Cora, CiteSeer and PubMed are compiled into
 gnsr and need no download. train, tune, analyze and bench download what they
 miss by themselves; set GNSR_OFFLINE=1 to forbid it.`,
 	}
+	var quiet bool
 	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", "", "data root (default $GNSR_DATA, else the user cache directory)")
+	cmd.PersistentFlags().BoolVarP(&quiet, "quiet", "q", false, "no progress or timing on stderr (errors still)")
 	root := func() (string, error) { return datasets.Root(dataDir) }
 
 	cmd.AddCommand(&cobra.Command{
@@ -63,7 +65,9 @@ miss by themselves; set GNSR_OFFLINE=1 to forbid it.`,
 					return fmt.Errorf("--graph: %w", err)
 				}
 				fmt.Fprint(cmd.OutOrStdout(), datasets.Stats(ds).String())
-				fmt.Fprintf(cmd.ErrOrStderr(), "loaded in %.1f s\n", time.Since(start).Seconds())
+				if !quiet {
+					fmt.Fprintf(cmd.ErrOrStderr(), "loaded in %.1f s\n", time.Since(start).Seconds())
+				}
 				return nil
 			case len(args) == 0:
 				return fmt.Errorf("give a dataset name (one of %v) or --graph DIR", datasets.Known())
@@ -109,7 +113,7 @@ safely after download.`,
 			if err != nil {
 				return err
 			}
-			d := newDownloader(cmd.ErrOrStderr(), false)
+			d := newDownloader(cmd.ErrOrStderr(), quiet)
 			d.Offline = offline()
 			for _, name := range args {
 				err := d.Download(cmd.Context(), r, name)
@@ -117,7 +121,9 @@ safely after download.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "%s: ready in %s\n", name, r)
+				if !quiet {
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: ready in %s\n", name, r)
+				}
 			}
 			return nil
 		},
@@ -135,7 +141,7 @@ safely after download.`,
 			return verify(cmd.OutOrStdout(), r, args)
 		},
 	})
-	cmd.AddCommand(newSynthCmd())
+	cmd.AddCommand(newSynthCmd(&quiet))
 	return cmd
 }
 
@@ -245,7 +251,9 @@ func verify(out io.Writer, root string, names []string) error {
 	return nil
 }
 
-func newSynthCmd() *cobra.Command {
+// newSynthCmd returns gnsr data synth; *quiet (data's -q) leaves out the
+// line on stderr that says what was written.
+func newSynthCmd(quiet *bool) *cobra.Command {
 	c := datasets.SynthConfig{}
 	var out string
 	cmd := &cobra.Command{
@@ -277,8 +285,10 @@ sparse features, features.parquet. Train on either with gnsr train --graph DIR.`
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d nodes and %d edges (%s layout) to %s in %.1f s\n",
-				c.Nodes, edges, c.Format, out, time.Since(start).Seconds())
+			if !*quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d nodes and %d edges (%s layout) to %s in %.1f s\n",
+					c.Nodes, edges, c.Format, out, time.Since(start).Seconds())
+			}
 			return nil
 		},
 	}

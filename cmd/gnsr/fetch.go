@@ -25,7 +25,7 @@ func fetchMissing(cmd *cobra.Command, root, name string, quiet bool) error {
 		size += f.Size
 	}
 	w := cmd.ErrOrStderr()
-	if !quiet {
+	if !quiet && !offline() { // offline, the error says what is missing
 		what := fmt.Sprintf("%d file(s)", len(missing))
 		if size > 0 {
 			what += fmt.Sprintf(", %.1f MB", float64(size)/1e6)

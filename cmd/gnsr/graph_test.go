@@ -131,7 +131,7 @@ func TestTuneAnalyzeGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := gnsr(t, "tune", "--graph", dir, "--epochs", "10", "--nsr-lambda-grid", "1", "-q")
-	if err != nil || !strings.Contains(out, dir+" gcn, 1 seeds, 10 epochs") {
+	if err != nil || !strings.Contains(out, dir+" gcn, 1 seed, 10 epochs") {
 		t.Errorf("tune: %v\n%s", err, out)
 	}
 	wd, _ := os.Getwd()

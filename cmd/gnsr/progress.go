@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/nsr"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -31,6 +32,23 @@ func newProgress(w io.Writer, quiet bool, total int) *progress {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)}
+}
+
+// runLabel names a training run for the progress display: "cora gcn
+// seed 0", with "λ=[1]" when NSR is on.
+func runLabel(dataset, arch string, lambdas []float64, seed uint64) string {
+	if !nsr.Active(lambdas) {
+		return fmt.Sprintf("%s %s seed %d", dataset, arch, seed)
+	}
+	return fmt.Sprintf("%s %s λ=%v seed %d", dataset, arch, lambdas, seed)
+}
+
+// plural is "1 seed", "2 seeds": n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // describe sets what the following epochs belong to (dataset, seed, λ).

@@ -33,15 +33,9 @@ func TestMain(m *testing.M) {
 			os.Exit(2)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		cmd := newRootCmd()
-		cmd.SetArgs(args)
-		err := cmd.ExecuteContext(ctx)
+		code := run(ctx, args, os.Stdout, os.Stderr)
 		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "gnsr:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -244,6 +238,13 @@ func TestInterruptedRunSaysHowToResume(t *testing.T) {
 	c := startChild(t, "train", "--graph", graph, "--epochs", "100000", "--out", dir, "--checkpoint-every", "5", "-q")
 	if !c.waitFor(t, filepath.Join(dir, "seed-0.ckpt")) {
 		t.Fatalf("child ended before a checkpoint: %s", c.stderr)
+	}
+	// While the child writes the run directory, another gnsr train on it
+	// is refused, naming it.
+	for _, args := range [][]string{{"--resume", dir}, {"--graph", graph, "--epochs", "3", "--out", dir}} {
+		if _, err := gnsr(t, append([]string{"train", "-q"}, args...)...); err == nil || !strings.Contains(err.Error(), dir+": another gnsr train is writing this run directory") {
+			t.Errorf("train %v beside the running child: %v, want the lock's error naming %s", args, err, dir)
+		}
 	}
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

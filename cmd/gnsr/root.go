@@ -32,7 +32,10 @@ out as <root>/<dataset>/raw/<files>.`,
 	var cpuProfile string
 	var profFile *os.File
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for go tool pprof)")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := resolveAliases(cmd.Flags()); err != nil {
+			return err
+		}
 		if cpuProfile == "" {
 			return nil
 		}
@@ -50,6 +53,8 @@ out as <root>/<dataset>/raw/<files>.`,
 		pprof.StopCPUProfile()
 		return profFile.Close()
 	}
-	root.AddCommand(newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd(), newPredictCmd())
+	root.Version = readBuildInfo().String()
+	root.SetVersionTemplate("{{.Version}}")
+	root.AddCommand(newVersionCmd(), newTrainCmd(), newTuneCmd(), newAnalyzeCmd(), newDataCmd(), newBenchCmd(), newEvalCmd(), newPredictCmd())
 	return root
 }

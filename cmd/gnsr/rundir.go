@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/gnsr/gnsr/gnn"
+	"github.com/gnsr/gnsr/internal/filelock"
 	"github.com/gnsr/gnsr/report"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -26,7 +27,25 @@ import (
 const (
 	manifestFile = "run.json"
 	resultsFile  = "results.json"
+	// lockFile is locked (internal/filelock, as bench's tables) by the
+	// process writing the run, so that a second --out or --resume on the
+	// directory is refused rather than training the same seeds beside it.
+	lockFile = ".gnsr-train.lock"
 )
+
+// lockRunDir locks the run directory of f for this process, until
+// f.lock.Release.
+func lockRunDir(f *trainFlags, flag string) error {
+	l, err := filelock.Acquire(filepath.Join(f.outDir, lockFile))
+	if errors.Is(err, filelock.ErrLocked) {
+		return fmt.Errorf("%s %s: another gnsr train is writing this run directory; wait for it to finish (or stop it), then continue with --resume %s", flag, f.outDir, f.outDir)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", flag, f.outDir, err)
+	}
+	f.lock = l
+	return nil
+}
 
 // runManifest is run.json: what --resume needs to continue the run.
 type runManifest struct {
@@ -60,6 +79,9 @@ func newRunDir(f *trainFlags) error {
 	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
+	if err := lockRunDir(f, "--out"); err != nil {
+		return err
+	}
 	path := filepath.Join(f.outDir, manifestFile)
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("--out %s already holds a run (%s): continue it with --resume %s, or choose another directory", f.outDir, manifestFile, f.outDir)
@@ -90,6 +112,10 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, v *visionFlags, dir string) err
 	}
 	if (m.Config == nil) == (m.Vision == nil) {
 		return fmt.Errorf("--resume: %s holds no configuration, or two", filepath.Join(dir, manifestFile))
+	}
+	f.outDir = dir
+	if err := lockRunDir(f, "--resume"); err != nil {
+		return err
 	}
 	var given []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {

@@ -103,8 +103,8 @@ func TestShardProcesses(t *testing.T) {
 		args   []string
 		phases []string
 	}{
-		{"gnn", []string{"bench", "gnn", "--datasets", "cora", "--models", "gcn,sage", "--seeds", "2", "--tune-seeds", "1", "--lambda-grid", "0.3,3", "--epochs", "10"}, []string{"tune", "final"}},
-		{"mlp", []string{"bench", "mlp", "--models", "mlp3", "--seeds", "2", "--epochs", "1"}, nil},
+		{"gnn", []string{"bench", "gnn", "--dataset", "cora", "--model", "gcn,sage", "--seeds", "2", "--tune-seeds", "1", "--nsr-lambda-grid", "0.3,3", "--epochs", "10"}, []string{"tune", "final"}},
+		{"mlp", []string{"bench", "mlp", "--model", "mlp3", "--seeds", "2", "--epochs", "1"}, nil},
 		{"tune", []string{"tune", "--dataset", "cora", "--seeds", "2", "--epochs", "10", "--nsr-lambda-grid", "0.3,3"}, nil},
 	} {
 		t.Run(tc.table, func(t *testing.T) {
@@ -128,8 +128,8 @@ func TestShardProcesses(t *testing.T) {
 func TestShardKilledAndRerun(t *testing.T) {
 	root := shardData(t, "cora")
 	one, sharded := t.TempDir(), t.TempDir()
-	args := []string{"bench", "gnn", "--datasets", "cora", "--models", "gcn,sage", "--seeds", "4", "--tune-seeds", "2",
-		"--lambda-grid", "0.3,3", "--epochs", "50", "--data-dir", root, "-q", "--out"}
+	args := []string{"bench", "gnn", "--dataset", "cora", "--model", "gcn,sage", "--seeds", "4", "--tune-seeds", "2",
+		"--nsr-lambda-grid", "0.3,3", "--epochs", "50", "--data-dir", root, "-q", "--out"}
 	runOne(t, append(args, one)...)
 	shard := func(i int, phase string) []string {
 		return append(args, sharded, "--phase", phase, "--shard", fmt.Sprintf("%d/2", i))
@@ -199,7 +199,7 @@ func TestShardFlagErrors(t *testing.T) {
 	// The 8 final runs by cost: sage on pubmed (11.3 s a run) twice,
 	// shards 0 and 1; gcn on pubmed (7.6 s) twice, shards 2 and 3; the
 	// cheaper cora runs then fill shards 2 and 3 up to 10.9 s.
-	out, err := gnsr(t, "bench", "gnn", "--dry-run", "--out", empty, "--data-dir", empty, "--datasets", "cora,pubmed", "--seeds", "4", "--tune-seeds", "2", "--shard", "1/4", "--phase", "final")
+	out, err := gnsr(t, "bench", "gnn", "--dry-run", "--out", empty, "--data-dir", empty, "--dataset", "cora,pubmed", "--seeds", "4", "--tune-seeds", "2", "--shard", "1/4", "--phase", "final")
 	if err != nil || !strings.Contains(out, "plan (gnn, shard 1/4, phase final): 1 runs to do") || !strings.Contains(out, "sage   pubmed") {
 		t.Errorf("dry run of a shard: %v\n%s", err, out)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/internal/blasbackend"
+	"github.com/gnsr/gnsr/internal/filelock"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -40,6 +42,7 @@ type trainFlags struct {
 	outDir    string
 	resume    bool
 	ckptEvery int
+	lock      *filelock.Lock // of outDir, held while the run writes it
 }
 
 func newTrainCmd() *cobra.Command {
@@ -69,12 +72,16 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
   gnsr train --dataset mnist --model mlp4 --seeds 3 --out runs/mnist --checkpoint-every 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			defer func() { f.lock.Release() }() // f.lock is set below
 			if resumeDir != "" {
 				if err := adoptRun(cmd, f, v, resumeDir); err != nil {
 					return err
 				}
 			}
 			if isImageDataset(f.dataset) {
+				if err := checkSeeds(f); err != nil {
+					return err
+				}
 				return runVision(cmd, f, v)
 			}
 			return runTrain(cmd, f)
@@ -129,8 +136,9 @@ func addNSRFlags(cmd *cobra.Command, f *trainFlags) {
 }
 
 // resolveNSR reads the NSR flags into f.cfg.NSR, checking them before any
-// training starts.
-func resolveNSR(f *trainFlags) error {
+// training starts. --nsr-warmup is checked only where it applies (the auto
+// layer choice), so that no error blames a flag the user did not set.
+func resolveNSR(cmd *cobra.Command, f *trainFlags) error {
 	layers, auto, err := nsr.ParseLayers(f.nsrLayers, f.cfg.Layers)
 	if err != nil {
 		return err
@@ -146,8 +154,18 @@ func resolveNSR(f *trainFlags) error {
 	if f.cfg.NSR.Queue < 1 {
 		return fmt.Errorf("--nsr-queue = %d, need at least 1", f.cfg.NSR.Queue)
 	}
-	if f.cfg.NSR.Warmup < 1 || f.cfg.NSR.Warmup >= f.cfg.Epochs {
-		return fmt.Errorf("--nsr-warmup = %d, need 1 <= warmup < --epochs (%d)", f.cfg.NSR.Warmup, f.cfg.Epochs)
+	warmupSet := cmd.Flags().Changed("nsr-warmup")
+	switch w := f.cfg.NSR.Warmup; {
+	case !auto || !nsr.Active(lambdas):
+		if warmupSet {
+			return fmt.Errorf("--nsr-warmup applies to --nsr-layers auto with --nsr-lambda > 0 (the vanilla epochs before the layer is chosen); this run chooses no layer")
+		}
+	case w < 1:
+		return fmt.Errorf("--nsr-warmup = %d, need at least 1 vanilla epoch before the auto layer choice", w)
+	case w >= f.cfg.Epochs && warmupSet:
+		return fmt.Errorf("--nsr-warmup = %d, need fewer than --epochs (%d)", w, f.cfg.Epochs)
+	case w >= f.cfg.Epochs:
+		return fmt.Errorf("--nsr-layers auto chooses its layer after --nsr-warmup (%d) vanilla epochs: need --epochs of at least %d, not %d", w, w+1, f.cfg.Epochs)
 	}
 	f.cfg.NSR.Layers, f.cfg.NSR.Auto, f.cfg.NSR.Lambdas = layers, auto, lambdas
 	return nil
@@ -283,14 +301,39 @@ func resolveFlags(cmd *cobra.Command, f *trainFlags) error {
 	if f.split != 0 && protocol.Split.Kind != datasets.FileSplits {
 		return fmt.Errorf("--split picks one of the splits of a dataset whose files hold several (WikiCS); %s has one split", f.dataset)
 	}
-	if f.seeds < 1 {
-		return fmt.Errorf("--seeds = %d, need at least 1", f.seeds)
+	if err := checkSeeds(f); err != nil {
+		return err
 	}
-	if err := resolveNSR(f); err != nil {
+	if err := checkTraining(f.cfg); err != nil {
+		return err
+	}
+	if err := resolveNSR(cmd, f); err != nil {
 		return err
 	}
 	if err := f.cfg.Validate(); err != nil {
 		return flagError(err)
+	}
+	return nil
+}
+
+// checkTraining checks the training settings of cfg that gnn.Config.Validate
+// checks too, with errors that name their flag.
+func checkTraining(cfg gnn.Config) error {
+	switch {
+	case cfg.Epochs < 1:
+		return fmt.Errorf("--epochs = %d, need at least 1", cfg.Epochs)
+	case !(cfg.Dropout >= 0 && cfg.Dropout < 1):
+		return fmt.Errorf("--dropout = %v, need 0 <= dropout < 1", cfg.Dropout)
+	case !(cfg.LR > 0) || math.IsInf(cfg.LR, 0):
+		return fmt.Errorf("--lr = %v, need a finite value > 0", cfg.LR)
+	case !(cfg.WeightDecay >= 0) || math.IsInf(cfg.WeightDecay, 0):
+		return fmt.Errorf("--weight-decay = %v, need a finite value >= 0", cfg.WeightDecay)
+	case cfg.BatchSize < 0:
+		return fmt.Errorf("--batch-size = %d, need > 0 (or 0 for full batch)", cfg.BatchSize)
+	case cfg.BatchSize == 0 && len(cfg.Fanouts) > 0:
+		return fmt.Errorf("--fanouts applies to mini-batch training: give --batch-size too")
+	case cfg.BatchSize > 0 && len(cfg.Fanouts) != cfg.Layers:
+		return fmt.Errorf("--batch-size needs --fanouts with one value per layer: %d given for --layers %d", len(cfg.Fanouts), cfg.Layers)
 	}
 	return nil
 }
@@ -361,7 +404,7 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
+		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := seedOptions(f, cfg)
 		if err != nil {
 			return nil, err
@@ -489,7 +532,7 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
-	fmt.Fprintf(w, "%s %s, %d epochs, hidden %d", f.dataset, f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden)
+	fmt.Fprintf(w, "%s %s, %s, hidden %d", f.dataset, f.cfg.Arch, plural(f.cfg.Epochs, "epoch"), f.cfg.Hidden)
 	if f.cfg.NSR.Enabled() {
 		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
 	}

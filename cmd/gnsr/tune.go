@@ -52,6 +52,7 @@ command without --shard (or 'gnsr bench report') joins them and reports.`,
 		},
 	}
 	addRunFlags(cmd, f)
+	graphOnly(cmd)
 	cmd.Flags().StringVar(&t.grid, "nsr-lambda-grid", defaultLambdaGrid, "comma-separated λ values to choose from (each > 0)")
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per λ, then a summary object")
 	cmd.Flags().StringVar(&t.out, "out", "", "results directory: every run recorded in <out>/tune.jsonl, and skipped when rerun")
@@ -144,12 +145,15 @@ func tuneRunner(f *trainFlags, data *gnn.Data, prog *progress) bench.Runner {
 		if c.Variant == bench.NSR {
 			cfg.NSR.Lambdas = slices.Repeat([]float64{c.Lambda}, len(cfg.NSR.Layers))
 		}
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, seed))
+		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, seed))
 		return bench.TrainGNN(ctx, data, cfg, prog.step)
 	}
 }
 
 func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
+	if err := checkGraphDataset(f); err != nil {
+		return err
+	}
 	grid, err := parseGrid(t.grid)
 	if err != nil {
 		return err
@@ -270,7 +274,7 @@ func (t *tuneRows) flush(recs []bench.Record, end bool) error {
 		}
 		return writeJSON(t.w, sum)
 	}
-	fmt.Fprintf(t.w, "%s %s, %d seeds, %d epochs, NSR on layers %s\n", p.Dataset, p.Model, p.Seeds, p.Epochs, sum.NSRLayers)
+	fmt.Fprintf(t.w, "%s %s, %s, %s, NSR on layers %s\n", p.Dataset, p.Model, plural(p.Seeds, "seed"), plural(p.Epochs, "epoch"), sum.NSRLayers)
 	fmt.Fprintf(t.w, "%10s %9s %16s %9s\n", "λ", "val acc", "test acc", "ms/epoch")
 	for i, r := range out {
 		mark := ""
@@ -278,7 +282,7 @@ func (t *tuneRows) flush(recs []bench.Record, end bool) error {
 			mark = "  ← chosen on validation"
 		}
 		if r.Diverged > 0 {
-			mark += fmt.Sprintf("  (diverged on %d of %d seeds)", r.Diverged, p.Seeds)
+			mark += fmt.Sprintf("  (diverged on %d of %s)", r.Diverged, plural(p.Seeds, "seed"))
 		}
 		fmt.Fprintf(t.w, "%10g %8.2f%% %7.2f ± %5.2f%% %9.2f%s\n", r.Lambda, 100*r.ValAccMean, 100*r.TestAccMean, 100*r.TestAccStd, r.EpochMsMedian, mark)
 	}

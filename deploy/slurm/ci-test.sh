@@ -134,7 +134,7 @@ echo "== slurm test ($((SECONDS - start)) s): building gnsr (CGO_ENABLED=0)"
 CGO_ENABLED=0 go build -o "$work/gnsr" ./cmd/gnsr
 export GNSR=$work/gnsr
 
-gnn=(--datasets cora --models gcn,sage --seeds 2 --tune-seeds 1 --lambda-grid 0.3,3 --epochs 20)
+gnn=(--dataset cora --model gcn,sage --seeds 2 --tune-seeds 1 --nsr-lambda-grid 0.3,3 --epochs 20)
 tune=(--dataset cora --seeds 2 --epochs 20 --nsr-lambda-grid 0.3,3)
 echo "== slurm test ($((SECONDS - start)) s): the GNN table as two arrays of 4 tasks and a report job (submit.sh gnn -n 4 -w)"
 deploy/slurm/submit.sh gnn -n 4 -w "$work/results/gnn" "${gnn[@]}"
