@@ -110,12 +110,12 @@ func adoptRun(cmd *cobra.Command, f *trainFlags, v *visionFlags, dir string) err
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("--resume: %s: %w", filepath.Join(dir, manifestFile), err)
 	}
-	if (m.Config == nil) == (m.Vision == nil) {
-		return fmt.Errorf("--resume: %s holds no configuration, or two", filepath.Join(dir, manifestFile))
-	}
 	f.outDir = dir
 	if err := lockRunDir(f, "--resume"); err != nil {
 		return err
+	}
+	if (m.Config == nil) == (m.Vision == nil) {
+		return fmt.Errorf("--resume: %s holds no configuration, or two", filepath.Join(dir, manifestFile))
 	}
 	var given []string
 	cmd.Flags().Visit(func(fl *pflag.Flag) {
