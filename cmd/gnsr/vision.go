@@ -206,7 +206,7 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
-		prog.describe(fmt.Sprintf("%s %s λ=%v seed %d", f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
+		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := visionSeedOptions(f, cfg.Seed)
 		if err != nil {
 			return err
