@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/gnn"
 )
 
 // Summary is the runs of one cell: test accuracy over the seeds that count.
@@ -324,8 +325,23 @@ func writeProtocol(b *strings.Builder, recs []Record, names []string) {
 			hidden = append(hidden, d+" "+h)
 		}
 	}
-	fmt.Fprintf(b, "- **Model**: %s layers, ReLU, dropout %s on the input and hidden layers; hidden units: %s.\n",
-		strings.Join(layers, " / "), distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
+	// Each architecture's own activation and heads, from its registry entry.
+	var archs []string
+	for _, r := range recs {
+		cfg, err := gnn.ConfigFor(r.Model, gnn.Protocol{})
+		if err != nil {
+			continue
+		}
+		a := r.Model + " " + cfg.Activation
+		if cfg.Heads > 1 {
+			a += fmt.Sprintf(" with %d attention heads", cfg.Heads)
+		}
+		if !slices.Contains(archs, a) {
+			archs = append(archs, a)
+		}
+	}
+	fmt.Fprintf(b, "- **Model**: %s layers (%s), dropout %s on the input and hidden layers; hidden units: %s.\n",
+		strings.Join(layers, " / "), strings.Join(archs, ", "), distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
 	fmt.Fprintf(b, "- **Training**: full batch, Adam (learning rate %s, weight decay %s on every parameter), %s epochs.\n",
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.LR) }),
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.WeightDecay) }),
