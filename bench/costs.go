@@ -25,6 +25,8 @@ type Costs struct {
 type costKey struct {
 	impl, model, dataset, variant string
 	perEpoch                      bool
+	depth                         int
+	sampled                       bool
 }
 
 // NewCosts returns estimates that fall back on prior for what has not been
@@ -44,7 +46,7 @@ func (c *Costs) Observe(r Record) {
 	if c.sum == nil {
 		c.sum, c.n = map[costKey]float64{}, map[costKey]int{}
 	}
-	k := costKey{r.Impl, r.Model, r.Dataset, r.Variant, r.TrainEpochs > 0}
+	k := costKey{r.Impl, r.Model, r.Dataset, r.Variant, r.TrainEpochs > 0, r.Depth, r.Sampled}
 	if k.perEpoch {
 		c.sum[k] += r.WallS / float64(r.TrainEpochs)
 	} else {
@@ -57,7 +59,7 @@ func (c *Costs) Observe(r Record) {
 // whether it comes from measurements rather than the prior.
 func (c *Costs) Estimate(impl string, cell Cell) (time.Duration, bool) {
 	for _, v := range []string{cell.Variant, Vanilla, NSR} {
-		k := costKey{impl, cell.Model, cell.Dataset, v, cell.Epochs > 0}
+		k := costKey{impl, cell.Model, cell.Dataset, v, cell.Epochs > 0, cell.Depth, cell.Sampled}
 		if n := c.n[k]; n > 0 {
 			s := c.sum[k] / float64(n)
 			if k.perEpoch {
@@ -139,7 +141,8 @@ const (
 // DefaultPrior is the prior of NewCosts(nil): the measured wall time of one
 // run of c on the project's 2-core machine, or a minute for a run it does
 // not know. A graph run with c.Epochs set is scaled from the protocol's
-// 200 epochs; an MLP run (mlp* on mnist) is its epochs (100 if c.Epochs is
+// 200 epochs, and one with more than 2 layers (c.Depth) by the layers; an
+// MLP run (mlp* on mnist) is its epochs (100 if c.Epochs is
 // 0) at the measured time of one.
 func DefaultPrior(impl string, c Cell) time.Duration {
 	if strings.HasPrefix(c.Model, "mlp") && c.Dataset == MLPDataset {
@@ -162,6 +165,12 @@ func DefaultPrior(impl string, c Cell) time.Duration {
 		s = 60
 	} else if c.Epochs > 0 {
 		s *= float64(c.Epochs) / 200
+	}
+	if c.Depth > 2 {
+		s *= float64(c.Depth) / 2 // a step's cost grows with the layers
+	}
+	if c.Sampled {
+		s *= 1.5 // a guess: several small steps an epoch, full-batch evaluation
 	}
 	return time.Duration(s * float64(time.Second))
 }

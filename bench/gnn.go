@@ -26,6 +26,13 @@ type Cell struct {
 	// Epochs is the training epochs where the table sets them per cell
 	// (the MLP tables); 0 means the protocol's. It is part of the run's key.
 	Epochs int
+	// Depth (layers, 0: the protocol's 2), Sampled (neighbour-sampled
+	// mini-batches, see SampledBatch) and Arm (how NSR's layer is picked:
+	// ArmAuto, or ArmLast, or "" for Layer as given) are the NSR-on-GNNs
+	// study's; they are part of the run's key.
+	Depth   int
+	Sampled bool
+	Arm     string
 }
 
 // Runner trains c with seed and returns the run's measurements. The driver
@@ -332,9 +339,10 @@ func gnsrKey(table string, c Cell, seed uint64) Key {
 }
 
 func cellKey(table, impl string, c Cell, seed uint64) Key {
-	k := Key{Table: table, Impl: impl, Model: c.Model, Dataset: c.Dataset, Variant: c.Variant, Seed: seed, TrainEpochs: c.Epochs}
+	k := Key{Table: table, Impl: impl, Model: c.Model, Dataset: c.Dataset, Variant: c.Variant, Seed: seed, TrainEpochs: c.Epochs,
+		Depth: c.Depth, Sampled: c.Sampled}
 	if c.Variant != Vanilla {
-		k.Layer, k.Lambda = c.Layer, c.Lambda
+		k.Layer, k.Lambda, k.Arm = c.Layer, c.Lambda, c.Arm
 	}
 	return k
 }

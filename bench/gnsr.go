@@ -72,7 +72,7 @@ func (g *GNSR) split(dataset string, seed uint64) (*gnn.Data, error) {
 }
 
 // Config returns the protocol's configuration of c with seed, for the
-// cell's epochs where it sets them.
+// cell's epochs, depth, sampling and NSR arm where it sets them.
 func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
 	cfg, err := gnn.ConfigFor(c.Model, gnn.ProtocolFor(c.Dataset))
 	if err != nil {
@@ -86,8 +86,17 @@ func (g *GNSR) Config(c Cell, seed uint64) gnn.Config {
 	case g.epochs > 0:
 		cfg.Epochs = g.epochs
 	}
+	if c.Depth > 0 {
+		cfg.Layers = c.Depth
+	}
+	if c.Sampled {
+		cfg.BatchSize, cfg.Fanouts = SampledBatch, SampledFanouts(cfg.Layers)
+	}
 	if c.Variant == NSR {
 		cfg.NSR.Lambdas, cfg.NSR.Layers = []float64{c.Lambda}, []int{c.Layer}
+		if c.Arm == ArmAuto {
+			cfg.NSR.Auto, cfg.NSR.Layers, cfg.NSR.Warmup = true, nil, NSRGNNWarmup
+		}
 	}
 	return cfg
 }
@@ -119,5 +128,8 @@ func TrainGNN(ctx context.Context, d *gnn.Data, cfg gnn.Config, onEpoch func(gnn
 		return Record{}, fmt.Errorf("bench: %w", err)
 	}
 	r.ValAcc, r.TestAcc, r.BestEpoch, r.EpochMs = res.ValAcc, res.TestAcc, res.BestEpoch, res.EpochMsMedian
+	if cfg.NSR.Auto {
+		r.NSRLayers, r.NSRChoice = res.NSRLayers, res.NSRChoice
+	}
 	return r, nil
 }

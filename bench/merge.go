@@ -179,6 +179,8 @@ func Unfinished(table string, recs, gnn []Record) []Job {
 		return MLPPlan{Models: p.Models, Seeds: p.Seeds, ModelEpochs: p.Epochs}.Todo(recs)
 	case TableTune:
 		return tunePlanOf(p).Todo(recs)
+	case TableNSRGNN:
+		return nsrGNNPlanOf(p).Todo(recs)
 	case TablePeers:
 		var graphModels, graphSets []string
 		var mlpCells []Cell

@@ -45,6 +45,15 @@ type Key struct {
 	// one. It is 0 where the protocol fixes the epochs (the GNN tables;
 	// Record.Epochs says how many ran).
 	TrainEpochs int `json:"train_epochs,omitempty"`
+	// Depth, Sampled and Arm are set by the tables that vary them (the
+	// NSR-on-GNNs study): the model's number of layers, training on
+	// neighbour-sampled mini-batches, and how the regularised layer is
+	// picked (ArmAuto or ArmLast; Layer is then 0 for ArmAuto, whose layer
+	// each run chooses, and the last hidden layer for ArmLast). Zero
+	// elsewhere, where the protocol fixes them.
+	Depth   int    `json:"depth,omitempty"`
+	Sampled bool   `json:"sampled,omitempty"`
+	Arm     string `json:"nsr_arm,omitempty"`
 }
 
 // Plan is the table's plan at the time a record was written. It travels
@@ -67,6 +76,11 @@ type Plan struct {
 	// Config is the training settings every run of the table shares beyond
 	// its key (gnsr tune's flags); "" where the protocol fixes them.
 	Config string `json:"config,omitempty"`
+	// The NSR-on-GNNs study's settings (see NSRGNNPlan); zero elsewhere.
+	Depths    []int    `json:"depths,omitempty"`
+	Sampled   bool     `json:"sampled,omitempty"`
+	Arms      []string `json:"nsr_arms,omitempty"`
+	TestSeeds int      `json:"test_seeds,omitempty"`
 }
 
 // Meta says where and when a record was produced.
@@ -100,6 +114,10 @@ type Record struct {
 	LR          float64 `json:"lr,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	Dropout     float64 `json:"dropout,omitempty"`
+	// NSRLayers is the layer outputs NSR regularised, where a run chose
+	// them itself (ArmAuto): the auto choice, with NSRChoice saying why.
+	NSRLayers []int  `json:"nsr_layers_used,omitempty"`
+	NSRChoice string `json:"nsr_choice,omitempty"`
 	// Error says why a run failed as a result (a diverging loss); its
 	// accuracies are then meaningless and the run is left out of the tables.
 	Error string `json:"error,omitempty"`

@@ -277,6 +277,13 @@ func joinFloats(xs []float64) string {
 // protocol from its registry entry (../shared/docs/protocol.md describes
 // them), with the sizes the records say were used.
 func writeProtocol(b *strings.Builder, recs []Record, names []string) {
+	layers := writeDataProtocol(b, names)
+	writeModelProtocol(b, recs, names, strings.Join(layers, " / ")+" layers", "full batch")
+}
+
+// writeDataProtocol writes the splits and features bullets of the datasets
+// names, and returns the layers their protocols set.
+func writeDataProtocol(b *strings.Builder, names []string) (layers []string) {
 	// Datasets sharing a protocol (a family) are listed together.
 	type group struct {
 		names []string
@@ -308,12 +315,18 @@ func writeProtocol(b *strings.Builder, recs []Record, names []string) {
 		fmt.Fprintf(b, " %s %s;", strings.Join(g.names, ", "), g.p.Features)
 	}
 	b.WriteString(" graphs symmetrised without self-loops (GCN adds them back in D^-1/2 (A+I) D^-1/2; GraphSAGE averages neighbours, D^-1 A, beside a root weight).\n")
-	var layers []string
 	for _, g := range groups {
 		if l := fmt.Sprint(g.p.Hyper.Layers); !slices.Contains(layers, l) {
 			layers = append(layers, l)
 		}
 	}
+	return layers
+}
+
+// writeModelProtocol writes the model and training bullets with the
+// architectures, sizes and optimiser settings the records say were used;
+// depth and batching say how many layers and which batches.
+func writeModelProtocol(b *strings.Builder, recs []Record, names []string, depth, batching string) {
 	var hidden []string
 	for _, d := range names {
 		if h := distinct(recs, func(r Record) string {
@@ -340,10 +353,10 @@ func writeProtocol(b *strings.Builder, recs []Record, names []string) {
 			archs = append(archs, a)
 		}
 	}
-	fmt.Fprintf(b, "- **Model**: %s layers (%s), dropout %s on the input and hidden layers; hidden units: %s.\n",
-		strings.Join(layers, " / "), strings.Join(archs, ", "), distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
-	fmt.Fprintf(b, "- **Training**: full batch, Adam (learning rate %s, weight decay %s on every parameter), %s epochs.\n",
-		distinct(recs, func(r Record) string { return fmt.Sprint(r.LR) }),
+	fmt.Fprintf(b, "- **Model**: %s (%s), dropout %s on the input and hidden layers; hidden units: %s.\n",
+		depth, strings.Join(archs, ", "), distinct(recs, func(r Record) string { return fmt.Sprint(r.Dropout) }), strings.Join(hidden, ", "))
+	fmt.Fprintf(b, "- **Training**: %s, Adam (learning rate %s, weight decay %s on every parameter), %s epochs.\n",
+		batching, distinct(recs, func(r Record) string { return fmt.Sprint(r.LR) }),
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.WeightDecay) }),
 		distinct(recs, func(r Record) string { return fmt.Sprint(r.Epochs) }))
 }

@@ -60,7 +60,7 @@ type benchFlags struct {
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench gnn|mlp|peers|report",
+		Use:   "bench gnn|nsr-gnn|mlp|peers|report",
 		Short: "Run the paper-style benchmark tables reproducibly, resuming where a run stopped",
 		Long: `Run the benchmark tables into a results directory (--out, default bench/results
 at the repository root). Every training run is appended as one JSON line to
@@ -83,7 +83,7 @@ reports runs recorded twice and runs still missing, and writes the tables;
 'gnsr bench compare A B' checks two results directories record for record.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchGNNCmd(), newBenchNSRGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd(), newBenchCompareCmd())
 	return cmd
 }
 
@@ -540,7 +540,14 @@ func describe(impl string, c bench.Cell, seed uint64) string {
 }
 
 func cellName(impl string, c bench.Cell) string {
-	what := fmt.Sprintf("%s %s %s %s", impl, c.Model, c.Dataset, c.Variant)
+	model := c.Model
+	if c.Depth > 0 {
+		model = bench.NSRGNNModel{Arch: c.Model, Depth: c.Depth, Sampled: c.Sampled}.String()
+	}
+	what := fmt.Sprintf("%s %s %s %s", impl, model, c.Dataset, c.Variant)
+	if c.Arm != "" {
+		what += " " + c.Arm
+	}
 	if c.Variant == bench.NSR {
 		what += fmt.Sprintf(" λ=%g", c.Lambda)
 	}
@@ -585,7 +592,8 @@ func (p *benchProgress) run(e bench.Progress) {
 		return
 	}
 	r := e.Record
-	what := describe(r.Impl, bench.Cell{Model: r.Model, Dataset: r.Dataset, Variant: r.Variant, Layer: r.Layer, Lambda: r.Lambda, Epochs: r.TrainEpochs}, r.Seed)
+	what := describe(r.Impl, bench.Cell{Model: r.Model, Dataset: r.Dataset, Variant: r.Variant, Layer: r.Layer, Lambda: r.Lambda, Epochs: r.TrainEpochs,
+		Depth: r.Depth, Sampled: r.Sampled, Arm: r.Arm}, r.Seed)
 	result := fmt.Sprintf("test %.2f%% val %.2f%%, %.1f ms/epoch, %.1fs", 100*r.TestAcc, 100*r.ValAcc, r.EpochMs, r.WallS)
 	if r.Error != "" {
 		result = "diverged"

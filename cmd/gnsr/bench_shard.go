@@ -114,6 +114,7 @@ var reportTables = []struct {
 	{bench.TableMLP, bench.WriteMLPReport, []string{"mlp.md", "mlp.png"}},
 	{bench.TablePeers, bench.WritePeersReport, []string{"peers.md"}},
 	{bench.TableTune, bench.WriteTuneReport, []string{"tune.md"}},
+	{bench.TableNSRGNN, bench.WriteNSRGNNReport, []string{"nsr-gnn.md", "nsr-gnn.png"}},
 }
 
 // writeReports joins the files of every table in out (its own and its

@@ -131,6 +131,11 @@ func TestCLI(t *testing.T) {
 		{"eval without a model", []string{"eval"}, 1, []string{"--model", "--checkpoint"}, nil, nil},
 		{"predict without a model", []string{"predict"}, 1, []string{"--model and --out are required"}, nil, nil},
 		{"synth without --out", []string{"data", "synth"}, 1, []string{"--out is required"}, nil, nil},
+		{"nsr-gnn plan", []string{"bench", "nsr-gnn", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 0, nil, []string{"plan (nsr-gnn): 2640 runs to do"}, nil},
+		{"nsr-gnn help", []string{"bench", "nsr-gnn", "--help"}, 0, nil, []string{"0.01, 0.03, 0.1, 0.3, 1, 3", "seeds\n0..--tune-seeds−1 (0–2)", "(3–12)", "--nsr-arms"}, []string{"mnist"}},
+		{"nsr-gnn depth 1", []string{"bench", "nsr-gnn", "--depths", "1", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--depths: 1, need at least 2"}, nil, []string{"runs to do"}},
+		{"nsr-gnn arm", []string{"bench", "nsr-gnn", "--nsr-arms", "first", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{`--nsr-arms: "first", want auto or last`}, nil, nil},
+		{"nsr-gnn image", []string{"bench", "nsr-gnn", "--dataset", "mnist", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--dataset: mnist is not a node-classification dataset"}, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))
