@@ -83,7 +83,10 @@ func flush(w io.Writer) error {
 // printHeader prints the line that describes the run and the head of the
 // table of seeds.
 func printHeader(w io.Writer, f *trainFlags) {
-	fmt.Fprintf(w, "%s %s, %s, hidden %d", f.dataset, f.cfg.Arch, plural(f.cfg.Epochs, "epoch"), f.cfg.Hidden)
+	fmt.Fprintf(w, "%s %s, %s", f.dataset, f.cfg.Arch, plural(f.cfg.Epochs, "epoch"))
+	if f.vision == nil { // an image model's architecture fixes its widths
+		fmt.Fprintf(w, ", hidden %d", f.cfg.Hidden)
+	}
 	if f.cfg.NSR.Enabled() {
 		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
 	}

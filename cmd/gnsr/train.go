@@ -54,13 +54,18 @@ func newTrainCmd() *cobra.Command {
 		Short: "Train a model on a dataset and report test accuracy",
 		Long: `Train a model on a node-classification dataset (or an image one: mnist,
 cifar10-jpeg, cifar10), once per seed, and report the test accuracy at the
-epoch of best validation accuracy (mean ± std over seeds).
+epoch of best validation accuracy (mean ± std over seeds). Each seed's line
+is printed as the seed finishes; a Ctrl-C prints the summary over the seeds
+that finished.
 
-The defaults follow the evaluation protocol of Kipf & Welling: public split,
-L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
-learning rate 0.01 and weight decay 5e-4, 200 epochs. Seeds are consecutive
-from --seed; the same seed and flags give the same numbers, whatever the
-thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
+Seeds are consecutive from --seed; the same seed and flags give the same
+numbers, whatever the thread count (GOMAXPROCS); a build with -tags
+openblas, for a fixed one.
+
+` + familyDefaults() + `
+
+Flags that the chosen dataset's family does not take (--optimizer on a
+graph, --hidden on images) are refused, naming the flag.`,
 		Example: `  gnsr train --dataset pubmed
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
@@ -84,11 +89,15 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 				}
 				return runVision(cmd, f, v)
 			}
+			if err := checkImageOnly(cmd, f); err != nil {
+				return err
+			}
 			return runTrain(cmd, f)
 		},
 	}
 	addRunFlags(cmd, f)
 	addVisionFlags(cmd, v)
+	perFamilyHelp(cmd.Flags())
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
 	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json; a Ctrl-C or SIGTERM checkpoints there before exiting")
 	cmd.Flags().IntVar(&f.ckptEvery, "checkpoint-every", 10, "with --out: checkpoint every N epochs (0: only at the end of a seed and on interruption)")

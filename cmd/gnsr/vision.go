@@ -114,6 +114,9 @@ func addVisionFlags(cmd *cobra.Command, v *visionFlags) {
 func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Config, error) {
 	c := vision.DefaultConfig()
 	set := cmd.Flags().Changed
+	if e, err := datasets.Lookup(f.dataset); err == nil {
+		c.Arch = imageDefaultModel(e.Family)
+	}
 	if set("model") {
 		c.Arch = f.cfg.Arch
 	}
@@ -138,9 +141,18 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	if set("width") {
 		c.Width = v.width
 	}
-	for _, name := range []string{"hidden", "layers", "dropout", "fanouts", "split", "no-bias", "nsr-warmup"} {
+	if f.graph != "" {
+		return c, fmt.Errorf("--graph %s and --dataset %s: give one of them", f.graph, f.dataset)
+	}
+	for _, name := range graphOnlyFlags() {
 		if set(name) {
 			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
+		}
+	}
+	cnn := slices.Contains(vision.CNNArchs(), c.Arch)
+	for _, name := range []string{"width", "augment"} {
+		if set(name) && !cnn {
+			return c, fmt.Errorf("--%s applies to convolutional models %v, not --model %s", name, vision.CNNArchs(), c.Arch)
 		}
 	}
 	numLayers, err := c.LayerCount()
