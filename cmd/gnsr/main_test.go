@@ -121,6 +121,30 @@ func TestCLI(t *testing.T) {
 		{"resume a run being written", train("--resume", "$LOCKED"), 1, []string{"--resume ", "another gnsr train is writing this run directory"}, nil, nil},
 		{"out on a run being written", train("--dataset", "cora", "--epochs", "1", "--out", "$LOCKED"), 1, []string{"--out ", "another gnsr train is writing this run directory"}, nil, nil},
 		{"out, then resume", train("--dataset", "cora", "--epochs", "1", "--out", "$TMP"), 0, nil, []string{"cora gcn"}, nil},
+		// Item 3: defaults per dataset family, in the runs and in --help;
+		// flags the family does not take are refused, naming them.
+		{"train help per family", []string{"train", "--help"}, 0, nil, []string{"graphs   --model gcn", "mnist    --model mlp4", "cifar10-jpeg\n           --model cnn", "200 for Planetoid; images 100)", "(default mnist mlp4, cifar10 cnn)", "(default: graphs 0, images -1)"},
+			[]string{`(default "gcn")`, "(default 200)", "(default 0.0005)", "(default 0.01)", "gat elu) (default", "(default: the protocol's"}},
+		{"cifar10 default model", train("--dataset", "cifar10-jpeg", "--nsr-lambda", "1", "--nsr-layers", "9"), 1, []string{"--nsr-layers", "a model with 5 layers"}, nil, nil}, // cnn's 5, not mlp4's 3
+		{"mnist default model", train("--dataset", "mnist", "--nsr-lambda", "1", "--nsr-layers", "9"), 1, []string{"--nsr-layers", "a model with 3 layers"}, nil, nil},
+		{"cifar10 width without model", train("--dataset", "cifar10-jpeg", "--width", "2"), 1, []string{"downloading cifar10-jpeg"}, nil, []string{"width"}}, // cnn takes --width: the run gets to the (missing) data
+		{"width on an MLP", train("--dataset", "mnist", "--width", "2"), 1, []string{"--width applies to convolutional models", "not --model mlp4"}, nil, nil},
+		{"augment on an MLP", train("--dataset", "mnist", "--model", "mlp3", "--augment"), 1, []string{"--augment applies to convolutional models", "not --model mlp3"}, nil, nil},
+		{"image header without hidden", train("--data-dir", "$DATA", "--dataset", "mnist", "--model", "mlp3", "--epochs", "1", "-q"), 0, nil, []string{"mnist mlp3, 1 epoch\n"}, []string{"hidden"}},
+		{"optimizer on a graph", train("--dataset", "cora", "--optimizer", "adam"), 1, []string{"gnsr: --optimizer applies to image datasets (mnist, cifar10, cifar10-jpeg), not cora", "Adam"}, nil, nil},
+		{"momentum on a graph", train("--dataset", "cora", "--momentum", "0.9"), 1, []string{"gnsr: --momentum applies to image datasets"}, nil, nil},
+		{"nesterov on a graph", train("--dataset", "cora", "--nesterov"), 1, []string{"gnsr: --nesterov applies to image datasets"}, nil, nil},
+		{"augment on a graph", train("--dataset", "cora", "--augment"), 1, []string{"gnsr: --augment applies to image datasets"}, nil, nil},
+		{"width on a graph", train("--dataset", "cora", "--width", "2"), 1, []string{"gnsr: --width applies to image datasets"}, nil, nil},
+		{"val-size on a graph", train("--dataset", "pubmed", "--val-size", "100"), 1, []string{"gnsr: --val-size applies to image datasets", "split"}, nil, nil},
+		{"lr-step on a graph", train("--dataset", "cora", "--lr-step", "50"), 1, []string{"gnsr: --lr-step applies to image datasets", "constant learning rate"}, nil, nil},
+		{"lr-gamma on a graph", train("--dataset", "cora", "--lr-gamma", "0.5"), 1, []string{"gnsr: --lr-gamma applies to image datasets"}, nil, nil},
+		{"image flag on a user graph", train("--graph", "$TMP", "--optimizer", "sgd"), 1, []string{"gnsr: --optimizer applies to image datasets"}, nil, nil},
+		{"activation on images", train("--dataset", "mnist", "--activation", "elu"), 1, []string{"gnsr: --activation does not apply to image models"}, nil, nil},
+		{"residual on images", train("--dataset", "mnist", "--residual"), 1, []string{"gnsr: --residual does not apply to image models"}, nil, nil},
+		{"batch-norm on images", train("--dataset", "cifar10-jpeg", "--batch-norm"), 1, []string{"gnsr: --batch-norm does not apply to image models"}, nil, nil},
+		{"heads on images", train("--dataset", "mnist", "--heads", "4"), 1, []string{"gnsr: --heads does not apply to image models"}, nil, nil},
+		{"graph and image dataset", train("--dataset", "mnist", "--graph", "$TMP"), 1, []string{"gnsr: --graph ", "--dataset mnist: give one of them"}, nil, nil},
 		// The contract beyond the issue's items.
 		{"unknown command", []string{"nosuch"}, 1, []string{`gnsr: unknown command "nosuch"`}, nil, nil},
 		{"unknown flag", train("--bogus"), 1, []string{"gnsr: unknown flag: --bogus"}, nil, nil},

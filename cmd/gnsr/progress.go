@@ -61,6 +61,14 @@ func (p *progress) step(e gnn.Epoch) {
 	}
 }
 
+// clear erases the bar from the terminal, before a line of results; the
+// next step draws it again.
+func (p *progress) clear() {
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+}
+
 // finish clears the bar; calling it again does nothing.
 func (p *progress) finish() {
 	if p.bar != nil {

@@ -240,7 +240,9 @@ func interruptedRun(f *trainFlags, rs []*gnn.Result, seed uint64, err error, par
 		return fmt.Errorf("%s, seed %d: %w", f.dataset, seed, err)
 	}
 	stop := &interruptedJSON{Seed: ie.Seed, EpochsDone: ie.Epoch, Checkpoint: ie.Checkpoint}
-	if r, err := partial(ie.Checkpoint); err == nil {
+	// A seed stopped before its first epoch has no results (its
+	// accuracies are NaN, which JSON cannot hold).
+	if r, err := partial(ie.Checkpoint); err == nil && ie.Epoch > 0 {
 		rec := seedRecord(f, r)
 		stop.Partial = &rec
 	}

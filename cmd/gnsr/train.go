@@ -54,13 +54,18 @@ func newTrainCmd() *cobra.Command {
 		Short: "Train a model on a dataset and report test accuracy",
 		Long: `Train a model on a node-classification dataset (or an image one: mnist,
 cifar10-jpeg, cifar10), once per seed, and report the test accuracy at the
-epoch of best validation accuracy (mean ± std over seeds).
+epoch of best validation accuracy (mean ± std over seeds). Each seed's line
+is printed as the seed finishes; a Ctrl-C prints the summary over the seeds
+that finished.
 
-The defaults follow the evaluation protocol of Kipf & Welling: public split,
-L1-normalised features, 2 layers with 16 hidden units, dropout 0.5, Adam with
-learning rate 0.01 and weight decay 5e-4, 200 epochs. Seeds are consecutive
-from --seed; the same seed and flags give the same numbers, whatever the
-thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
+Seeds are consecutive from --seed; the same seed and flags give the same
+numbers, whatever the thread count (GOMAXPROCS); a build with -tags
+openblas, for a fixed one.
+
+` + familyDefaults() + `
+
+Flags that the chosen dataset's family does not take (--optimizer on a
+graph, --hidden on images) are refused, naming the flag.`,
 		Example: `  gnsr train --dataset pubmed
   gnsr train --dataset cora --seeds 10 --json > cora.jsonl
   gnsr train --dataset pubmed --model sage --batch-size 512 --fanouts 25,10
@@ -84,11 +89,15 @@ thread count (GOMAXPROCS); a build with -tags openblas, for a fixed one.`,
 				}
 				return runVision(cmd, f, v)
 			}
+			if err := checkImageOnly(cmd, f); err != nil {
+				return err
+			}
 			return runTrain(cmd, f)
 		},
 	}
 	addRunFlags(cmd, f)
 	addVisionFlags(cmd, v)
+	perFamilyHelp(cmd.Flags())
 	cmd.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON Lines on stdout: one object per seed, then a summary object")
 	cmd.Flags().StringVar(&f.outDir, "out", "", "run directory: one checkpoint per seed (seed-N.ckpt), run.json and results.json; a Ctrl-C or SIGTERM checkpoints there before exiting")
 	cmd.Flags().IntVar(&f.ckptEvery, "checkpoint-every", 10, "with --out: checkpoint every N epochs (0: only at the end of a seed and on interruption)")
@@ -188,30 +197,19 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 			return err
 		}
 	}
-	stdout := cmd.OutOrStdout()
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*f.cfg.Epochs)
 	defer prog.finish()
-	results, err := trainSeeds(cmd, f, f.cfg, data, prog, func(res *gnn.Result) error {
-		if f.jsonOut {
-			return writeJSON(stdout, seedRecord(f, res))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
+	stream := &seedStream{w: cmd.OutOrStdout(), f: f, prog: prog, start: start}
+	if _, err := trainSeeds(cmd, f, f.cfg, data, prog, stream.add); err != nil {
+		return stream.end(stream.summary(err), err)
 	}
-	prog.finish()
-	sum := summarize(f, results, time.Since(start))
+	sum := stream.summary(nil)
 	if f.outDir != "" {
-		if err := writeResults(f, results, &sum, nil); err != nil {
+		if err := writeResults(f, stream.results, &sum, nil); err != nil {
 			return err
 		}
 	}
-	if f.jsonOut {
-		return writeJSON(stdout, sum)
-	}
-	printHuman(stdout, f, results, sum)
-	return nil
+	return stream.end(sum, nil)
 }
 
 // prepare checks every flag, then loads the dataset: bad flags are reported
@@ -399,7 +397,8 @@ func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 }
 
 // trainSeeds trains cfg once per seed of f, showing progress, and calls
-// done (if not nil) with each result as it arrives.
+// done (if not nil) with each result as it arrives. On an error it returns
+// the results of the seeds that finished before it.
 func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Data, prog *progress, done func(*gnn.Result) error) ([]*gnn.Result, error) {
 	var results []*gnn.Result
 	for s := 0; s < f.seeds; s++ {
@@ -407,25 +406,25 @@ func trainSeeds(cmd *cobra.Command, f *trainFlags, cfg gnn.Config, data *gnn.Dat
 		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
 		opts, err := seedOptions(f, cfg)
 		if err != nil {
-			return nil, err
+			return results, err
 		}
 		opts.OnEpoch = prog.step
 		res, err := gnn.TrainWith(cmd.Context(), data, cfg, opts)
 		if err != nil {
 			if f.outDir != "" {
-				return nil, interruptedRun(f, results, cfg.Seed, err, graphPartial)
+				return results, interruptedRun(f, results, cfg.Seed, err, graphPartial)
 			}
-			return nil, fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
+			return results, fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}
 		results = append(results, res)
 		if f.outDir != "" {
 			if err := writeResults(f, results, nil, nil); err != nil {
-				return nil, err
+				return results, err
 			}
 		}
 		if done != nil {
 			if err := done(res); err != nil {
-				return nil, err
+				return results, err
 			}
 		}
 	}
@@ -487,6 +486,9 @@ type summaryJSON struct {
 	Epochs        int       `json:"epochs"`
 	Hidden        int       `json:"hidden"`
 	BLAS          string    `json:"blas"` // the backend the binary was built with (blasbackend.Name)
+	// Incomplete is set when the run stopped (interrupted, or failed)
+	// before its last seed: the summary is over the Seeds that finished.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 func summarize(f *trainFlags, rs []*gnn.Result, wall time.Duration) summaryJSON {
@@ -529,29 +531,6 @@ func writeJSON(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
-}
-
-func printHuman(w io.Writer, f *trainFlags, rs []*gnn.Result, s summaryJSON) {
-	fmt.Fprintf(w, "%s %s, %s, hidden %d", f.dataset, f.cfg.Arch, plural(f.cfg.Epochs, "epoch"), f.cfg.Hidden)
-	if f.cfg.NSR.Enabled() {
-		fmt.Fprintf(w, ", NSR λ %v on layers %s", f.cfg.NSR.Lambdas, nsrLayersString(f))
-	}
-	fmt.Fprintln(w)
-	for _, r := range rs {
-		if r.NSRChoice != "" {
-			fmt.Fprintf(w, "seed %d: %s\n", r.Seed, r.NSRChoice)
-		}
-	}
-	fmt.Fprintf(w, "%6s %9s %9s %6s %9s\n", "seed", "val acc", "test acc", "epoch", "ms/epoch")
-	for _, r := range rs {
-		fmt.Fprintf(w, "%6d %8.2f%% %8.2f%% %6d %9.2f\n", r.Seed, 100*r.ValAcc, 100*r.TestAcc, r.BestEpoch, r.EpochMsMedian)
-	}
-	// One seed has no spread to report.
-	acc := fmt.Sprintf("%.2f %% with 1 seed", 100*s.TestAccMean)
-	if s.Seeds > 1 {
-		acc = fmt.Sprintf("%.2f ± %.2f %% over %d seeds", 100*s.TestAccMean, 100*s.TestAccStd, s.Seeds)
-	}
-	fmt.Fprintf(w, "test accuracy %s; median step %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
 }
 
 // modelData loads the data a saved model is evaluated or run on: the graph

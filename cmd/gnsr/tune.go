@@ -201,8 +201,8 @@ func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
 		}
 	}
 	out := cmd.OutOrStdout()
-	rows := &tuneRows{w: out, json: f.jsonOut, layers: nsrLayersString(f), hidden: f.cfg.Hidden, start: start}
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, len(todo)*f.cfg.Epochs)
+	rows := &tuneRows{w: out, json: f.jsonOut, layers: nsrLayersString(f), hidden: f.cfg.Hidden, start: start, prog: prog}
 	defer prog.finish()
 	runErr := bench.RunTune(cmd.Context(), s, plan, tuneRunner(f, data, prog), bench.Options{
 		Meta: bench.CollectMeta(), Shard: shard,
@@ -229,27 +229,53 @@ func runTune(cmd *cobra.Command, f *trainFlags, t *tuneFlags) error {
 	return rows.flush(s.Records(), true)
 }
 
-// tuneRows prints the rows of a tune as they complete, then the summary.
+// tuneRows prints the rows of a tune as they complete (a row is complete
+// once every seed of its λ has run), flushed, then the summary: JSON
+// objects with --json, else the table's head before its first row and the
+// λ chosen on validation after its last.
 type tuneRows struct {
 	w       io.Writer
 	json    bool
 	layers  string    // --nsr-layers, for the summary
 	hidden  int       // the hidden width
 	start   time.Time // of the command
-	printed int       // rows written (JSON)
+	prog    *progress // cleared before each row, so that the bar does not cut it
+	printed int       // rows written
 	err     error
 }
 
-// flush writes, as JSON, the rows of recs' table complete and not yet
-// written, in order, and with end the human table or the JSON summary.
+// flush writes the rows of recs' table complete and not yet written, in
+// order, and with end the JSON summary or the human table's last lines.
 func (t *tuneRows) flush(recs []bench.Record, end bool) error {
 	p, rows, lambda, chosen := bench.TuneTable(recs)
 	out := make([]tuneRow, len(rows))
 	for i, r := range rows {
 		out[i] = tuneRow{Lambda: r.Lambda, ValAccMean: r.ValMean, TestAccMean: r.Mean, TestAccStd: r.Std, EpochMsMedian: r.EpochMs, Diverged: r.Failed}
 	}
-	for t.json && t.err == nil && t.printed < len(rows) && rows[t.printed].N+rows[t.printed].Failed == p.Seeds {
-		t.err = writeJSON(t.w, out[t.printed])
+	for t.err == nil && t.printed < len(rows) && rows[t.printed].N+rows[t.printed].Failed == p.Seeds {
+		if t.prog != nil {
+			t.prog.clear()
+		}
+		r := out[t.printed]
+		switch {
+		case t.json:
+			t.err = writeJSON(t.w, r)
+		default:
+			if t.printed == 0 {
+				_, t.err = fmt.Fprintf(t.w, "%s %s, %s, %s, NSR on layers %s\n%10s %9s %16s %9s\n", p.Dataset, p.Model, plural(p.Seeds, "seed"), plural(p.Epochs, "epoch"), t.layers,
+					"λ", "val acc", "test acc", "ms/epoch")
+			}
+			mark := ""
+			if r.Diverged > 0 {
+				mark = fmt.Sprintf("  (diverged on %d of %s)", r.Diverged, plural(p.Seeds, "seed"))
+			}
+			if t.err == nil {
+				_, t.err = fmt.Fprintf(t.w, "%10g %8.2f%% %7.2f ± %5.2f%% %9.2f%s\n", r.Lambda, 100*r.ValAccMean, 100*r.TestAccMean, 100*r.TestAccStd, r.EpochMsMedian, mark)
+			}
+		}
+		if t.err == nil {
+			t.err = flush(t.w)
+		}
 		t.printed++
 	}
 	if !end || t.err != nil {
@@ -268,28 +294,13 @@ func (t *tuneRows) flush(recs []bench.Record, end bool) error {
 		VanillaEpochMs: v.EpochMsMedian, NSREpochMs: n.EpochMsMedian, NSROverheadRatio: n.EpochMsMedian / v.EpochMsMedian,
 		WallS: time.Since(t.start).Seconds(),
 	}
-	if t.json {
-		if !chosen {
-			return errors.New("tune: no λ can be chosen: every λ diverged on some seed")
-		}
-		return writeJSON(t.w, sum)
-	}
-	fmt.Fprintf(t.w, "%s %s, %s, %s, NSR on layers %s\n", p.Dataset, p.Model, plural(p.Seeds, "seed"), plural(p.Epochs, "epoch"), sum.NSRLayers)
-	fmt.Fprintf(t.w, "%10s %9s %16s %9s\n", "λ", "val acc", "test acc", "ms/epoch")
-	for i, r := range out {
-		mark := ""
-		if chosen && i == best {
-			mark = "  ← chosen on validation"
-		}
-		if r.Diverged > 0 {
-			mark += fmt.Sprintf("  (diverged on %d of %s)", r.Diverged, plural(p.Seeds, "seed"))
-		}
-		fmt.Fprintf(t.w, "%10g %8.2f%% %7.2f ± %5.2f%% %9.2f%s\n", r.Lambda, 100*r.ValAccMean, 100*r.TestAccMean, 100*r.TestAccStd, r.EpochMsMedian, mark)
-	}
 	if !chosen {
 		return errors.New("tune: no λ can be chosen: every λ diverged on some seed")
 	}
-	fmt.Fprintf(t.w, "vanilla %.2f ± %.2f %%, NSR (λ %g) %.2f ± %.2f %%: %+.2f points; NSR step time %.2fx vanilla's\n",
+	if t.json {
+		return writeJSON(t.w, sum)
+	}
+	_, err := fmt.Fprintf(t.w, "vanilla %.2f ± %.2f %%, NSR (λ %g, chosen on validation) %.2f ± %.2f %%: %+.2f points; NSR step time %.2fx vanilla's\n",
 		100*v.TestAccMean, 100*v.TestAccStd, n.Lambda, 100*n.TestAccMean, 100*n.TestAccStd, 100*sum.Gain, sum.NSROverheadRatio)
-	return nil
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -113,6 +114,9 @@ func addVisionFlags(cmd *cobra.Command, v *visionFlags) {
 func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Config, error) {
 	c := vision.DefaultConfig()
 	set := cmd.Flags().Changed
+	if e, err := datasets.Lookup(f.dataset); err == nil {
+		c.Arch = imageDefaultModel(e.Family)
+	}
 	if set("model") {
 		c.Arch = f.cfg.Arch
 	}
@@ -137,9 +141,18 @@ func visionConfig(cmd *cobra.Command, f *trainFlags, v *visionFlags) (vision.Con
 	if set("width") {
 		c.Width = v.width
 	}
-	for _, name := range []string{"hidden", "layers", "dropout", "fanouts", "split", "no-bias", "nsr-warmup"} {
+	if f.graph != "" {
+		return c, fmt.Errorf("--graph %s and --dataset %s: give one of them", f.graph, f.dataset)
+	}
+	for _, name := range graphOnlyFlags() {
 		if set(name) {
 			return c, fmt.Errorf("--%s does not apply to image models (the architecture fixes it)", name)
+		}
+	}
+	cnn := slices.Contains(vision.CNNArchs(), c.Arch)
+	for _, name := range []string{"width", "augment"} {
+		if set(name) && !cnn {
+			return c, fmt.Errorf("--%s applies to convolutional models %v, not --model %s", name, vision.CNNArchs(), c.Arch)
 		}
 	}
 	numLayers, err := c.LayerCount()
@@ -200,10 +213,24 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 	// The report is shared with the graph models: it reads these.
 	f.cfg.Arch, f.cfg.Epochs, f.cfg.Hidden = cfg.Arch, cfg.Epochs, 0
 	f.cfg.NSR.Lambdas, f.cfg.NSR.Layers, f.cfg.NSR.Auto = cfg.NSR.Lambdas, cfg.NSR.Layers, false
-	out := cmd.OutOrStdout()
 	prog := newProgress(cmd.ErrOrStderr(), f.quiet, f.seeds*cfg.Epochs)
 	defer prog.finish()
-	var results []*gnn.Result
+	stream := &seedStream{w: cmd.OutOrStdout(), f: f, prog: prog, start: start}
+	if err := visionSeeds(cmd, f, cfg, data, prog, stream); err != nil {
+		return stream.end(stream.summary(err), err)
+	}
+	sum := stream.summary(nil)
+	if f.outDir != "" {
+		if err := writeResults(f, stream.results, &sum, nil); err != nil {
+			return err
+		}
+	}
+	return stream.end(sum, nil)
+}
+
+// visionSeeds trains cfg on data once per seed of f, showing progress,
+// and adds each result to stream as it arrives.
+func visionSeeds(cmd *cobra.Command, f *trainFlags, cfg vision.Config, data *datasets.ImageDataset, prog *progress, stream *seedStream) error {
 	for s := 0; s < f.seeds; s++ {
 		cfg.Seed = f.seed + uint64(s)
 		prog.describe(runLabel(f.dataset, cfg.Arch, cfg.NSR.Lambdas, cfg.Seed))
@@ -215,35 +242,21 @@ func runVision(cmd *cobra.Command, f *trainFlags, v *visionFlags) error {
 		res, err := vision.TrainWith(cmd.Context(), data, cfg, opts)
 		if err != nil {
 			if f.outDir != "" {
-				return interruptedRun(f, results, cfg.Seed, err, visionPartial)
+				return interruptedRun(f, stream.results, cfg.Seed, err, visionPartial)
 			}
 			return fmt.Errorf("%s, seed %d: %w", f.dataset, cfg.Seed, err)
 		}
 		r := visionResult(res)
 		r.EpochMsMedian, r.NSRLayers, r.NSRLambdas = res.EpochMsMedian, res.NSRLayers, res.NSRLambdas
-		results = append(results, r)
 		if f.outDir != "" {
-			if err := writeResults(f, results, nil, nil); err != nil {
+			if err := writeResults(f, append(slices.Clone(stream.results), r), nil, nil); err != nil {
 				return err
 			}
 		}
-		if f.jsonOut {
-			if err := writeJSON(out, seedRecord(f, r)); err != nil {
-				return err
-			}
-		}
-	}
-	prog.finish()
-	sum := summarize(f, results, time.Since(start))
-	if f.outDir != "" {
-		if err := writeResults(f, results, &sum, nil); err != nil {
+		if err := stream.add(r); err != nil {
 			return err
 		}
 	}
-	if f.jsonOut {
-		return writeJSON(out, sum)
-	}
-	printHuman(out, f, results, sum)
 	return nil
 }
 
