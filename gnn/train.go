@@ -149,7 +149,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	ev, err := buildNetwork(r.model, sparseInput(sparse.NewMatrix(d.Features)), sameBlocks(r.block, cfg.Layers), nil, nil)
+	ev, err := buildNetwork(r.model, sparseInput(r.xTrain.View()), sameBlocks(r.block, cfg.Layers), nil, nil)
 	if err != nil {
 		return nil, err
 	}
