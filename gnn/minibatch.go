@@ -89,6 +89,9 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		if _, err := G.Grad(net.cost, net.params...); err != nil {
 			return Epoch{}, fmt.Errorf("gnn: building gradients: %w", err)
 		}
+		if err := net.plan(r.pool); err != nil {
+			return Epoch{}, err
+		}
 		if r.mb.opt == nil {
 			if r.mb.opt, err = nn.NewOptimizer(r.cfg.optimizer(), net.params); err != nil {
 				return Epoch{}, fmt.Errorf("gnn: %w", err)

@@ -113,6 +113,12 @@ func (op *biasOp) OverwritesInput() int { return -1 }
 // be merged, since each owns its buffer.
 func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *biasOp) Hashcode() uint32      { return autograd.Hash(op) }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *biasOp) OutputBuffer() **tensor.Dense { return &op.out }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *reluGradOp) OutputBuffer() **tensor.Dense { return &op.out }
 func (op *biasOp) String() string {
 	if op.relu {
 		return fmt.Sprintf("nn.BiasReLU{%t, %p}", op.bias, op)

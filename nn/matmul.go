@@ -105,6 +105,9 @@ func (op *matMulOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.MatMul%d", op.prod)
 }
 func (op *matMulOp) Hashcode() uint32 { return autograd.Hash(op) }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *matMulOp) OutputBuffer() **tensor.Dense { return &op.out }
 func (op *matMulOp) String() string {
 	return [...]string{"MatMul", "MatMulNT", "MatMulTN"}[op.prod]
 }

@@ -196,6 +196,9 @@ func productInto[T float32 | float64](op *mulOp, dt tensor.Dtype, rows, k int, x
 }
 
 func (op *mulOp) ReturnsPtr() bool     { return false }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *mulOp) OutputBuffer() **tensor.Dense { return &op.out }
 func (op *mulOp) CallsExtern() bool    { return false }
 func (op *mulOp) OverwritesInput() int { return -1 }
 

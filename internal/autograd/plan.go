@@ -1,0 +1,181 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Buffered is an op that writes its output into a buffer it keeps between
+// runs (Reuse on the pointer OutputBuffer returns), and never into a
+// buffer the machine offers (no UsePreallocDo). Plan may set that buffer
+// to memory shared with ops whose outputs are not alive at the same time.
+type Buffered interface {
+	G.Op
+	OutputBuffer() **tensor.Dense
+}
+
+// Pool holds the float buffers that the ops of the graphs planned with it
+// share (Plan). Graphs planned with one Pool must not run at the same time,
+// and no value of one may be needed while another runs: a training graph
+// and the evaluation graph run after its step, say. The zero value is an
+// empty pool.
+type Pool struct {
+	bufs []*poolBuf
+}
+
+// poolBuf is a buffer of a Pool: a []float32 or []float64.
+type poolBuf struct {
+	dt   tensor.Dtype
+	data any
+	n    int
+}
+
+// Bytes returns the memory the pool's buffers take.
+func (p *Pool) Bytes() int64 {
+	var b int64
+	for _, buf := range p.bufs {
+		b += int64(buf.n) * int64(buf.dt.Size())
+	}
+	return b
+}
+
+// forever is the last use of a value needed after a run.
+const forever = math.MaxInt
+
+// Plan gives the Buffered ops of g output buffers from pool, sharing one
+// buffer between ops whose outputs are never alive at the same time in a
+// run of g by a TapeMachine, which runs the nodes in the order of
+// G.Sort reversed. A value is alive from its op's run to the run of its
+// last consumer; values of nodes in keep, and of nodes that nothing in g
+// consumes, stay alive after the run (their buffers are not shared within
+// g). Ops that are not Buffered may return a view of an input or write
+// into the value their machine register held before (gorgonia's register
+// reuse): their value is taken to alias all of those, which stay alive as
+// long as it. Plan must be called before g first runs and after it is
+// complete (gradients included); it returns an error if g cannot be
+// sorted or compiled.
+func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
+	sorted, err := G.Sort(g)
+	if err != nil {
+		return fmt.Errorf("autograd: Plan: %w", err)
+	}
+	_, locMap, err := G.Compile(g)
+	if err != nil {
+		return fmt.Errorf("autograd: Plan: %w", err)
+	}
+	n := len(sorted)
+	order := make([]*G.Node, n)
+	pos := make(map[int64]int, n)
+	for i, nd := range sorted {
+		order[n-1-i] = nd
+		pos[nd.ID()] = n - 1 - i
+	}
+	kept := make(map[*G.Node]bool, len(keep))
+	for _, k := range keep {
+		kept[k] = true
+	}
+	// lastUse[i]: the position of the last consumer of node i.
+	lastUse := make([]int, n)
+	for i, nd := range order {
+		consumers := g.To(nd.ID())
+		if kept[nd] || consumers.Len() == 0 {
+			lastUse[i] = forever
+			continue
+		}
+		for consumers.Next() {
+			lastUse[i] = max(lastUse[i], pos[consumers.Node().ID()])
+		}
+	}
+	// owners[i]: the positions of the Buffered nodes whose buffers node i's
+	// value may be (its own for a Buffered node).
+	owners := make([][]int, n)
+	lastWriter := map[any]int{}
+	for i, nd := range order {
+		_, buffered := nd.Op().(Buffered)
+		switch {
+		case buffered:
+			owners[i] = []int{i}
+		case nd.Op() != nil:
+			seen := map[int]bool{}
+			add := func(src int) {
+				for _, o := range owners[src] {
+					if !seen[o] {
+						seen[o] = true
+						owners[i] = append(owners[i], o)
+					}
+				}
+			}
+			children := g.From(nd.ID())
+			for children.Next() {
+				add(pos[children.Node().ID()])
+			}
+			if reg, ok := locMap[nd]; ok {
+				if w, ok := lastWriter[reg]; ok {
+					add(w)
+				}
+			}
+		}
+		if reg, ok := locMap[nd]; ok {
+			lastWriter[reg] = i
+		}
+	}
+	end := make([]int, n)
+	for i := range order {
+		for _, o := range owners[i] {
+			end[o] = max(end[o], lastUse[i])
+		}
+	}
+	// An op object applied in several nodes has one buffer for all: it
+	// keeps its own.
+	uses := map[Buffered]int{}
+	for _, nd := range order {
+		if op, ok := nd.Op().(Buffered); ok {
+			uses[op]++
+		}
+	}
+	busy := make([]int, len(pool.bufs)) // position up to which each buffer is taken; -1: free
+	for i := range busy {
+		busy[i] = -1
+	}
+	for i, nd := range order {
+		op, ok := nd.Op().(Buffered)
+		if !ok || uses[op] > 1 {
+			continue
+		}
+		dt, shape := nd.Dtype(), nd.Shape()
+		if dt != tensor.Float32 && dt != tensor.Float64 || len(shape) == 0 {
+			continue
+		}
+		need := shape.TotalSize()
+		best := -1
+		for b, buf := range pool.bufs {
+			if busy[b] < i && buf.dt == dt && buf.n >= need && (best < 0 || buf.n < pool.bufs[best].n) {
+				best = b
+			}
+		}
+		if best < 0 {
+			buf := &poolBuf{dt: dt, n: need}
+			if dt == tensor.Float32 {
+				buf.data = make([]float32, need)
+			} else {
+				buf.data = make([]float64, need)
+			}
+			pool.bufs = append(pool.bufs, buf)
+			busy = append(busy, -1)
+			best = len(pool.bufs) - 1
+		}
+		busy[best] = end[i]
+		var backing any
+		switch d := pool.bufs[best].data.(type) {
+		case []float32:
+			backing = d[:need:need]
+		case []float64:
+			backing = d[:need:need]
+		}
+		*op.OutputBuffer() = tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(backing))
+	}
+	return nil
+}
