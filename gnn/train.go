@@ -69,10 +69,10 @@ type run struct {
 	tr          *network
 	vm          G.VM
 	opt         nn.Optimizer
-	best        []NamedTensor // the model's state at the best epoch so far
-	mb          *miniBatch    // nil in full-batch training
+	best        []NamedTensor  // the model's state at the best epoch so far
+	mb          *miniBatch     // nil in full-batch training
 	pool        *autograd.Pool // the buffers that the run's networks share
-	nsrLayers   []int         // the regularised layers, once known
+	nsrLayers   []int          // the regularised layers, once known
 	nsrLambdas  []float64
 }
 
