@@ -195,12 +195,12 @@ func productInto[T float32 | float64](op *mulOp, dt tensor.Dtype, rows, k int, x
 	return out
 }
 
-func (op *mulOp) ReturnsPtr() bool { return false }
+func (op *mulOp) ReturnsPtr() bool     { return false }
+func (op *mulOp) CallsExtern() bool    { return false }
+func (op *mulOp) OverwritesInput() int { return -1 }
 
 // OutputBuffer returns the op's output buffer (see autograd.Buffered).
 func (op *mulOp) OutputBuffer() **tensor.Dense { return &op.out }
-func (op *mulOp) CallsExtern() bool            { return false }
-func (op *mulOp) OverwritesInput() int         { return -1 }
 
 // WriteHash hashes the identity of the Constant and the direction: gorgonia
 // merges nodes with equal op hash and inputs, and two products of different
