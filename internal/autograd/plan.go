@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gnsr/gnsr/internal/matmul"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -17,13 +18,21 @@ type Buffered interface {
 	OutputBuffer() **tensor.Dense
 }
 
+// ScratchUser is an op that takes scratch memory of the matrix kernels
+// from a Scratch it is given, for the duration of each of its runs; Plan
+// gives every such op of the graphs of a Pool the pool's one Scratch.
+type ScratchUser interface {
+	UseScratch(*matmul.Scratch)
+}
+
 // Pool holds the float buffers that the ops of the graphs planned with it
 // share (Plan). Graphs planned with one Pool must not run at the same time,
 // and no value of one may be needed while another runs: a training graph
 // and the evaluation graph run after its step, say. The zero value is an
 // empty pool.
 type Pool struct {
-	bufs []*poolBuf
+	bufs    []*poolBuf
+	scratch matmul.Scratch
 }
 
 // poolBuf is a buffer of a Pool: a []float32 or []float64.
@@ -55,7 +64,8 @@ const forever = math.MaxInt
 // into the value their machine register held before (gorgonia's register
 // reuse): their value is taken to alias all of those, which stay alive as
 // long as it. Plan must be called before g first runs and after it is
-// complete (gradients included); it returns an error if g cannot be
+// complete (gradients included). Ops that take scratch memory
+// (ScratchUser) get the pool's. Plan returns an error if g cannot be
 // sorted or compiled.
 func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 	sorted, err := G.Sort(g)
@@ -141,6 +151,9 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 		busy[i] = -1
 	}
 	for i, nd := range order {
+		if op, ok := nd.Op().(ScratchUser); ok {
+			op.UseScratch(&pool.scratch)
+		}
 		op, ok := nd.Op().(Buffered)
 		if !ok || uses[op] > 1 {
 			continue
