@@ -720,7 +720,7 @@ func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 		return Accuracy{}, err
 	}
 	vm := G.NewTapeMachine(ev.g)
-	defer vm.Close()
+	defer closeVM(vm)
 	if err := vm.RunAll(); err != nil {
 		return Accuracy{}, fmt.Errorf("gnn: evaluation: %w", err)
 	}

@@ -255,7 +255,7 @@ func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR) ([][]float32, error) {
 		return nil, err
 	}
 	vm := G.NewTapeMachine(net.g)
-	defer vm.Close()
+	defer closeVM(vm)
 	if err := vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("gnn: evaluation: %w", err)
 	}

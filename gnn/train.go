@@ -159,7 +159,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		return nil, err
 	}
 	evalVM := G.NewTapeMachine(ev.g)
-	defer evalVM.Close()
+	defer closeVM(evalVM)
 
 	res := &Result{Seed: cfg.Seed, ValAcc: -1}
 	auto := cfg.NSR.Enabled() && cfg.NSR.Auto
@@ -202,7 +202,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	}
 	defer func() {
 		if r.vm != nil {
-			r.vm.Close()
+			closeVM(r.vm)
 		}
 	}()
 	if ck != nil {
@@ -366,7 +366,7 @@ func (r *run) compile() error {
 		if err := opt.SetState(r.opt.State()); err != nil {
 			return fmt.Errorf("gnn: carrying the optimizer over: %w", err)
 		}
-		r.vm.Close()
+		closeVM(r.vm)
 	}
 	r.tr, r.opt = tr, opt
 	r.vm = G.NewTapeMachine(tr.g, G.BindDualValues(tr.params...))

@@ -131,6 +131,9 @@ func TestCLI(t *testing.T) {
 		{"eval without a model", []string{"eval"}, 1, []string{"--model", "--checkpoint"}, nil, nil},
 		{"predict without a model", []string{"predict"}, 1, []string{"--model and --out are required"}, nil, nil},
 		{"synth without --out", []string{"data", "synth"}, 1, []string{"--out is required"}, nil, nil},
+		// Issue 14: the memory pre-flight refuses a run larger than the
+		// machine in one line, before allocating, naming the flags.
+		{"hidden beyond memory", train("--dataset", "cora", "--hidden", "100000000"), 1, []string{"gnsr: gnn: not enough memory", "needs about", "--hidden"}, nil, []string{"goroutine", "panic"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))

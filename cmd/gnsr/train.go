@@ -16,6 +16,7 @@ import (
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/internal/blasbackend"
 	"github.com/gnsr/gnsr/internal/filelock"
+	"github.com/gnsr/gnsr/internal/sysmem"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -183,6 +184,9 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMemory(f.cfg, data); err != nil {
+		return err
+	}
 	if f.outDir != "" && !f.resume {
 		if err := newRunDir(f); err != nil {
 			return err
@@ -211,6 +215,21 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		return writeJSON(stdout, sum)
 	}
 	printHuman(stdout, f, results, sum)
+	return nil
+}
+
+// checkMemory refuses, before anything of the run is allocated, a run
+// whose estimated peak (gnn.EstimateMemory) exceeds the memory this
+// process may still take (sysmem.Available); where that is unknown, it
+// lets the run go.
+func checkMemory(cfg gnn.Config, data *gnn.Data) error {
+	avail, err := sysmem.Available()
+	if err != nil {
+		return nil
+	}
+	if err := gnn.CheckMemory(data, cfg, avail); err != nil {
+		return fmt.Errorf("%w: lower --hidden, --heads, --layers or --batch-size", err)
+	}
 	return nil
 }
 

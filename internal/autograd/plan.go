@@ -170,15 +170,29 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 			}
 		}
 		if best < 0 {
-			buf := &poolBuf{dt: dt, n: need}
-			if dt == tensor.Float32 {
-				buf.data = make([]float32, need)
-			} else {
-				buf.data = make([]float64, need)
+			// None fits: grow the largest free one (graphs planned before
+			// keep its old storage), or add one. Growth leaves an eighth
+			// of room, for graphs of varying size (sampled batches).
+			for b, buf := range pool.bufs {
+				if busy[b] < i && buf.dt == dt && (best < 0 || buf.n > pool.bufs[best].n) {
+					best = b
+				}
 			}
-			pool.bufs = append(pool.bufs, buf)
-			busy = append(busy, -1)
-			best = len(pool.bufs) - 1
+			size := need
+			if best < 0 {
+				pool.bufs = append(pool.bufs, &poolBuf{dt: dt})
+				busy = append(busy, -1)
+				best = len(pool.bufs) - 1
+			} else {
+				size += need / 8
+			}
+			buf := pool.bufs[best]
+			buf.n = size
+			if dt == tensor.Float32 {
+				buf.data = make([]float32, size)
+			} else {
+				buf.data = make([]float64, size)
+			}
 		}
 		busy[best] = end[i]
 		var backing any
