@@ -188,6 +188,10 @@ func (op *dropoutOp) check(v gorgonia.Value) (*tensor.Dense, error) {
 // OutputBuffer returns the op's output buffer (see autograd.Buffered).
 func (op *dropoutOp) OutputBuffer() **tensor.Dense { return &op.out }
 
+// InPlaceInput returns 0: x, read element by element (see
+// autograd.InPlace).
+func (op *dropoutOp) InPlaceInput() int { return 0 }
+
 // Do writes x∘mask into the op's buffer. In eval mode the output is a
 // copy, not x itself, so that no later in-place op can clobber x.
 func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {

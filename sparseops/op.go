@@ -202,6 +202,15 @@ func (op *mulOp) OverwritesInput() int { return -1 }
 // OutputBuffer returns the op's output buffer (see autograd.Buffered).
 func (op *mulOp) OutputBuffer() **tensor.Dense { return &op.out }
 
+// InPlaceInput returns 1 (the addend z, which the product copies into its
+// output before adding to it) with add, else -1 (see autograd.InPlace).
+func (op *mulOp) InPlaceInput() int {
+	if op.add {
+		return 1
+	}
+	return -1
+}
+
 // WriteHash hashes the identity of the Constant and the direction: gorgonia
 // merges nodes with equal op hash and inputs, and two products of different
 // sparse matrices with the same node must stay distinct.

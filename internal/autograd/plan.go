@@ -18,6 +18,15 @@ type Buffered interface {
 	OutputBuffer() **tensor.Dense
 }
 
+// InPlace is a Buffered op that can write its output over one of its
+// inputs: it reads each element of that input before writing the same
+// element of the output, or copies the input into the output first.
+// InPlaceInput returns the input's index, or -1 for none.
+type InPlace interface {
+	Buffered
+	InPlaceInput() int
+}
+
 // ScratchUser is an op that takes scratch memory of the matrix kernels
 // from a Scratch it is given, for the duration of each of its runs; Plan
 // gives every such op of the graphs of a Pool the pool's one Scratch.
@@ -147,6 +156,10 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 		}
 	}
 	busy := make([]int, len(pool.bufs)) // position up to which each buffer is taken; -1: free
+	bufOf := make([]int, n)             // the pool buffer of each planned node; -1: none
+	for i := range bufOf {
+		bufOf[i] = -1
+	}
 	for i := range busy {
 		busy[i] = -1
 	}
@@ -163,8 +176,14 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 			continue
 		}
 		need := shape.TotalSize()
-		best := -1
+		best := inPlace(g, nd, pos, owners, end, bufOf, i)
+		if best >= 0 && (pool.bufs[best].dt != dt || pool.bufs[best].n < need) {
+			best = -1
+		}
 		for b, buf := range pool.bufs {
+			if best >= 0 {
+				break
+			}
 			if busy[b] < i && buf.dt == dt && buf.n >= need && (best < 0 || buf.n < pool.bufs[best].n) {
 				best = b
 			}
@@ -194,7 +213,7 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 				buf.data = make([]float64, size)
 			}
 		}
-		busy[best] = end[i]
+		busy[best], bufOf[i] = end[i], best
 		var backing any
 		switch d := pool.bufs[best].data.(type) {
 		case []float32:
@@ -205,4 +224,36 @@ func Plan(g *G.ExprGraph, pool *Pool, keep ...*G.Node) error {
 		*op.OutputBuffer() = tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(backing))
 	}
 	return nil
+}
+
+// inPlace returns the pool buffer that node nd (at position i) may write
+// its output over, or -1: that of its InPlace input, if the input is a
+// planned node whose value (aliases included) is last used by nd, and nd
+// does not read the input twice.
+func inPlace(g *G.ExprGraph, nd *G.Node, pos map[int64]int, owners [][]int, end, bufOf []int, i int) int {
+	op, ok := nd.Op().(InPlace)
+	if !ok {
+		return -1
+	}
+	k := op.InPlaceInput()
+	var children []int
+	it := g.From(nd.ID())
+	for it.Next() {
+		children = append(children, pos[it.Node().ID()])
+	}
+	if k < 0 || k >= len(children) || len(children) != op.Arity() {
+		return -1
+	}
+	c := children[k]
+	for j, o := range children {
+		if j != k && o == c {
+			return -1
+		}
+	}
+	// The input must be a planned node's own value, not a view of one
+	// (whose elements sit elsewhere in the buffer).
+	if len(owners[c]) != 1 || owners[c][0] != c || end[c] != i || bufOf[c] < 0 {
+		return -1
+	}
+	return bufOf[c]
 }

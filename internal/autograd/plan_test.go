@@ -113,3 +113,51 @@ func TestPlan(t *testing.T) {
 		t.Errorf("second planned graph computed %v, want %v", got, want)
 	}
 }
+
+// inPlaceAffine is affine as an InPlace op.
+type inPlaceAffine struct{ *Fn }
+
+func (inPlaceAffine) InPlaceInput() int { return 0 }
+
+// TestPlanInPlace checks that an InPlace op whose input dies with it
+// writes over the input's buffer, and not while the input is still read.
+func TestPlanInPlace(t *testing.T) {
+	build := func() (*G.ExprGraph, *G.Node, *G.Node, *G.Node) {
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 2, 3, 4}))))
+		h := affine(t, x, 2, 0)
+		mk := func(in *G.Node, a float32) *G.Node {
+			op := NewFn("test.InPlace", tensor.Float32, tensor.Shape{2, 2}, func(out *tensor.Dense, ins []*tensor.Dense) error {
+				o, v := out.Data().([]float32), ins[0].Data().([]float32)
+				for i := range o {
+					o[i] = a*v[i] + 1
+				}
+				return nil
+			}, tensor.Shape{2, 2})
+			n, err := G.ApplyOp(inPlaceAffine{op}, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		u := mk(h, 3)     // h is read again below: not in place
+		v := sum(t, u, h) // u dies here
+		w := mk(v, 5)     // v dies here: in place
+		return g, h, v, w
+	}
+	g, _, _, w := build()
+	want := run(t, g, []*G.Node{w})
+	g, _, v, w := build()
+	var pool Pool
+	if err := Plan(g, &pool, w); err != nil {
+		t.Fatal(err)
+	}
+	got := run(t, g, []*G.Node{w})
+	if !slices.EqualFunc(got, want, slices.Equal[[]float32]) {
+		t.Errorf("planned in place: %v, want %v", got, want)
+	}
+	if &v.Value().Data().([]float32)[0] != &w.Value().Data().([]float32)[0] {
+		t.Error("the last op did not write over its dying input")
+	}
+}
