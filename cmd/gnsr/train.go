@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -220,15 +221,19 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 
 // checkMemory refuses, before anything of the run is allocated, a run
 // whose estimated peak (gnn.EstimateMemory) exceeds the memory this
-// process may still take (sysmem.Available); where that is unknown, it
-// lets the run go.
+// process may still take (sysmem.Available; where that is unknown, the
+// run goes). Unless GOMEMLIMIT is set, it then makes the estimate the
+// runtime's soft memory limit: the collector runs as the heap nears it,
+// rather than letting garbage (sampled batches, loading) grow to the size
+// of the live heap first (GOGC=100), which doubled the peak.
 func checkMemory(cfg gnn.Config, data *gnn.Data) error {
-	avail, err := sysmem.Available()
-	if err != nil {
-		return nil
+	if avail, err := sysmem.Available(); err == nil {
+		if err := gnn.CheckMemory(data, cfg, avail); err != nil {
+			return fmt.Errorf("%w: lower --hidden, --heads, --layers or --batch-size", err)
+		}
 	}
-	if err := gnn.CheckMemory(data, cfg, avail); err != nil {
-		return fmt.Errorf("%w: lower --hidden, --heads, --layers or --batch-size", err)
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(gnn.EstimateMemory(data, cfg))
 	}
 	return nil
 }
