@@ -17,11 +17,11 @@ var ErrMemory = errors.New("gnn: not enough memory")
 // gradients, optimizer moments and best-epoch copy, and the dense layer
 // buffers, nodes × widths × heads times the number that the planned
 // networks of the architecture keep alive (autograd.Plan), plus the
-// runtime's slack. On synthetic graphs it lies between 1 and 2 times the
-// measured peak heap (TestEstimateMemory), and near the peak RSS (200,000
-// nodes, hidden 64: GCN 444 MB for 411 MB measured, SAGE 537 MB for 508
-// MB). cfg must be valid (defaults applied). Sizes that overflow give
-// math.MaxInt64.
+// runtime's slack, which assumes the estimate is the runtime's memory
+// limit (debug.SetMemoryLimit, as gnsr train sets it): with it, the peak
+// heap of runs on synthetic graphs lies between half the estimate and the
+// estimate (TestEstimateMemory). cfg must be valid (defaults applied).
+// Sizes that overflow give math.MaxInt64.
 func EstimateMemory(d *Data, cfg Config) int64 {
 	n := float64(d.Graph.NumNodes())
 	e2 := 2 * float64(d.Graph.NumEdges()) // stored entries, both directions
@@ -103,11 +103,12 @@ func EstimateMemory(d *Data, cfg Config) int64 {
 			s *= float64(f) + 1
 		}
 		s = min(s, n)
-		b += 2*(s*ptr+s/n*nnz*(idx+val)) + 4*s*sum*val
+		b += 2*(s*ptr+s/n*nnz*(idx+val)) + 2*s*sum*val // the layers mostly in the evaluation's buffers
+		b += 16 << 20                                  // the batch's graph, machine and samples
 		rows = s
 	}
 	b += rows * 16 * val
-	b = 1.25*b + 32<<20 // the runtime's slack: garbage between collections, stacks
+	b = 1.1*b + 32<<20 // the runtime's slack: garbage between collections, stacks
 	if b >= math.MaxInt64 || math.IsNaN(b) {
 		return math.MaxInt64
 	}
