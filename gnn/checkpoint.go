@@ -716,12 +716,15 @@ func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	if err != nil {
 		return Accuracy{}, err
 	}
+	if err := ev.plan(r.pool); err != nil {
+		return Accuracy{}, err
+	}
 	vm := G.NewTapeMachine(ev.g)
-	defer vm.Close()
+	defer closeVM(vm)
 	if err := vm.RunAll(); err != nil {
 		return Accuracy{}, fmt.Errorf("gnn: evaluation: %w", err)
 	}
-	logits := ev.values[len(ev.values)-1].Data().([]float32)
+	logits := ev.output(len(ev.outputs) - 1)
 	return Accuracy{
 		Train: accuracy(logits, d.NumClasses, d.Labels, d.Train),
 		Val:   accuracy(logits, d.NumClasses, d.Labels, d.Val),

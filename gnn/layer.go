@@ -172,7 +172,7 @@ func FullBlock(g *graph.Graph) *Block {
 		case SymmetricNorm:
 			return graph.NormalizeSymmetric(g)
 		case MeanNorm:
-			return graph.NormalizeMean(g)
+			return graph.NormalizeMeanShared(g)
 		case SelfLoops:
 			return graph.AddSelfLoops(graph.Adjacency(g))
 		}

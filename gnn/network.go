@@ -3,6 +3,7 @@ package gnn
 import (
 	"fmt"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
@@ -17,7 +18,6 @@ type network struct {
 	ctx     *Context
 	params  []*G.Node // the model's parameters, in Model.params order
 	outputs []*G.Node // each layer's output (after the activation for hidden layers); the last is the logits
-	values  []G.Value // what outputs held after the last run, read through G.Read
 	ce      G.Value   // cross-entropy after the last run (training network)
 	nsr     []G.Value // each NSR term λ_l·P_l after the last run (training network)
 	cost    *G.Node   // cross-entropy plus the NSR terms (training network)
@@ -52,12 +52,6 @@ func buildNetwork(m *Model, x Features, blocks []*Block, loss *lossSpec, update 
 	}
 	net.outputs = outs
 	if loss == nil {
-		// Only evaluation reads the layers' values: a Read copies them
-		// out every run.
-		net.values = make([]G.Value, len(outs))
-		for i, o := range outs {
-			G.Read(o, &net.values[i])
-		}
 		return net, nil
 	}
 	logits := outs[len(outs)-1]
@@ -83,6 +77,27 @@ func buildNetwork(m *Model, x Features, blocks []*Block, loss *lossSpec, update 
 		}
 	}
 	return net, nil
+}
+
+// plan shares the buffers of net's ops with pool (autograd.Plan): call it
+// once the graph is complete, gradients included. An evaluation network
+// keeps its layers' outputs after a run, for output.
+func (net *network) plan(pool *autograd.Pool) error {
+	var keep []*G.Node
+	if net.cost == nil {
+		keep = net.outputs
+	}
+	if err := autograd.Plan(net.g, pool, keep...); err != nil {
+		return fmt.Errorf("gnn: %w", err)
+	}
+	return nil
+}
+
+// output returns the value of layer l's output after the last run of an
+// evaluation network: the op's buffer, valid until a network that shares
+// its pool runs.
+func (net *network) output(l int) []float32 {
+	return net.outputs[l].Value().Data().([]float32)
 }
 
 // sameBlocks returns n references to b: the blocks of a model of n layers

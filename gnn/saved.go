@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/gnsr/gnsr/graph"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/sparse"
@@ -250,14 +251,17 @@ func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := net.plan(new(autograd.Pool)); err != nil {
+		return nil, err
+	}
 	vm := G.NewTapeMachine(net.g)
-	defer vm.Close()
+	defer closeVM(vm)
 	if err := vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("gnn: evaluation: %w", err)
 	}
-	outs := make([][]float32, len(net.values))
-	for i, v := range net.values {
-		outs[i] = v.Data().([]float32)
+	outs := make([][]float32, len(net.outputs))
+	for i := range outs {
+		outs[i] = net.output(i)
 	}
 	return outs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/nn"
@@ -68,9 +69,10 @@ type run struct {
 	tr          *network
 	vm          G.VM
 	opt         nn.Optimizer
-	best        []NamedTensor // the model's state at the best epoch so far
-	mb          *miniBatch    // nil in full-batch training
-	nsrLayers   []int         // the regularised layers, once known
+	best        []NamedTensor  // the model's state at the best epoch so far
+	mb          *miniBatch     // nil in full-batch training
+	pool        *autograd.Pool // the buffers that the run's networks share
+	nsrLayers   []int          // the regularised layers, once known
 	nsrLambdas  []float64
 }
 
@@ -149,12 +151,15 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	ev, err := buildNetwork(r.model, sparseInput(sparse.NewMatrix(d.Features)), sameBlocks(r.block, cfg.Layers), nil, nil)
+	ev, err := buildNetwork(r.model, sparseInput(r.xTrain.View()), sameBlocks(r.block, cfg.Layers), nil, nil)
 	if err != nil {
 		return nil, err
 	}
+	if err := ev.plan(r.pool); err != nil {
+		return nil, err
+	}
 	evalVM := G.NewTapeMachine(ev.g)
-	defer evalVM.Close()
+	defer closeVM(evalVM)
 
 	res := &Result{Seed: cfg.Seed, ValAcc: -1}
 	auto := cfg.NSR.Enabled() && cfg.NSR.Auto
@@ -197,7 +202,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	}
 	defer func() {
 		if r.vm != nil {
-			r.vm.Close()
+			closeVM(r.vm)
 		}
 	}()
 	if ck != nil {
@@ -236,12 +241,13 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		if err := evalVM.RunAll(); err != nil {
 			return nil, fmt.Errorf("gnn: epoch %d: evaluation: %w", epoch, err)
 		}
-		logits := ev.values[len(ev.values)-1].Data().([]float32)
+		nout := len(ev.outputs)
+		logits := ev.output(nout - 1)
 		e.ValAcc = accuracy(logits, d.NumClasses, d.Labels, d.Val)
 		e.TestAcc = accuracy(logits, d.NumClasses, d.Labels, d.Test)
-		for l, v := range ev.values {
-			h := v.Data().([]float32)
-			mask := cfg.NSR.MaskZeros && l+1 < len(ev.values)
+		for l := range nout {
+			h := ev.output(l)
+			mask := cfg.NSR.MaskZeros && l+1 < nout
 			e.Variance = append(e.Variance, nsr.Aggregate(nsr.IntraClassVariance(h, len(h)/d.Graph.NumNodes(), d.Train, r.trainLabels, d.NumClasses, mask)))
 		}
 		evalVM.Reset()
@@ -272,8 +278,8 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	if err := evalVM.RunAll(); err != nil {
 		return nil, fmt.Errorf("gnn: final evaluation: %w", err)
 	}
-	for _, v := range ev.values {
-		res.Outputs = append(res.Outputs, slices.Clone(v.Data().([]float32)))
+	for l := range ev.outputs {
+		res.Outputs = append(res.Outputs, slices.Clone(ev.output(l)))
 	}
 	res.EpochMsMedian = stats.Median(times)
 	if r.best != nil {
@@ -296,7 +302,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 // are then replaced by a checkpoint's.
 func newRun(d *Data, cfg Config, newLayer func(LayerConfig, *rand.Rand) (Layer, error)) (*run, error) {
 	pcg := rand.NewPCG(cfg.Seed, 0x9e3779b97f4a7c15)
-	r := &run{d: d, cfg: cfg, pcg: pcg, rng: rand.New(pcg)}
+	r := &run{d: d, cfg: cfg, pcg: pcg, rng: rand.New(pcg), pool: new(autograd.Pool)}
 	var err error
 	if r.model, err = NewModelWith(cfg.Spec(d.Features.Cols, d.NumClasses), newLayer, r.rng); err != nil {
 		return nil, err
@@ -349,6 +355,9 @@ func (r *run) compile() error {
 	if _, err := G.Grad(tr.cost, tr.params...); err != nil {
 		return fmt.Errorf("gnn: building gradients: %w", err)
 	}
+	if err := tr.plan(r.pool); err != nil {
+		return err
+	}
 	opt, err := nn.NewOptimizer(r.cfg.optimizer(), tr.params)
 	if err != nil {
 		return fmt.Errorf("gnn: %w", err)
@@ -357,7 +366,7 @@ func (r *run) compile() error {
 		if err := opt.SetState(r.opt.State()); err != nil {
 			return fmt.Errorf("gnn: carrying the optimizer over: %w", err)
 		}
-		r.vm.Close()
+		closeVM(r.vm)
 	}
 	r.tr, r.opt = tr, opt
 	r.vm = G.NewTapeMachine(tr.g, G.BindDualValues(tr.params...))

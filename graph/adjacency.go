@@ -117,6 +117,16 @@ func NormalizeSymmetric(g *Graph) *sparse.CSR {
 // of isolated nodes are empty, so they aggregate to zero. Columns are sorted
 // in each row and the matrix is not symmetric in general.
 func NormalizeMean(g *Graph) *sparse.CSR {
+	m := NormalizeMeanShared(g)
+	m.Indptr, m.Indices = g.csrIndptr(), slices.Clone(g.indices)
+	return m
+}
+
+// NormalizeMeanShared is NormalizeMean with the row pointers and column
+// indices of g's own storage rather than copies: a graph's propagation
+// matrix for training, at a third of the memory. The caller must not
+// modify its Indptr or Indices.
+func NormalizeMeanShared(g *Graph) *sparse.CSR {
 	data := make([]float32, len(g.indices))
 	for i := range g.n {
 		if deg := g.Degree(i); deg > 0 {
@@ -126,13 +136,11 @@ func NormalizeMean(g *Graph) *sparse.CSR {
 			}
 		}
 	}
-	return &sparse.CSR{
-		Rows:    g.n,
-		Cols:    g.n,
-		Indptr:  g.csrIndptr(),
-		Indices: slices.Clone(g.indices),
-		Data:    data,
+	indptr := g.indptr
+	if g.n == 0 {
+		indptr = []int{0}
 	}
+	return &sparse.CSR{Rows: g.n, Cols: g.n, Indptr: indptr, Indices: g.indices, Data: data}
 }
 
 // invSqrtCache memoises invSqrt by argument: graphs have few distinct

@@ -199,3 +199,19 @@ func TestInvSqrt(t *testing.T) {
 	}
 	t.Logf("1/math.Sqrt(x) was one ulp off for %d of 20000 values", fixed)
 }
+
+// TestNormalizeMeanShared checks that the shared matrix equals
+// NormalizeMean's and uses the graph's own column indices.
+func TestNormalizeMeanShared(t *testing.T) {
+	for _, test := range graphTests {
+		g := mustGraph(t, test.n, test.edges)
+		m, s := NormalizeMean(g), NormalizeMeanShared(g)
+		checkCSR(t, s, test.n)
+		if !m.Equal(s) {
+			t.Errorf("%s: NormalizeMeanShared differs from NormalizeMean", test.name)
+		}
+		if len(g.indices) > 0 && &s.Indices[0] != &g.indices[0] {
+			t.Errorf("%s: NormalizeMeanShared copied the indices", test.name)
+		}
+	}
+}

@@ -113,6 +113,20 @@ func (op *biasOp) OverwritesInput() int { return -1 }
 // be merged, since each owns its buffer.
 func (op *biasOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op *biasOp) Hashcode() uint32      { return autograd.Hash(op) }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *biasOp) OutputBuffer() **tensor.Dense { return &op.out }
+
+// InPlaceInput returns 0: z, read element by element (see
+// autograd.InPlace).
+func (op *biasOp) InPlaceInput() int { return 0 }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *reluGradOp) OutputBuffer() **tensor.Dense { return &op.out }
+
+// InPlaceInput returns 1: the incoming gradient, read element by element
+// (see autograd.InPlace).
+func (op *reluGradOp) InPlaceInput() int { return 1 }
 func (op *biasOp) String() string {
 	if op.relu {
 		return fmt.Sprintf("nn.BiasReLU{%t, %p}", op.bias, op)

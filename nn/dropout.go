@@ -185,13 +185,16 @@ func (op *dropoutOp) check(v gorgonia.Value) (*tensor.Dense, error) {
 	return x, nil
 }
 
-func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.UsePreallocDo(nil, inputs...)
-}
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *dropoutOp) OutputBuffer() **tensor.Dense { return &op.out }
 
-// UsePreallocDo writes into prealloc when it fits. In eval mode the output
-// is a copy, not x itself, so that no later in-place op can clobber x.
-func (op *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+// InPlaceInput returns 0: x, read element by element (see
+// autograd.InPlace).
+func (op *dropoutOp) InPlaceInput() int { return 0 }
+
+// Do writes x∘mask into the op's buffer. In eval mode the output is a
+// copy, not x itself, so that no later in-place op can clobber x.
+func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("nn: Dropout: %d inputs, want 1", len(inputs))
 	}
@@ -199,10 +202,7 @@ func (op *dropoutOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.V
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := autograd.Reusable(prealloc, x.Shape(), x.Dtype(), x)
-	if !ok {
-		dst = autograd.Reuse(&op.out, x.Dtype(), x.Shape()...)
-	}
+	dst := autograd.Reuse(&op.out, x.Dtype(), x.Shape()...)
 	switch d := x.Data().(type) {
 	case []float64:
 		apply(op.m, dst.Data().([]float64), d, false)

@@ -64,8 +64,9 @@ const (
 // Its hash holds no address, so gorgonia may merge two identical products
 // (of the same inputs), which then share the one buffer.
 type matMulOp struct {
-	prod int
-	out  *tensor.Dense // kept between runs (see internal/autograd)
+	prod    int
+	out     *tensor.Dense // kept between runs (see internal/autograd)
+	scratch *mm.Scratch   // the float32 kernel's, kept between runs; may be shared (UseScratch)
 }
 
 func (op *matMulOp) Arity() int { return 2 }
@@ -105,6 +106,21 @@ func (op *matMulOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "nn.MatMul%d", op.prod)
 }
 func (op *matMulOp) Hashcode() uint32 { return autograd.Hash(op) }
+
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *matMulOp) OutputBuffer() **tensor.Dense { return &op.out }
+
+// UseScratch makes the op take the kernel's scratch memory from s, which
+// ops that never run at the same time may share (see autograd.Plan).
+func (op *matMulOp) UseScratch(s *mm.Scratch) { op.scratch = s }
+
+// scratchMem returns the op's scratch memory, making its own on first use.
+func (op *matMulOp) scratchMem() *mm.Scratch {
+	if op.scratch == nil {
+		op.scratch = new(mm.Scratch)
+	}
+	return op.scratch
+}
 func (op *matMulOp) String() string {
 	return [...]string{"MatMul", "MatMulNT", "MatMulTN"}[op.prod]
 }
@@ -148,9 +164,9 @@ func (op *matMulOp) compute(dst, a, b *tensor.Dense, acc bool) error {
 	}
 	switch ad := a.Data().(type) {
 	case []float32:
-		matmul(op.prod, dst.Data().([]float32), ad, b.Data().([]float32), as[0], as[1], bs[0], bs[1], acc)
+		matmul(op.scratchMem(), op.prod, dst.Data().([]float32), ad, b.Data().([]float32), as[0], as[1], bs[0], bs[1], acc)
 	case []float64:
-		matmul(op.prod, dst.Data().([]float64), ad, b.Data().([]float64), as[0], as[1], bs[0], bs[1], acc)
+		matmul(op.scratchMem(), op.prod, dst.Data().([]float64), ad, b.Data().([]float64), as[0], as[1], bs[0], bs[1], acc)
 	}
 	return nil
 }
@@ -215,20 +231,20 @@ const reduceBlock = 2048
 // loops run over the longer of
 // the two small dimensions (the layer widths), so that the tall-thin
 // products of a 16→3 layer do not spend their time in loop overhead.
-func matmul[T float32 | float64](prod int, dst, a, b []T, ar, ac, br, bc int, acc bool) {
+func matmul[T float32 | float64](s *mm.Scratch, prod int, dst, a, b []T, ar, ac, br, bc int, acc bool) {
 	if d32, ok := any(dst).([]float32); ok {
 		// float32 runs on the SIMD kernel of internal/matmul, whose sums
 		// also have an order fixed by the shapes.
 		a32, b32 := any(a).([]float32), any(b).([]float32)
 		switch prod {
 		case prodNN:
-			mm.Gemm(d32, a32, b32, ar, ac, bc, acc)
+			mm.GemmWith(s, d32, a32, b32, ar, ac, bc, acc)
 		case prodNT:
 			bt := make([]float32, br*bc)
 			mm.Transpose(bt, b32, br, bc)
-			mm.Gemm(d32, a32, bt, ar, ac, br, acc)
+			mm.GemmWith(s, d32, a32, bt, ar, ac, br, acc)
 		case prodTN:
-			mm.GemmTA(d32, a32, b32, ac, ar, bc, acc)
+			mm.GemmTAWith(s, d32, a32, b32, ac, ar, bc, acc)
 		}
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"testing"
 
+	mm "github.com/gnsr/gnsr/internal/matmul"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -125,9 +126,10 @@ func TestMatMulDeterministic(t *testing.T) {
 	}
 	products := func() [][]float32 {
 		nn, nt, tn := make([]float32, n*m), make([]float32, n*k), make([]float32, k*m)
-		matmul(prodNN, nn, a, w, n, k, k, m, false)
-		matmul(prodNT, nt, g, w, n, m, k, m, false)
-		matmul(prodTN, tn, a, g, n, k, n, m, false)
+		var s mm.Scratch // one for all three: reuse across shapes
+		matmul(&s, prodNN, nn, a, w, n, k, k, m, false)
+		matmul(&s, prodNT, nt, g, w, n, m, k, m, false)
+		matmul(&s, prodTN, tn, a, g, n, k, n, m, false)
 		return [][]float32{nn, nt, tn}
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -148,6 +150,6 @@ func BenchmarkMatMulTallThin(b *testing.B) {
 		a[i] = float32(i%7) - 3
 	}
 	for b.Loop() {
-		matmul(prodNN, out, a, w, n, k, k, m, false)
+		matmul(nil, prodNN, out, a, w, n, k, k, m, false)
 	}
 }

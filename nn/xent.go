@@ -142,7 +142,7 @@ func (op *xentOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	if len(inputs) != 1 {
 		return nil, fmt.Errorf("nn: SoftmaxCrossEntropy: %d inputs, want 1", len(inputs))
 	}
-	dx, err := gorgonia.ApplyOp(&xentGradOp{op}, inputs[0], grad)
+	dx, err := gorgonia.ApplyOp(&xentGradOp{fwd: op}, inputs[0], grad)
 	if err != nil {
 		return nil, fmt.Errorf("nn: SoftmaxCrossEntropy gradient: %w", err)
 	}
@@ -232,7 +232,10 @@ func xentAddGrad[T float32 | float64](op *xentOp, dst, x []T, g float64) {
 // xentGradOp computes the gradient of a SoftmaxCrossEntropy from its logits
 // and the incoming scalar gradient. It is made only by SymDiff and is not
 // itself differentiable.
-type xentGradOp struct{ fwd *xentOp }
+type xentGradOp struct {
+	fwd *xentOp
+	out *tensor.Dense // kept between runs (see internal/autograd)
+}
 
 func (op *xentGradOp) Arity() int { return 2 }
 
@@ -260,13 +263,11 @@ func (op *xentGradOp) String() string {
 	return fmt.Sprintf("SoftmaxCrossEntropyGrad{%d rows, %p}", len(op.fwd.labels), op.fwd)
 }
 
-func (op *xentGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	return op.UsePreallocDo(nil, inputs...)
-}
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *xentGradOp) OutputBuffer() **tensor.Dense { return &op.out }
 
-// UsePreallocDo writes into prealloc when it fits; the TapeMachine offers
-// registers left by earlier runs, which need not have the right shape.
-func (op *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+// Do writes the gradient into the op's buffer.
+func (op *xentGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 2 {
 		return nil, fmt.Errorf("nn: SoftmaxCrossEntropy gradient: %d inputs, want 2", len(inputs))
 	}
@@ -278,12 +279,8 @@ func (op *xentGradOp) UsePreallocDo(prealloc gorgonia.Value, inputs ...gorgonia.
 	if err != nil {
 		return nil, err
 	}
-	dst, ok := autograd.Reusable(prealloc, x.Shape(), x.Dtype(), x)
-	if ok {
-		dst.Zero()
-	} else {
-		dst = tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(op.fwd.n, op.fwd.c))
-	}
+	dst := autograd.Reuse(&op.out, x.Dtype(), op.fwd.n, op.fwd.c)
+	dst.Zero()
 	if err := op.fwd.addGrad(dst, x, g); err != nil {
 		return nil, err
 	}

@@ -181,7 +181,7 @@ func TestMatrixDropout(t *testing.T) {
 			t.Errorf("p=%v: seeds 42 and 43 dropped the same entries", p)
 		}
 		cst.Dropout(0, 0)
-		if !slices.Equal(cst.Values(), m.Data) || !cst.at.Equal(m.Transpose()) {
+		if !slices.Equal(cst.Values(), m.Data) || !cst.Transposed().Equal(m.Transpose()) {
 			t.Errorf("p=%v: Dropout(0) did not restore the values", p)
 		}
 	}

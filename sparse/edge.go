@@ -226,11 +226,6 @@ func EdgeRowSums[T float32 | float64](p *CSR, vals []T, perm []int32, heads int,
 	})
 }
 
-// TransposeSources returns, for each stored entry q of the transpose of
-// m's matrix (Transposed), the index of the same entry in m's matrix: the
-// perm of the edge kernels. The caller must not modify it.
-func (m *Matrix) TransposeSources() []int32 { return m.src }
-
 // axpy adds a·x to y, four elements at a time.
 func axpy[T float32 | float64](y []T, a T, x []T) {
 	x = x[:len(y)]

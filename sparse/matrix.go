@@ -16,36 +16,63 @@ var ErrShape = errors.New("sparse: shape mismatch")
 
 // Matrix is a CSR matrix prepared as the left operand of products during
 // training (MulInto, and the gorgonia ops of package sparseops): a
-// normalised adjacency matrix or a sparse feature matrix. It caches the transpose that gradients need, and can
-// apply dropout to its entries (Dropout) for one step at a time.
+// normalised adjacency matrix or a sparse feature matrix. It makes the
+// transpose that gradients need on first use, and not at all for a
+// symmetric matrix (whose products by the transpose are those by the matrix
+// itself), and can apply dropout to its entries (Dropout) for one step at a
+// time. Views (View) share its entries, its transpose and its caches but
+// not its dropout.
 //
 // A Matrix must not be changed (SetData, Dropout) while a graph that uses
-// it runs.
+// it, or one of its views, runs.
 type Matrix struct {
-	a, at *CSR
-	// src[q] is the entry of a that sits at position q of at.
-	src []int32
-	// sorted records that every row of a and at has increasing columns, so
-	// that products can be cache-blocked.
-	sorted bool
-	// uniform records that a has entries, all of the same value (binary
-	// features), so that Dropout need not copy values.
-	uniform bool
+	e *entries
 
 	// dropped holds, after a Dropout with p > 0, the entries kept in a,
 	// each row's moved to the front of its range: products then skip
 	// dropped entries instead of multiplying by zero, and transposed ones
 	// scatter from them (see scatterProduct) rather than filter at too. nil
-	// when no dropout is active.
-	dropped *keptEntries
-
-	// blocks caches column blocks for cache-blocked float32 products of all
-	// entries, by matrix (0: a, 1: at) and block width (those of the kept
-	// entries of a are in dropped). The mutex guards both because one
+	// when no dropout is active. mu guards it and its blocks, because one
 	// Matrix may serve several graphs.
-	mu     sync.Mutex
+	mu      sync.Mutex
+	dropped *keptEntries
+}
+
+// entries are the stored entries of a Matrix and what is derived from
+// them, shared by its views.
+type entries struct {
+	a *CSR
+	// own records that a.Data is the Matrix's own copy (made by the first
+	// SetData); until then a is the caller's matrix, read only.
+	own bool
+	// sorted records that every row of a has increasing columns (those of
+	// the transpose always do), so that products can be cache-blocked.
+	sorted bool
+	// uniform records that a has entries, all of the same value (binary
+	// features), so that Dropout need not copy values.
+	uniform bool
+
+	// mu guards the fields below, made on first use.
+	mu sync.Mutex
+	// sym is symUnknown until a transposed product asks, then whether a
+	// equals its transpose bit for bit; at is the transpose when it does
+	// not (a itself when it does), and src[q] the entry of a that sits at
+	// position q of the transpose (for the edge kernels; nil until asked).
+	sym int8
+	at  *CSR
+	src []int32
+	// blocks caches column blocks for cache-blocked float32 products of all
+	// entries, by matrix (0: a, 1: its transpose) and block width (those of
+	// the kept entries of a are in keptEntries).
 	blocks [2]map[int]*colBlocks
 }
+
+// The states of entries.sym.
+const (
+	symUnknown int8 = iota
+	symYes
+	symNo
+)
 
 // keptEntries are the entries of a matrix that survive dropout: those of
 // row i are positions [indptr[i], hi[i]) of indices and data, in the row's
@@ -67,35 +94,120 @@ type keptEntries struct {
 	full *colBlocks
 }
 
-// NewMatrix returns a Matrix holding a copy of a, so that SetData never
-// changes a. It panics if a is not valid (see Validate).
+// NewMatrix returns a Matrix on a, which it reads but never changes: a
+// must not be modified while the Matrix is in use (SetData copies the
+// values first). It panics if a is not valid (see Validate).
 func NewMatrix(a *CSR) *Matrix {
 	if err := a.Validate(); err != nil {
 		panic(err)
 	}
-	a = a.Clone()
-	at, perm := a.TransposePerm()
-	src := make([]int32, len(perm))
-	for k, q := range perm {
-		src[q] = int32(k)
-	}
-	return &Matrix{a: a, at: at, src: src, sorted: sortedRows(a) && sortedRows(at), uniform: allEqual(a.Data)}
+	return &Matrix{e: &entries{a: a, sorted: sortedRows(a), uniform: allEqual(a.Data)}}
 }
+
+// View returns a Matrix on the same entries as c, with c's transpose and
+// caches, but without its dropout: for a second graph on the same matrix
+// (evaluation beside training) at no copy. A SetData of either changes
+// the values of both.
+func (c *Matrix) View() *Matrix { return &Matrix{e: c.e} }
 
 // CSR returns the matrix held by c, with the values given to NewMatrix
 // or the last SetData: dropout does not change it (see Values). The caller
 // must not modify it; use SetData to change its values.
-func (c *Matrix) CSR() *CSR { return c.a }
+func (c *Matrix) CSR() *CSR { return c.e.a }
+
+// Dims returns the number of rows and columns of c's matrix, or of its
+// transpose with trans.
+func (c *Matrix) Dims(trans bool) (rows, cols int) {
+	a := c.e.a
+	if trans {
+		return a.Cols, a.Rows
+	}
+	return a.Rows, a.Cols
+}
 
 // Transposed returns the transpose of c's matrix, with the values of the
-// last NewMatrix or SetData. The caller must not modify it.
-func (c *Matrix) Transposed() *CSR { return c.at }
+// last NewMatrix or SetData, making it on first use: c's own matrix if it
+// is symmetric. The caller must not modify it.
+func (c *Matrix) Transposed() *CSR {
+	e := c.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.transposed()
+}
+
+// transposed returns the transpose, making it if needed; e.mu must be
+// held.
+func (e *entries) transposed() *CSR {
+	if e.sym == symUnknown {
+		e.sym = symNo
+		if symmetric(e.a) {
+			e.sym = symYes
+		}
+	}
+	if e.sym == symYes {
+		return e.a
+	}
+	if e.at == nil {
+		e.at, _ = e.a.TransposePerm()
+	}
+	return e.at
+}
+
+// TransposeSources returns, for each stored entry q of the transpose of
+// c's matrix (Transposed), the index of the same entry in c's matrix: the
+// perm of the edge kernels. It is made on first use. The caller must not
+// modify it.
+func (c *Matrix) TransposeSources() []int32 {
+	e := c.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.src == nil {
+		e.transposed()
+		at, perm := e.a.TransposePerm()
+		if e.sym == symNo {
+			e.at = at
+		}
+		e.src = make([]int32, len(perm))
+		for k, q := range perm {
+			e.src[q] = int32(k)
+		}
+	}
+	return e.src
+}
+
+// symmetric reports whether m is square and equal to its transpose, bit
+// for bit: every entry (i, j) has an entry (j, i) of the same value. The
+// rows of m must have sorted, unique columns for it to report true (then
+// the transpose's arrays are m's own). Rows are checked in parallel.
+func symmetric(m *CSR) bool {
+	if m.Rows != m.Cols || !sortedRows(m) {
+		return false
+	}
+	var mu sync.Mutex
+	ok := true
+	parallel.For(m.Rows, 4096, func(r0, r1 int) {
+		for i := r0; i < r1; i++ {
+			for p := m.Indptr[i]; p < m.Indptr[i+1]; p++ {
+				j := m.Indices[p]
+				row := m.Indices[m.Indptr[j]:m.Indptr[j+1]]
+				q, found := slices.BinarySearch(row, int32(i))
+				if !found || math.Float32bits(m.Data[m.Indptr[j]+q]) != math.Float32bits(m.Data[p]) {
+					mu.Lock()
+					ok = false
+					mu.Unlock()
+					return
+				}
+			}
+		}
+	})
+	return ok
+}
 
 // Values returns the values that products use now, in the order of
 // CSR().Data: after Dropout with p > 0 the kept values scaled by 1/(1-p)
 // and zeros for dropped ones, else CSR().Data. It returns a new slice.
 func (c *Matrix) Values() []float32 {
-	m := c.a
+	m := c.e.a
 	if c.dropped == nil {
 		return slices.Clone(m.Data)
 	}
@@ -115,26 +227,28 @@ func (c *Matrix) Values() []float32 {
 	return out
 }
 
-// SetData replaces the values of c's matrix, and of its cached transpose,
-// with vals, keeping the sparsity pattern: vals[k] becomes the value of
-// entry k (CSR().Data[k]). vals is copied. Any dropout is undone. It
-// returns an error wrapping ErrShape if len(vals) differs from the number
-// of entries.
+// SetData replaces the values of c's matrix (those of all its views) with
+// vals, keeping the sparsity pattern: vals[k]
+// becomes the value of entry k (CSR().Data[k]). vals is copied; the matrix
+// given to NewMatrix is not changed. c's dropout is undone. It returns an
+// error wrapping ErrShape if len(vals) differs from the number of entries.
 func (c *Matrix) SetData(vals []float32) error {
-	if len(vals) != len(c.a.Data) {
-		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(c.a.Data))
+	e := c.e
+	if len(vals) != len(e.a.Data) {
+		return fmt.Errorf("%w: SetData got %d values for a matrix with %d entries", ErrShape, len(vals), len(e.a.Data))
 	}
-	copy(c.a.Data, vals)
-	// Gathering into the transpose is a plain copy per position, so it can
-	// be split over goroutines without affecting the result.
-	dst, src := c.at.Data, c.src
-	parallel.For(len(dst), 1<<16, func(lo, hi int) {
-		d, s := dst[lo:hi], src[lo:hi]
-		for q := range d {
-			d[q] = vals[s[q]]
-		}
-	})
-	c.uniform = allEqual(c.a.Data)
+	e.mu.Lock()
+	if !e.own {
+		a := *e.a
+		a.Data = make([]float32, len(vals))
+		e.a, e.own = &a, true
+	}
+	copy(e.a.Data, vals)
+	e.uniform = allEqual(e.a.Data)
+	// The transpose is made again from the new values when asked for;
+	// src depends on the pattern only and stays.
+	e.at, e.sym = nil, symUnknown
+	e.mu.Unlock()
 	c.setDropped(nil)
 	return nil
 }
@@ -170,7 +284,7 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	keepEntries(d, c.a, c.uniform, scale, seed, t)
+	keepEntries(d, c.e.a, c.e.uniform, scale, seed, t)
 	c.setDropped(d)
 }
 
@@ -292,12 +406,13 @@ func allEqual(v []float32) bool {
 }
 
 // operand returns the current entries of a (trans false), all of them or
-// those kept by Dropout, or all entries of its transpose (trans true).
+// those kept by Dropout, or all entries of its transpose (trans true),
+// made on first use.
 func (c *Matrix) operand(trans bool) operand {
 	if trans {
-		return csrOperand(c.at)
+		return csrOperand(c.Transposed())
 	}
-	o := csrOperand(c.a)
+	o := csrOperand(c.e.a)
 	if d := c.dropped; d != nil {
 		o.hi, o.indices, o.data = d.hi, d.indices, d.data
 	}
@@ -308,14 +423,15 @@ func (c *Matrix) operand(trans bool) operand {
 // matrix with its current entries (trans false) or its transpose (trans
 // true), and x is a row-major matrix of k columns. float32 products are
 // cache-blocked when that pays (see blockWidth); transposed products after
-// Dropout scatter from the kept entries. Results do not depend on the
-// number of goroutines. MulInto panics if dst or x do not have the
-// product's dimensions.
+// Dropout scatter from the kept entries, and those of a symmetric matrix
+// use the matrix itself. Results do not depend on the number of
+// goroutines. MulInto panics if dst or x do not have the product's
+// dimensions.
 func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc bool) {
 	scatter := trans && c.dropped != nil
 	a := c.operand(trans && !scatter)
 	var cb *colBlocks
-	if _, ok := any(dst).([]float32); ok && c.sorted {
+	if _, ok := any(dst).([]float32); ok && c.e.sorted {
 		if width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k); width > 0 {
 			cb = c.colBlocks(trans && !scatter, a, width)
 		}
@@ -333,14 +449,19 @@ func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc 
 // colBlocks returns the column blocks of width of a, the current entries
 // of c's matrix (trans false) or of its transpose, computing them once.
 func (c *Matrix) colBlocks(trans bool, a operand, width int) *colBlocks {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	blocks := &c.blocks[0]
-	switch {
-	case trans:
-		blocks = &c.blocks[1]
-	case c.dropped != nil:
+	var blocks *map[int]*colBlocks
+	if !trans && c.dropped != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		blocks = &c.dropped.blocks
+	} else {
+		e := c.e
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		blocks = &e.blocks[0]
+		if trans && e.sym != symYes {
+			blocks = &e.blocks[1]
+		}
 	}
 	cb := (*blocks)[width]
 	if cb == nil {

@@ -93,12 +93,9 @@ var (
 	_ gorgonia.ADOp = (*mulOp)(nil)
 )
 
-func (op *mulOp) matrix() *sparse.CSR {
-	if op.trans {
-		return op.c.Transposed()
-	}
-	return op.c.CSR()
-}
+// dims returns the shape of the op's sparse operand, A or Aᵀ, without
+// making the transpose.
+func (op *mulOp) dims() (rows, cols int) { return op.c.Dims(op.trans) }
 
 func (op *mulOp) Arity() int {
 	if op.add {
@@ -123,11 +120,11 @@ func (op *mulOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
 	if !ok || s.Dims() != 2 {
 		return nil, fmt.Errorf("%w: %v needs a matrix, got %v", ErrShape, op, ds[0])
 	}
-	a := op.matrix()
-	if s[0] != a.Cols {
+	rows, cols := op.dims()
+	if s[0] != cols {
 		return nil, fmt.Errorf("%w: %v applied to %d rows", ErrShape, op, s[0])
 	}
-	return tensor.Shape{a.Rows, s[1]}, nil
+	return tensor.Shape{rows, s[1]}, nil
 }
 
 // dense returns v as a dense row-major tensor, materialising views
@@ -153,7 +150,8 @@ func (op *mulOp) inputs(vals []gorgonia.Value) (h, z tensor.Tensor, err error) {
 		return nil, nil, err
 	}
 	s := h.Shape()
-	if s.Dims() != 2 || s[0] != op.matrix().Cols {
+	rows, cols := op.dims()
+	if s.Dims() != 2 || s[0] != cols {
 		return nil, nil, fmt.Errorf("%w: %v applied to shape %v", ErrShape, op, s)
 	}
 	if !op.add {
@@ -162,7 +160,7 @@ func (op *mulOp) inputs(vals []gorgonia.Value) (h, z tensor.Tensor, err error) {
 	if z, err = dense(op, vals[1]); err != nil {
 		return nil, nil, err
 	}
-	if zs := z.Shape(); zs.Dims() != 2 || zs[0] != op.matrix().Rows || zs[1] != s[1] || z.Dtype() != h.Dtype() {
+	if zs := z.Shape(); zs.Dims() != 2 || zs[0] != rows || zs[1] != s[1] || z.Dtype() != h.Dtype() {
 		return nil, nil, fmt.Errorf("%w: %v adds %v%v to a product with %v%v", ErrShape, op, z.Dtype(), zs, h.Dtype(), s)
 	}
 	return h, z, nil
@@ -174,12 +172,13 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, k := op.matrix(), h.Shape()[1]
+	rows, _ := op.dims()
+	k := h.Shape()[1]
 	switch x := h.Data().(type) {
 	case []float32:
-		return productInto(op, h.Dtype(), a.Rows, k, x, z), nil
+		return productInto(op, h.Dtype(), rows, k, x, z), nil
 	case []float64:
-		return productInto(op, h.Dtype(), a.Rows, k, x, z), nil
+		return productInto(op, h.Dtype(), rows, k, x, z), nil
 	}
 	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, h.Dtype())
 }
@@ -200,6 +199,18 @@ func (op *mulOp) ReturnsPtr() bool     { return false }
 func (op *mulOp) CallsExtern() bool    { return false }
 func (op *mulOp) OverwritesInput() int { return -1 }
 
+// OutputBuffer returns the op's output buffer (see autograd.Buffered).
+func (op *mulOp) OutputBuffer() **tensor.Dense { return &op.out }
+
+// InPlaceInput returns 1 (the addend z, which the product copies into its
+// output before adding to it) with add, else -1 (see autograd.InPlace).
+func (op *mulOp) InPlaceInput() int {
+	if op.add {
+		return 1
+	}
+	return -1
+}
+
 // WriteHash hashes the identity of the Constant and the direction: gorgonia
 // merges nodes with equal op hash and inputs, and two products of different
 // sparse matrices with the same node must stay distinct.
@@ -212,7 +223,7 @@ func (op *mulOp) Hashcode() uint32 {
 }
 
 func (op *mulOp) String() string {
-	a := op.matrix()
+	rows, cols := op.dims()
 	t := ""
 	if op.trans {
 		t = "ᵀ"
@@ -221,7 +232,7 @@ func (op *mulOp) String() string {
 	if op.add {
 		add = "Add"
 	}
-	return fmt.Sprintf("SpMul%s%s(%p, %d×%d)", t, add, op.c, a.Rows, a.Cols)
+	return fmt.Sprintf("SpMul%s%s(%p, %d×%d)", t, add, op.c, rows, cols)
 }
 
 func (op *mulOp) DiffWRT(inputs int) []bool {
@@ -274,9 +285,9 @@ func (op *mulOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, ou
 	if v, ok := g.(tensor.View); ok && v.IsMaterializable() {
 		g = v.Materialize()
 	}
-	at := (&mulOp{c: op.c, trans: !op.trans}).matrix()
+	atRows, atCols := op.c.Dims(!op.trans)
 	gs, ds := g.Shape(), d.Shape()
-	if gs.Dims() != 2 || ds.Dims() != 2 || gs[0] != at.Cols || ds[0] != at.Rows || gs[1] != ds[1] {
+	if gs.Dims() != 2 || ds.Dims() != 2 || gs[0] != atCols || ds[0] != atRows || gs[1] != ds[1] {
 		return fmt.Errorf("%w: %v: gradient shapes %v and %v", ErrShape, op, gs, ds)
 	}
 	switch x := g.Data().(type) {

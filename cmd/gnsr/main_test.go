@@ -160,6 +160,9 @@ func TestCLI(t *testing.T) {
 		{"nsr-gnn depth 1", []string{"bench", "nsr-gnn", "--depths", "1", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--depths: 1, need at least 2"}, nil, []string{"runs to do"}},
 		{"nsr-gnn arm", []string{"bench", "nsr-gnn", "--nsr-arms", "first", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{`--nsr-arms: "first", want auto or last`}, nil, nil},
 		{"nsr-gnn image", []string{"bench", "nsr-gnn", "--dataset", "mnist", "--dry-run", "--data-dir", "$EMPTY", "--out", "$TMP"}, 1, []string{"--dataset: mnist is not a node-classification dataset"}, nil, nil},
+		// Issue 14: the memory pre-flight refuses a run larger than the
+		// machine in one line, before allocating, naming the flags.
+		{"hidden beyond memory", train("--dataset", "cora", "--hidden", "100000000"), 1, []string{"gnsr: gnn: not enough memory", "needs about", "--hidden"}, nil, []string{"goroutine", "panic"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := make([]string, len(tc.args))

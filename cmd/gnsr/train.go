@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/internal/blasbackend"
 	"github.com/gnsr/gnsr/internal/filelock"
+	"github.com/gnsr/gnsr/internal/sysmem"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/vision"
 	"github.com/spf13/cobra"
@@ -192,6 +194,9 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMemory(f.cfg, data); err != nil {
+		return err
+	}
 	if f.outDir != "" && !f.resume {
 		if err := newRunDir(f); err != nil {
 			return err
@@ -210,6 +215,25 @@ func runTrain(cmd *cobra.Command, f *trainFlags) error {
 		}
 	}
 	return stream.end(sum, nil)
+}
+
+// checkMemory refuses, before anything of the run is allocated, a run
+// whose estimated peak (gnn.EstimateMemory) exceeds the memory this
+// process may still take (sysmem.Available; where that is unknown, the
+// run goes). Unless GOMEMLIMIT is set, it then makes the estimate the
+// runtime's soft memory limit: the collector runs as the heap nears it,
+// rather than letting garbage (sampled batches, loading) grow to the size
+// of the live heap first (GOGC=100), which doubled the peak.
+func checkMemory(cfg gnn.Config, data *gnn.Data) error {
+	if avail, err := sysmem.Available(); err == nil {
+		if err := gnn.CheckMemory(data, cfg, avail); err != nil {
+			return fmt.Errorf("%w: lower --hidden, --heads, --layers or --batch-size", err)
+		}
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(gnn.EstimateMemory(data, cfg))
+	}
+	return nil
 }
 
 // prepare checks every flag, then loads the dataset: bad flags are reported

@@ -67,6 +67,9 @@ func (op *Fn) String() string { return fmt.Sprintf("%s{%p}", op.name, op) }
 // Name returns the op's name.
 func (op *Fn) Name() string { return op.name }
 
+// OutputBuffer returns the op's output buffer (see Buffered).
+func (op *Fn) OutputBuffer() **tensor.Dense { return &op.out }
+
 // InputShapes returns the shapes of the op's inputs.
 func (op *Fn) InputShapes() []tensor.Shape {
 	out := make([]tensor.Shape, len(op.in))

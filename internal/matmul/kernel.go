@@ -43,6 +43,20 @@ func trivialProduct(c, a, b []float32, n, k, m int, acc bool) bool {
 // gemmCore panics if a slice is shorter than its matrix or a dimension is
 // negative.
 func gemmCore(c, a, b []float32, n, k, m int, acc, transA bool) {
+	gemmCoreWith(nil, c, a, b, n, k, m, acc, transA)
+}
+
+// Scratch is memory that products reuse from call to call instead of
+// allocating it: the zero-padded copy of the last columns of b, k×16
+// floats, which for a weight gradient over a million rows is 64 MB a
+// call. The zero value is ready to use; a Scratch must not serve two
+// products at once.
+type Scratch struct {
+	panel []float32
+}
+
+// gemmCoreWith is gemmCore taking its panel from s (nil: a new one).
+func gemmCoreWith(s *Scratch, c, a, b []float32, n, k, m int, acc, transA bool) {
 	if trivialProduct(c, a, b, n, k, m, acc) {
 		return
 	}
@@ -58,7 +72,15 @@ func gemmCore(c, a, b []float32, n, k, m int, acc, transA bool) {
 	g := gemmJob{c: c, a: a, b: b, n: n, k: k, m: m, m16: m &^ 15, acc: acc, transA: transA}
 	if g.m16 < m {
 		// The last columns, zero-padded to 16, so that they run on the kernel.
-		g.panel = make([]float32, k*16)
+		if s == nil {
+			g.panel = make([]float32, k*16)
+		} else {
+			if cap(s.panel) < k*16 {
+				s.panel = make([]float32, k*16)
+			}
+			g.panel = s.panel[:k*16]
+			clear(g.panel)
+		}
 		for p := 0; p < k; p++ {
 			copy(g.panel[p*16:], b[p*m+g.m16:(p+1)*m])
 		}

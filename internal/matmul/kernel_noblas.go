@@ -13,3 +13,13 @@ package matmul
 func Gemm(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, false) }
 
 func GemmTA(c, a, b []float32, n, k, m int, acc bool) { gemmCore(c, a, b, n, k, m, acc, true) }
+
+// GemmWith is Gemm taking its scratch memory from s, and GemmTAWith
+// GemmTA: the same results, without allocating once s has grown.
+func GemmWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) {
+	gemmCoreWith(s, c, a, b, n, k, m, acc, false)
+}
+
+func GemmTAWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) {
+	gemmCoreWith(s, c, a, b, n, k, m, acc, true)
+}

@@ -30,6 +30,12 @@ func Gemm(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, ac
 
 func GemmTA(c, a, b []float32, n, k, m int, acc bool) { sgemm(c, a, b, n, k, m, acc, true) }
 
+// GemmWith is Gemm and GemmTAWith GemmTA: this build needs no scratch
+// memory, and ignores s.
+func GemmWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) { Gemm(c, a, b, n, k, m, acc) }
+
+func GemmTAWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) { GemmTA(c, a, b, n, k, m, acc) }
+
 func sgemm(c, a, b []float32, n, k, m int, acc, transA bool) {
 	// The C side reads and writes exactly the elements this checks.
 	if trivialProduct(c, a, b, n, k, m, acc) {

@@ -1,0 +1,99 @@
+package sparse
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// symmetrize returns m + mᵀ, which is symmetric bit for bit (each value is
+// the sum of the same two addends).
+func symmetrize(m *CSR) *CSR {
+	t := m.Transpose()
+	var r, c []int
+	var v []float32
+	for _, x := range []*CSR{m, t} {
+		for i := 0; i < x.Rows; i++ {
+			for p := x.Indptr[i]; p < x.Indptr[i+1]; p++ {
+				r, c, v = append(r, i), append(c, int(x.Indices[p])), append(v, x.Data[p])
+			}
+		}
+	}
+	s, err := FromCOO(m.Rows, m.Cols, r, c, v)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// TestMatrixTransposeShared checks that a symmetric matrix serves as its
+// own transpose, that transposed products equal those of an explicit
+// transpose bit for bit in both cases, that NewMatrix does not copy and a
+// View shares the transpose but not the dropout.
+func TestMatrixTransposeShared(t *testing.T) {
+	const k = 16
+	rng := rand.New(rand.NewPCG(3, 4))
+	x := make([]float32, 300*k)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	for _, test := range []struct {
+		name string
+		m    *CSR
+		sym  bool
+	}{
+		{"symmetric", symmetrize(randomCSR(300, 300, 3000, 5)), true},
+		{"general", randomCSR(300, 300, 3000, 6), false},
+	} {
+		c := NewMatrix(test.m)
+		if c.CSR() != test.m {
+			t.Errorf("%s: NewMatrix copied its matrix", test.name)
+		}
+		at := c.Transposed()
+		if (at == test.m) != test.sym {
+			t.Errorf("%s: Transposed is the matrix itself: %v, want %v", test.name, at == test.m, test.sym)
+		}
+		if !at.Equal(test.m.Transpose()) {
+			t.Errorf("%s: Transposed differs from Transpose", test.name)
+		}
+		got, want := make([]float32, 300*k), make([]float32, 300*k)
+		MulInto(c, true, got, x, k, false)
+		test.m.Transpose().MulDense32(want, x, k)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: transposed product differs from the explicit transpose's", test.name)
+		}
+		v := c.View()
+		c.Dropout(0.5, 1)
+		if slices.Equal(c.Values(), test.m.Data) || !slices.Equal(v.Values(), test.m.Data) {
+			t.Errorf("%s: the dropout of a Matrix reached its view (or did not happen)", test.name)
+		}
+		if v.Transposed() != at {
+			t.Errorf("%s: a view made its own transpose", test.name)
+		}
+	}
+}
+
+// TestMatrixSetDataCopies checks that SetData leaves NewMatrix's matrix
+// alone and makes the transpose again from the new values.
+func TestMatrixSetDataCopies(t *testing.T) {
+	m := symmetrize(randomCSR(50, 50, 300, 7))
+	orig := slices.Clone(m.Data)
+	c := NewMatrix(m)
+	if c.Transposed() != m {
+		t.Fatal("a symmetric matrix got a transpose")
+	}
+	vals := make([]float32, m.NNZ())
+	for i := range vals {
+		vals[i] = float32(i)
+	}
+	if err := c.SetData(vals); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Data, orig) {
+		t.Error("SetData changed the matrix given to NewMatrix")
+	}
+	want := c.CSR().Transpose()
+	if got := c.Transposed(); !got.Equal(want) || got == c.CSR() {
+		t.Error("the transpose after SetData is not that of the new, asymmetric values")
+	}
+}
