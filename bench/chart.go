@@ -90,7 +90,12 @@ func barChartPNG(title, ylabel string, cats []string, series ...errBars) ([]byte
 	if p.Y.Min > 0 {
 		p.Y.Label.Text = fmt.Sprintf("%s, axis from %g", ylabel, p.Y.Min)
 	}
-	w, err := p.WriterTo(10*vg.Inch, 5*vg.Inch, "png")
+	return encodePNG(p, 10*vg.Inch, 5*vg.Inch)
+}
+
+// encodePNG renders p at width × height as PNG.
+func encodePNG(p *plot.Plot, width, height vg.Length) ([]byte, error) {
+	w, err := p.WriterTo(width, height, "png")
 	if err != nil {
 		return nil, fmt.Errorf("bench: chart: %w", err)
 	}

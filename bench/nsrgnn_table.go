@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -223,14 +222,5 @@ func pairedChartPNG(rows []NSRGNNRow) ([]byte, error) {
 	pad := 0.1 * (hi - lo)
 	p.X.Min, p.X.Max = lo-pad, hi+pad
 	p.Legend.Top = true
-	height := vg.Length(1.5+0.22*float64(len(lines))) * vg.Inch
-	w, err := p.WriterTo(9*vg.Inch, height, "png")
-	if err != nil {
-		return nil, fmt.Errorf("bench: chart: %w", err)
-	}
-	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("bench: chart: %w", err)
-	}
-	return buf.Bytes(), nil
+	return encodePNG(p, 9*vg.Inch, vg.Length(1.5+0.22*float64(len(lines)))*vg.Inch)
 }

@@ -304,19 +304,26 @@ func runBenchGNN(cmd *cobra.Command, f *benchFlags) error {
 		return dryRun(cmd, f, out, bench.TableGNN, plan)
 	}
 	g := bench.NewGNSR(root, 0)
-	return runBenchTable(cmd, f, out, bench.TableGNN, plan, func(todo []bench.Job) error {
+	return runBenchTable(cmd, f, out, bench.TableGNN, plan, loadGraphs(cmd, root, f.quiet, g), func(s *bench.Store, opt bench.Options) error {
+		return bench.RunGNN(cmd.Context(), s, plan, g.Run, opt)
+	})
+}
+
+// loadGraphs returns a runBenchTable loader that fetches what is missing
+// of the datasets of the jobs to do and loads them into g: a missing file
+// is reported now, not an hour into the bench.
+func loadGraphs(cmd *cobra.Command, root string, quiet bool, g *bench.GNSR) func([]bench.Job) error {
+	return func(todo []bench.Job) error {
 		for _, d := range jobDatasets(todo) {
-			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
+			if err := fetchMissing(cmd, root, d, quiet); err != nil {
 				return err
 			}
-			if err := g.Load(d); err != nil { // a missing file now, not an hour in
+			if err := g.Load(d); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, func(s *bench.Store, opt bench.Options) error {
-		return bench.RunGNN(cmd.Context(), s, plan, g.Run, opt)
-	})
+	}
 }
 
 // runBenchTable runs the plan of table (the runs of f's shard and phase)

@@ -145,17 +145,7 @@ func runBenchNSRGNN(cmd *cobra.Command, f *benchFlags, depths []int, arms []stri
 		return dryRun(cmd, f, out, bench.TableNSRGNN, plan)
 	}
 	g := bench.NewGNSR(root, 0)
-	return runBenchTable(cmd, f, out, bench.TableNSRGNN, plan, func(todo []bench.Job) error {
-		for _, d := range jobDatasets(todo) {
-			if err := fetchMissing(cmd, root, d, f.quiet); err != nil {
-				return err
-			}
-			if err := g.Load(d); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, func(s *bench.Store, opt bench.Options) error {
+	return runBenchTable(cmd, f, out, bench.TableNSRGNN, plan, loadGraphs(cmd, root, f.quiet, g), func(s *bench.Store, opt bench.Options) error {
 		return bench.RunNSRGNN(cmd.Context(), s, plan, g.Run, opt)
 	})
 }
