@@ -541,12 +541,43 @@ func TestFormatDuration(t *testing.T) {
 func TestCostsPreferMeasurements(t *testing.T) {
 	c := NewCosts(func(string, Cell) time.Duration { return time.Minute })
 	cell := Cell{Model: "gcn", Dataset: "cora", Variant: NSR, Lambda: 3}
-	if d, m := c.Estimate(ImplGNSR, cell); d != time.Minute || m {
-		t.Errorf("prior: %v %v", d, m)
+	if d, b := c.Estimate(ImplGNSR, cell); d != time.Minute || b != BasisPrior {
+		t.Errorf("prior: %v %v", d, b)
 	}
 	c.Observe(Record{Key: Key{Impl: ImplGNSR, Model: "gcn", Dataset: "cora", Variant: Vanilla}, WallS: 2})
 	c.Observe(Record{Key: Key{Impl: ImplGNSR, Model: "gcn", Dataset: "cora", Variant: Vanilla}, WallS: 4})
-	if d, m := c.Estimate(ImplGNSR, cell); d != 3*time.Second || !m {
-		t.Errorf("measured vanilla stands in for NSR: %v %v", d, m)
+	if d, b := c.Estimate(ImplGNSR, cell); d != 3*time.Second || b != BasisMeasured {
+		t.Errorf("measured vanilla stands in for NSR: %v %v", d, b)
+	}
+}
+
+// TestCostsScaleFromAnotherDataset: a cell with no runs of its own takes the
+// same kind of run measured on the dataset with the nearest prior, scaled by
+// the priors' ratio; another depth, model or sampling does not stand in.
+func TestCostsScaleFromAnotherDataset(t *testing.T) {
+	priors := map[string]time.Duration{"cora": 2 * time.Second, "pubmed": 8 * time.Second, "amazon-photo": 24 * time.Second, "amazon-computers": 48 * time.Second}
+	c := NewCosts(func(_ string, c Cell) time.Duration { return priors[c.Dataset] })
+	observe := func(dataset string, depth int, sampled bool, wall float64) {
+		c.Observe(Record{Key: Key{Impl: ImplGNSR, Model: "gcn", Dataset: dataset, Variant: Vanilla, Depth: depth, Sampled: sampled}, WallS: wall})
+	}
+	observe("cora", 4, false, 1)
+	observe("amazon-photo", 4, false, 5)
+	observe("amazon-computers", 2, false, 100) // another depth
+	observe("amazon-computers", 4, true, 100)  // sampled
+	cell := Cell{Model: "gcn", Dataset: "amazon-computers", Variant: NSR, Lambda: 1, Depth: 4}
+	// Photo's prior is nearer Computers' than Cora's: 5 s × 48/24.
+	if d, b := c.Estimate(ImplGNSR, cell); d != 10*time.Second || b != BasisScaled {
+		t.Errorf("computers from photo: %v %v, want 10s scaled", d, b)
+	}
+	cell.Dataset = "pubmed" // ratio 4 to Cora, 3 to Photo: Photo, 5 s × 8/24
+	if d, b := c.Estimate(ImplGNSR, cell); d.Round(time.Millisecond) != 1667*time.Millisecond || b != BasisScaled {
+		t.Errorf("pubmed from photo: %v %v, want 1.667s scaled", d, b)
+	}
+	cell.Model = "sage"
+	if d, b := c.Estimate(ImplGNSR, cell); d != 8*time.Second || b != BasisPrior {
+		t.Errorf("no sage measured: %v %v, want the prior", d, b)
+	}
+	if got := (BasisMeasured | BasisPrior).String(); got != "measured+prior" {
+		t.Errorf("Basis.String() = %q", got)
 	}
 }

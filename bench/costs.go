@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 // Costs estimates how long runs take: the mean measured wall time of the
 // recorded runs of the same implementation, model, dataset and variant
-// (else of the other variant, as NSR costs little extra), else a prior.
+// (else of the other variant, as NSR costs little extra); else the same
+// kind of run measured on another dataset, scaled by the two datasets'
+// priors; else a prior.
 // Runs whose epochs are set per cell (Cell.Epochs > 0) are measured and
 // estimated per epoch, so that a quick run's time scales to a full one.
 // The zero Costs uses DefaultPrior. It is not safe for concurrent use.
@@ -55,23 +58,87 @@ func (c *Costs) Observe(r Record) {
 	c.n[k]++
 }
 
-// Estimate returns the expected wall time of one run of c by impl, and
-// whether it comes from measurements rather than the prior.
-func (c *Costs) Estimate(impl string, cell Cell) (time.Duration, bool) {
-	for _, v := range []string{cell.Variant, Vanilla, NSR} {
-		k := costKey{impl, cell.Model, cell.Dataset, v, cell.Epochs > 0, cell.Depth, cell.Sampled}
-		if n := c.n[k]; n > 0 {
-			s := c.sum[k] / float64(n)
-			if k.perEpoch {
-				s *= float64(cell.Epochs)
-			}
-			return time.Duration(s * float64(time.Second)), true
+// Basis says what an estimate rests on; a CostLine may hold several.
+type Basis uint8
+
+// The bases of an estimate, from the firmest.
+const (
+	// BasisMeasured: recorded runs of the same kind on the same dataset.
+	BasisMeasured Basis = 1 << iota
+	// BasisScaled: recorded runs of the same kind on another dataset,
+	// scaled by the ratio of the two datasets' priors.
+	BasisScaled
+	// BasisPrior: the prior alone.
+	BasisPrior
+)
+
+// String returns the bases in b joined by "+", e.g. "measured+scaled".
+func (b Basis) String() string {
+	var names []string
+	for _, n := range []struct {
+		b    Basis
+		name string
+	}{{BasisMeasured, "measured"}, {BasisScaled, "scaled"}, {BasisPrior, "prior"}} {
+		if b&n.b != 0 {
+			names = append(names, n.name)
 		}
 	}
-	if c.prior == nil {
-		return DefaultPrior(impl, cell), false
+	return strings.Join(names, "+")
+}
+
+// Estimate returns the expected wall time of one run of c by impl, and
+// what the estimate rests on.
+func (c *Costs) Estimate(impl string, cell Cell) (time.Duration, Basis) {
+	variants := []string{cell.Variant, Vanilla, NSR}
+	for _, v := range variants {
+		k := costKey{impl, cell.Model, cell.Dataset, v, cell.Epochs > 0, cell.Depth, cell.Sampled}
+		if n := c.n[k]; n > 0 {
+			return c.perRun(k, cell.Epochs, 1), BasisMeasured
+		}
 	}
-	return c.prior(impl, cell), false
+	prior := c.prior
+	if prior == nil {
+		prior = DefaultPrior
+	}
+	own := prior(impl, cell)
+	// The same kind of run on the dataset whose prior is nearest this one's
+	// (by ratio; ties to the first name, as map order is random), so that a
+	// study's measured cells correct the priors of the cells still to run.
+	for _, v := range variants {
+		var best costKey
+		bestDist := math.Inf(1)
+		var bestPrior time.Duration
+		for k := range c.n {
+			if k.impl != impl || k.model != cell.Model || k.variant != v || k.perEpoch != (cell.Epochs > 0) ||
+				k.depth != cell.Depth || k.sampled != cell.Sampled || k.dataset == cell.Dataset {
+				continue
+			}
+			ref := cell
+			ref.Dataset = k.dataset
+			p := prior(impl, ref)
+			if p <= 0 || own <= 0 {
+				continue
+			}
+			d := math.Abs(math.Log(float64(own) / float64(p)))
+			if d < bestDist || (d == bestDist && k.dataset < best.dataset) {
+				best, bestDist, bestPrior = k, d, p
+			}
+		}
+		if bestPrior > 0 {
+			return c.perRun(best, cell.Epochs, float64(own)/float64(bestPrior)), BasisScaled
+		}
+	}
+	return own, BasisPrior
+}
+
+// perRun returns the mean measured wall time under k times scale, for a run
+// of epochs epochs where k is measured per epoch.
+func (c *Costs) perRun(k costKey, epochs int, scale float64) time.Duration {
+	s := c.sum[k] / float64(c.n[k]) * scale
+	if k.perEpoch {
+		s *= float64(epochs)
+	}
+	return time.Duration(s * float64(time.Second))
 }
 
 // Total returns the expected wall time of jobs.
@@ -200,7 +267,7 @@ type CostLine struct {
 	Impl, Model, Dataset string
 	Runs                 int
 	PerRun               time.Duration
-	Measured             bool // PerRun comes from recorded runs, not the prior
+	Basis                Basis // what the estimates of its runs rest on
 	Total                time.Duration
 }
 
@@ -216,11 +283,11 @@ func (c *Costs) Breakdown(jobs []Job) []CostLine {
 			lines = append(lines, CostLine{Impl: j.Impl, Model: j.Cell.Model, Dataset: j.Cell.Dataset})
 			i = len(lines) - 1
 		}
-		d, measured := c.Estimate(j.Impl, j.Cell)
+		d, basis := c.Estimate(j.Impl, j.Cell)
 		l := &lines[i]
 		l.Runs++
 		l.Total += d
-		l.Measured = l.Measured || measured
+		l.Basis |= basis
 	}
 	for i := range lines {
 		lines[i].PerRun = lines[i].Total / time.Duration(lines[i].Runs)

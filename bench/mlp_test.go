@@ -344,14 +344,14 @@ func TestMLPConfig(t *testing.T) {
 func TestMLPCostsPerEpoch(t *testing.T) {
 	c := NewCosts(nil)
 	van, nsr := MLPCells("mlp4", 100)
-	prior, measured := c.Estimate(ImplGNSR, van)
-	if measured || prior != time.Duration(100*mlp4GNSREpochS*float64(time.Second)) {
-		t.Errorf("mlp4 prior at 100 epochs: %v, %v", prior, measured)
+	prior, basis := c.Estimate(ImplGNSR, van)
+	if basis != BasisPrior || prior != time.Duration(100*mlp4GNSREpochS*float64(time.Second)) {
+		t.Errorf("mlp4 prior at 100 epochs: %v, %v", prior, basis)
 	}
 	// A 1-epoch quick run measured at 3 s gives 300 s at 100 epochs, also
 	// for NSR, which has no run of its own yet.
 	c.Observe(Record{Key: Key{Impl: ImplGNSR, Model: "mlp4", Dataset: MLPDataset, Variant: Vanilla, TrainEpochs: 1}, WallS: 3})
-	if d, m := c.Estimate(ImplGNSR, nsr); d != 300*time.Second || !m {
+	if d, m := c.Estimate(ImplGNSR, nsr); d != 300*time.Second || m != BasisMeasured {
 		t.Errorf("measured per epoch: %v, %v", d, m)
 	}
 	// The priors of the other models follow their work per epoch.

@@ -104,7 +104,7 @@ func addCommonBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	fl.StringVar(&f.out, "out", "", "results directory (default bench/results at the repository root)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop (each line says what its estimate rests on: measured, the same runs already recorded on this dataset; scaled, recorded on another dataset and scaled by the built-in times; prior, the built-in times)")
 	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
 	addShardFlag(fl, &f.shardFlag, "<out>/<table>.shard-<i>-of-<n>.jsonl")
 }
@@ -505,11 +505,7 @@ func printPlan(w io.Writer, table string, keep *bench.Sharding, todo []bench.Job
 		fmt.Fprintf(w, "  %-6s %-6s %-17s %5s %9s %9s\n", "impl", "model", "dataset", "runs", "s/run", "total")
 	}
 	for _, l := range lines {
-		src := "prior"
-		if l.Measured {
-			src = "measured"
-		}
-		fmt.Fprintf(w, "  %-6s %-6s %-17s %5d %9.1f %9s  (%s)\n", l.Impl, l.Model, l.Dataset, l.Runs, l.PerRun.Seconds(), bench.FormatDuration(l.Total), src)
+		fmt.Fprintf(w, "  %-6s %-6s %-17s %5d %9.1f %9s  (%s)\n", l.Impl, l.Model, l.Dataset, l.Runs, l.PerRun.Seconds(), bench.FormatDuration(l.Total), l.Basis)
 	}
 	if budget > 0 && total > budget {
 		slices.SortFunc(lines, func(a, b bench.CostLine) int { return int(b.Total - a.Total) })
