@@ -85,7 +85,7 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 			return Epoch{}, err
 		}
 		for _, m := range net.ctx.masks {
-			m.Resample(r.rng)
+			m.Resample(r.pcg)
 		}
 		if _, err := G.Grad(net.cost, net.params...); err != nil {
 			return Epoch{}, fmt.Errorf("gnn: building gradients: %w", err)

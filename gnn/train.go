@@ -383,7 +383,7 @@ func (r *run) step(epoch int) (Epoch, error) {
 	if r.cfg.Dropout > 0 {
 		r.xTrain.Dropout(r.cfg.Dropout, r.rng.Uint64())
 		for _, m := range r.tr.ctx.masks {
-			m.Resample(r.rng)
+			m.Resample(r.pcg)
 		}
 	}
 	if err := r.vm.RunAll(); err != nil {

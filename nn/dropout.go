@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash"
+	"math/bits"
 	"math/rand/v2"
 
 	"github.com/chewxy/hm"
@@ -13,7 +15,7 @@ import (
 )
 
 // DropoutMask is the mask of a Dropout op. It is owned by the trainer, which
-// calls Resample before each training step with its per-run RNG, and
+// calls Resample before each training step with its per-run PCG, and
 // SetTraining to switch the op between dropout and identity.
 //
 // A DropoutMask is not safe for concurrent use.
@@ -69,22 +71,99 @@ func (m *DropoutMask) SetTraining(training bool) { m.training = training }
 // Kept reports whether element i (in row-major order) is currently kept.
 func (m *DropoutMask) Kept(i int) bool { return m.keep[i] != 0 }
 
-// Resample draws a new mask from rng. It draws one Uint64 per two elements,
-// comparing each 32-bit half with a threshold, and none if P is zero.
-func (m *DropoutMask) Resample(rng *rand.Rand) {
+// Resample draws a new mask from src: the elements in row-major order take
+// the Uint64s src would give in turn, one per two elements (the low 32 bits
+// for the even element, the high for the odd one), each compared with a
+// threshold; none if P is zero. The draws are split over goroutines, each
+// jumping a copy of src ahead to its first draw, so the mask and src's state
+// afterwards are those of the serial loop, for any GOMAXPROCS.
+func (m *DropoutMask) Resample(src *rand.PCG) {
 	if m.p == 0 {
 		return
 	}
 	k := m.keep
-	i := 0
-	for ; i+1 < len(k); i += 2 {
-		u := rng.Uint64()
-		k[i] = b2u(u&0xffffffff >= m.thresh)
-		k[i+1] = b2u(u>>32 >= m.thresh)
+	draws := (len(k) + 1) / 2
+	start := readPCG(src)
+	parallel.For(draws, minParallelDraws, func(lo, hi int) {
+		s := start.advance(uint64(lo))
+		for j := lo; j < hi; j++ {
+			s = s.step()
+			u := s.output()
+			k[2*j] = b2u(u&0xffffffff >= m.thresh)
+			if 2*j+1 < len(k) {
+				k[2*j+1] = b2u(u>>32 >= m.thresh)
+			}
+		}
+	})
+	end := start.advance(uint64(draws))
+	src.Seed(end.hi, end.lo)
+}
+
+// minParallelDraws is the least number of draws a goroutine of Resample
+// takes: a jump ahead costs about as much as a hundred draws.
+const minParallelDraws = 1 << 14
+
+// pcgState is the 128-bit state of math/rand/v2's PCG, stepped here as
+// there (state = state·mul + inc mod 2^128, output by DXSM), so that a
+// stream can be jumped ahead in O(log n) and drawn in parallel.
+type pcgState struct{ hi, lo uint64 }
+
+// The multiplier and increment of math/rand/v2's PCG.
+var (
+	pcgMul = pcgState{2549297995355413924, 4865540595714422341}
+	pcgInc = pcgState{6364136223846793005, 1442695040888963407}
+)
+
+// readPCG returns p's state, read through its binary encoding ("pcg:", then
+// hi and lo big-endian), the only way the package exposes it.
+func readPCG(p *rand.PCG) pcgState {
+	var buf [20]byte
+	b, err := p.AppendBinary(buf[:0])
+	if err != nil || len(b) != 20 {
+		panic(fmt.Sprintf("nn: unexpected PCG encoding %q (%v)", b, err))
 	}
-	if i < len(k) {
-		k[i] = b2u(rng.Uint64()&0xffffffff >= m.thresh)
+	return pcgState{binary.BigEndian.Uint64(b[4:12]), binary.BigEndian.Uint64(b[12:20])}
+}
+
+func (a pcgState) mul(b pcgState) pcgState {
+	hi, lo := bits.Mul64(a.lo, b.lo)
+	return pcgState{hi + a.hi*b.lo + a.lo*b.hi, lo}
+}
+
+func (a pcgState) add(b pcgState) pcgState {
+	lo, c := bits.Add64(a.lo, b.lo, 0)
+	hi, _ := bits.Add64(a.hi, b.hi, c)
+	return pcgState{hi, lo}
+}
+
+// step returns the next state.
+func (a pcgState) step() pcgState { return a.mul(pcgMul).add(pcgInc) }
+
+// output returns the Uint64 that PCG gives on stepping to state a.
+func (a pcgState) output() uint64 {
+	const cheapMul = 0xda942042e4dd58b5
+	hi := a.hi
+	hi ^= hi >> 32
+	hi *= cheapMul
+	hi ^= hi >> 48
+	hi *= a.lo | 1
+	return hi
+}
+
+// advance returns the state n steps on, composing the affine steps by
+// squaring (Brown, "Random number generation with arbitrary strides", 1994).
+func (a pcgState) advance(n uint64) pcgState {
+	accMul, accInc := pcgState{0, 1}, pcgState{}
+	curMul, curInc := pcgMul, pcgInc
+	for ; n > 0; n >>= 1 {
+		if n&1 != 0 {
+			accMul = accMul.mul(curMul)
+			accInc = accInc.mul(curMul).add(curInc)
+		}
+		curInc = curMul.add(pcgState{0, 1}).mul(curInc)
+		curMul = curMul.mul(curMul)
 	}
+	return accMul.mul(a).add(accInc)
 }
 
 func b2u(b bool) uint8 {

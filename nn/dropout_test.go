@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -21,11 +22,11 @@ func keptOf(m *DropoutMask) []bool {
 
 func TestDropoutMaskDeterminism(t *testing.T) {
 	draw := func(seed uint64) []bool {
-		rng := rand.New(rand.NewPCG(seed, 7))
+		src := rand.NewPCG(seed, 7)
 		m := NewDropoutMask(0.5, 33, 5)
-		m.Resample(rng)
+		m.Resample(src)
 		first := keptOf(m)
-		m.Resample(rng)
+		m.Resample(src)
 		return append(first, keptOf(m)...)
 	}
 	a, b, c := draw(1), draw(1), draw(2)
@@ -47,7 +48,7 @@ func TestDropoutMaskDraws(t *testing.T) {
 		size  int
 		draws int
 	}{{0.5, 10, 5}, {0.5, 11, 6}, {0.1, 1, 1}, {0, 10, 0}} {
-		r1 := rand.New(rand.NewPCG(3, 4))
+		r1 := rand.NewPCG(3, 4)
 		r2 := rand.New(rand.NewPCG(3, 4))
 		NewDropoutMask(tc.p, tc.size).Resample(r1)
 		for range tc.draws {
@@ -59,11 +60,58 @@ func TestDropoutMaskDraws(t *testing.T) {
 	}
 }
 
+// TestDropoutMaskMatchesSerialDraws: the parallel Resample gives the mask
+// and leaves the PCG where a serial loop over rand.Rand.Uint64 does, for
+// any GOMAXPROCS, on sizes that split over several goroutines.
+func TestDropoutMaskMatchesSerialDraws(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	serial := func(p float64, n int, rng *rand.Rand) []bool {
+		thresh := uint64(p * (1 << 32))
+		k := make([]bool, n)
+		for i := 0; i < n; i += 2 {
+			u := rng.Uint64()
+			k[i] = u&0xffffffff >= thresh
+			if i+1 < n {
+				k[i+1] = u>>32 >= thresh
+			}
+		}
+		return k
+	}
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 2, 7, 2*minParallelDraws - 1, 6*minParallelDraws + 3, 20*minParallelDraws + 1} {
+			src, ref := rand.NewPCG(11, uint64(n)), rand.New(rand.NewPCG(11, uint64(n)))
+			m := NewDropoutMask(0.3, n)
+			for step := range 3 {
+				m.Resample(src)
+				if want := serial(0.3, n, ref); !slices.Equal(keptOf(m), want) {
+					t.Fatalf("GOMAXPROCS %d, %d elements, step %d: the mask differs from the serial draws", procs, n, step)
+				}
+			}
+			if got, want := src.Uint64(), ref.Uint64(); got != want {
+				t.Fatalf("GOMAXPROCS %d, %d elements: the PCG is not where the serial draws leave it", procs, n)
+			}
+		}
+	}
+}
+
+// TestPCGAdvance: jumping n steps at once lands where n single steps do.
+func TestPCGAdvance(t *testing.T) {
+	s := pcgState{0x0123456789abcdef, 0xfedcba9876543210}
+	walked := s
+	for n := range uint64(300) {
+		if got := s.advance(n); got != walked {
+			t.Fatalf("advance(%d) = %v, want %v", n, got, walked)
+		}
+		walked = walked.step()
+	}
+}
+
 func TestDropoutMaskRate(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
+	src := rand.NewPCG(9, 9)
 	for _, p := range []float64{0, 0.1, 0.5, 0.9} {
 		m := NewDropoutMask(p, 1000, 101) // odd size: the last element has its own draw
-		m.Resample(rng)
+		m.Resample(src)
 		dropped := 0
 		for _, k := range keptOf(m) {
 			if !k {
@@ -98,7 +146,7 @@ func TestDropoutForward(t *testing.T) {
 		for _, training := range []bool{true, false} {
 			x := []float64{1, -2, 3, -4, 5, -6, 7}
 			m := NewDropoutMask(0.25, 7)
-			m.Resample(rand.New(rand.NewPCG(1, 2)))
+			m.Resample(rand.NewPCG(1, 2))
 			m.SetTraining(training)
 			g := gorgonia.NewGraph()
 			var xt *tensor.Dense

@@ -164,7 +164,8 @@ func run(t *testing.T, r *refModel, dt tensor.Dtype, machine string, w []float64
 }
 
 func newRefModel(seed uint64, rows []int, p float64, training bool) (*refModel, []float64) {
-	rng := rand.New(rand.NewPCG(seed, 1))
+	src := rand.NewPCG(seed, 1)
+	rng := rand.New(src)
 	r := &refModel{n: 8, d: 4, c: 3, rows: rows, k: 2.5}
 	r.x = make([]float64, r.n*r.d)
 	for i := range r.x {
@@ -179,7 +180,7 @@ func newRefModel(seed uint64, rows []int, p float64, training bool) (*refModel, 
 	}
 	if p > 0 {
 		r.mask = NewDropoutMask(p, r.n, r.c)
-		r.mask.Resample(rng)
+		r.mask.Resample(src)
 		r.mask.SetTraining(training)
 	}
 	w := make([]float64, r.d*r.c)
