@@ -388,13 +388,18 @@ func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, nil
 }
 
-// columnSums adds the columns of z into dst, adding to its contents.
+// columnSums adds the columns of z into dst, adding to its contents. Each
+// column is summed in row order, so the columns are split over goroutines
+// and not the rows: the sums are bit-identical for any GOMAXPROCS.
 func columnSums[T float32 | float64](dst, z []T, rows, cols int) {
-	for i := 0; i < rows; i++ {
-		for j, v := range z[i*cols : (i+1)*cols] {
-			dst[j] += v
+	parallel.For(cols, minParallelElems/max(rows, 1), func(lo, hi int) {
+		d := dst[lo:hi]
+		for i := 0; i < rows; i++ {
+			for j, v := range z[i*cols+lo : i*cols+hi] {
+				d[j] += v
+			}
 		}
-	}
+	})
 }
 
 func (op columnSumOp) DiffWRT(int) []bool { return []bool{false} }
