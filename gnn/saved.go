@@ -8,6 +8,7 @@ import (
 
 	"math/rand/v2"
 
+	"github.com/gnsr/gnsr/datasets"
 	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/modelfile"
@@ -45,13 +46,36 @@ func FeatureTransforms() []string { return []string{"", "l1-rows"} }
 
 // applyTransform returns x preprocessed by the named transform.
 func applyTransform(name string, x *sparse.CSR) (*sparse.CSR, error) {
-	switch name {
-	case "":
-		return x, nil
-	case "l1-rows":
-		return x.RowNormalizeL1(), nil
+	t, err := transformOf(name)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: unknown feature transform %q (known: %q)", ErrModel, name, FeatureTransforms())
+	return t.CSR(x), nil
+}
+
+// transformOf returns the protocol's transform that saved models record as
+// name (transformName's inverse).
+func transformOf(name string) (datasets.FeatureTransform, error) {
+	for _, t := range []datasets.FeatureTransform{datasets.RawFeatures, datasets.L1RowNormalized} {
+		if n, err := transformName(t); err == nil && n == name {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown feature transform %q (known: %q)", ErrModel, name, FeatureTransforms())
+}
+
+// DataFor prepares ds for m as FromDataset does, except that the features
+// are preprocessed as m's training features were (m.Info.FeatureTransform),
+// whatever ds's own protocol says: a model trained on Cora (L1-normalised
+// rows) predicts on a user's graph (raw features) and the other way round.
+func (m *Model) DataFor(ds *datasets.NodeDataset) (*Data, error) {
+	t, err := transformOf(m.Info.FeatureTransform)
+	if err != nil {
+		return nil, err
+	}
+	prepared := *ds
+	prepared.Protocol.Features = t
+	return FromDataset(&prepared)
 }
 
 // Save writes m with its Info to path atomically, in the format of

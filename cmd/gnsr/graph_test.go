@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,5 +143,77 @@ func TestTuneAnalyzeGraph(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("analysis-g-gcn", "by_epoch.csv")); err != nil {
 		t.Errorf("analyze output: %v", err)
+	}
+}
+
+// TestEvalPredictSavedModels trains GCN on Cora (the embedded copy) and on a
+// synthetic graph of Cora's width, saving the models: gnsr eval of each
+// seed's model reports the test accuracy and best epoch train printed, and
+// each model predicts a class for every node of the other's graph, which it
+// never saw, its features preprocessed as its own training features were
+// (Cora's L1-normalised rows, the synthetic graph's raw ones).
+func TestEvalPredictSavedModels(t *testing.T) {
+	t.Setenv("GNSR_OFFLINE", "1")
+	root, tmp := t.TempDir(), t.TempDir()
+	synth := filepath.Join(tmp, "synth")
+	if _, err := gnsr(t, "data", "synth", "--nodes", "300", "--classes", "7", "--features", "1433", "--nnz-per-row", "20",
+		"--seed", "4", "--out", synth); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		data  []string // where the model trains
+		other []string // a graph it never saw
+	}{
+		{"cora", []string{"--dataset", "cora", "--data-dir", root}, []string{"--graph", synth}},
+		{"synth", []string{"--graph", synth}, []string{"--dataset", "cora", "--data-dir", root}},
+	} {
+		run := filepath.Join(tmp, "run-"+c.name)
+		out, err := gnsr(t, append([]string{"train", "--seeds", "2", "--epochs", "30", "--out", run, "--json", "-q"}, c.data...)...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var seeds int
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r seedJSON
+			if strings.Contains(line, `"summary"`) {
+				continue
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			seeds++
+			model := filepath.Join(run, fmt.Sprintf("seed-%d.model", r.Seed))
+			e := evalModelFile(t, model, c.data[2:]...)
+			if e.TestAcc != r.TestAcc || e.ValAcc != r.ValAcc || e.EpochsDone != r.BestEpoch {
+				t.Errorf("%s seed %d: eval test %v val %v epoch %d; train printed test %v val %v epoch %d",
+					c.name, r.Seed, e.TestAcc, e.ValAcc, e.EpochsDone, r.TestAcc, r.ValAcc, r.BestEpoch)
+			}
+		}
+		if seeds != 2 {
+			t.Fatalf("%s: %d seeds in\n%s", c.name, seeds, out)
+		}
+		preds := filepath.Join(tmp, c.name+".csv")
+		args := append([]string{"predict", "--model", filepath.Join(run, "seed-0.model"), "--out", preds}, c.other...)
+		if c.name == "cora" {
+			args = append(args, "--nodes", "all")
+		}
+		if _, err := gnsr(t, args...); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		b, err := os.ReadFile(preds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		want := map[string]int{"cora": 300, "synth": 1000}[c.name]
+		if len(lines) != want+1 {
+			t.Errorf("%s model on the other graph: %d predictions, want %d", c.name, len(lines)-1, want)
+		}
+		for _, l := range lines[1:] {
+			if f := strings.Split(l, ","); len(f) < 2 || len(f[1]) != 1 || f[1][0] < '0' || f[1][0] > '6' {
+				t.Fatalf("%s: prediction %q", c.name, l)
+			}
+		}
 	}
 }

@@ -387,18 +387,24 @@ func runProtocol(f *trainFlags) (datasets.Protocol, error) {
 // the graph of --graph) under its evaluation protocol, downloading a
 // registry dataset's missing files first.
 func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
+	ds, err := loadDataset(cmd, f)
+	if err != nil {
+		return nil, err
+	}
+	return gnn.FromDataset(ds)
+}
+
+// loadDataset reads --graph, or --dataset from the data root (fetching
+// what is missing), as stored: FromDataset or Model.DataFor prepares it.
+func loadDataset(cmd *cobra.Command, f *trainFlags) (*datasets.NodeDataset, error) {
 	if f.graph != "" {
 		ds, err := datasets.LoadDir(f.graph)
 		if err != nil {
 			return nil, fmt.Errorf("--graph: %w", err)
 		}
-		data, err := gnn.FromDataset(ds)
-		if err != nil {
-			return nil, err
-		}
 		// Saved models record the directory, for eval and predict.
-		data.Name = f.graph
-		return data, nil
+		ds.Name = f.graph
+		return ds, nil
 	}
 	root, err := datasets.Root(f.dataDir)
 	if err != nil {
@@ -417,7 +423,7 @@ func loadData(cmd *cobra.Command, f *trainFlags) (*gnn.Data, error) {
 			return nil, fmt.Errorf("--split %d: %w", f.split, err)
 		}
 	}
-	return gnn.FromDataset(ds)
+	return ds, nil
 }
 
 // trainSeeds trains cfg once per seed of f, showing progress, and calls
@@ -570,13 +576,19 @@ func modelData(cmd *cobra.Command, m *gnn.Model, dataDir, dataset, graph string)
 			}
 		}
 	}
-	if graph != "" {
-		data, err := loadData(cmd, &trainFlags{graph: graph, dataset: graph})
-		return data, graph, err
+	f := &trainFlags{graph: graph, dataset: graph}
+	if graph == "" {
+		if dataset == "" {
+			return nil, "", fmt.Errorf("the model does not name its dataset; give --dataset or --graph")
+		}
+		f = &trainFlags{dataDir: dataDir, dataset: dataset}
 	}
-	if dataset == "" {
-		return nil, "", fmt.Errorf("the model does not name its dataset; give --dataset or --graph")
+	ds, err := loadDataset(cmd, f)
+	if err != nil {
+		return nil, "", err
 	}
-	data, err := loadData(cmd, &trainFlags{dataDir: dataDir, dataset: dataset})
-	return data, dataset, err
+	// The model's preprocessing, not the data's protocol: a Cora model
+	// takes a user's graph, whose protocol keeps the features raw.
+	data, err := m.DataFor(ds)
+	return data, f.dataset, err
 }
