@@ -29,6 +29,7 @@ func EstimateMemory(d *Data, cfg Config) int64 {
 	in := float64(d.Features.Cols)
 	arch, err := LookupArch(cfg.Arch)
 	attention := err == nil && arch.Attention
+	mean := err == nil && arch.MeanAggregation
 	heads, outHeads := 1.0, 1.0
 	if attention {
 		heads, outHeads = float64(max(cfg.Heads, 1)), float64(max(cfg.OutHeads, 1))
@@ -57,10 +58,10 @@ func EstimateMemory(d *Data, cfg Config) int64 {
 	loops := e2 + n
 	var dense float64 // dense buffers alive at once, in layer outputs
 	switch {
-	case cfg.Arch == "sage" && batch:
+	case mean && batch:
 		b += e2 * val // mean values on the graph's pattern
 		dense = 2
-	case cfg.Arch == "sage":
+	case mean:
 		b += e2*val + (n+1)*ptr + e2*(idx+val) // and the transpose
 		dense = 4
 	case attention:
@@ -71,7 +72,7 @@ func EstimateMemory(d *Data, cfg Config) int64 {
 		b += (n+1)*ptr + loops*(idx+val)
 		dense = 3
 	}
-	if cfg.Arch == "sage" {
+	if mean {
 		params *= 2 // root and neighbour weights
 	}
 	switch {

@@ -131,6 +131,11 @@ type Arch struct {
 	New func(c LayerConfig, rng *rand.Rand) (Layer, error)
 	// Attention says the layers have heads (Spec.Heads, Spec.OutHeads).
 	Attention bool
+	// MeanAggregation says the layers average neighbours with D^-1·A
+	// beside a root weight: two weight matrices a layer, and a propagation
+	// matrix that is not symmetric, so that its backward pass takes its
+	// transpose (EstimateMemory counts both).
+	MeanAggregation bool
 	// Defaults are the reference setup's settings (Config.ApplyDefaults).
 	Defaults Defaults
 }
@@ -139,7 +144,8 @@ type Arch struct {
 // architecture's name. Nothing modifies it.
 var archs = []Arch{
 	{Name: "gcn", Doc: "graph convolution (Kipf & Welling): Â·H·W + b, Â = D^-1/2 (A+I) D^-1/2", New: newGCNConv},
-	{Name: "sage", Doc: "GraphSAGE with the mean aggregator (Hamilton et al.): H·W_root + mean_{j∈N(i)} h_j·W_neigh + b", New: newSAGEConv},
+	{Name: "sage", Doc: "GraphSAGE with the mean aggregator (Hamilton et al.): H·W_root + mean_{j∈N(i)} h_j·W_neigh + b", New: newSAGEConv,
+		MeanAggregation: true},
 	{Name: "gat", Doc: "graph attention (Veličković et al.): heads of softmax-weighted neighbour sums, LeakyReLU 0.2 scores", New: newGATConv,
 		Attention: true, Defaults: gatDefaults()},
 }
