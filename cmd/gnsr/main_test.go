@@ -130,7 +130,7 @@ func TestCLI(t *testing.T) {
 		{"cifar10 width without model", train("--dataset", "cifar10-jpeg", "--width", "2"), 1, []string{"downloading cifar10-jpeg"}, nil, []string{"width"}}, // cnn takes --width: the run gets to the (missing) data
 		{"width on an MLP", train("--dataset", "mnist", "--width", "2"), 1, []string{"--width applies to convolutional models", "not --model mlp4"}, nil, nil},
 		{"augment on an MLP", train("--dataset", "mnist", "--model", "mlp3", "--augment"), 1, []string{"--augment applies to convolutional models", "not --model mlp3"}, nil, nil},
-		{"image header without hidden", train("--data-dir", "$DATA", "--dataset", "mnist", "--model", "mlp3", "--epochs", "1", "-q"), 0, nil, []string{"mnist mlp3, 1 epoch\n"}, []string{"hidden"}},
+		{"image header without hidden", train("--data-dir", "$DATA", "--dataset", "mnist", "--model", "mlp3", "--epochs", "1", "-q"), 0, nil, []string{"mnist mlp3, 1 epoch\n", "; median epoch "}, []string{"hidden", "median step"}},
 		{"optimizer on a graph", train("--dataset", "cora", "--optimizer", "adam"), 1, []string{"gnsr: --optimizer applies to image datasets (mnist, cifar10, cifar10-jpeg), not cora", "Adam"}, nil, nil},
 		{"momentum on a graph", train("--dataset", "cora", "--momentum", "0.9"), 1, []string{"gnsr: --momentum applies to image datasets"}, nil, nil},
 		{"nesterov on a graph", train("--dataset", "cora", "--nesterov"), 1, []string{"gnsr: --nesterov applies to image datasets"}, nil, nil},

@@ -113,5 +113,7 @@ func printSummary(w io.Writer, f *trainFlags, s summaryJSON) {
 	if s.Incomplete {
 		acc += fmt.Sprintf(" (%d of %d finished)", s.Seeds, f.seeds)
 	}
-	fmt.Fprintf(w, "test accuracy %s; median step %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
+	// An epoch is one step of a full-batch graph run, many of an image or
+	// mini-batch one: the median is of epochs, as the table's ms/epoch.
+	fmt.Fprintf(w, "test accuracy %s; median epoch %.2f ms; %.1f s in all\n", acc, s.EpochMsMedian, s.WallS)
 }
