@@ -1,0 +1,13 @@
+//go:build !amd64 || purego
+
+package sparse
+
+// edgeMulSIMD does nothing where there is no assembly kernel.
+func edgeMulSIMD(p *CSR, vals []float32, perm []int32, heads int, x []float32, width int, out []float32, r0, r1 int) bool {
+	return false
+}
+
+// edgeSoftmaxSIMD does nothing where there is no assembly kernel.
+func edgeSoftmaxSIMD(p *CSR, e []float32, heads int, out []float32, r0, r1 int) bool {
+	return false
+}

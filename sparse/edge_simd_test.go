@@ -1,0 +1,125 @@
+package sparse
+
+import (
+	"math"
+	"testing"
+
+	"github.com/gnsr/gnsr/internal/randmat"
+)
+
+// TestEdgeMulSIMD checks the assembly EdgeMul against the portable kernel,
+// bit for bit, forward and transposed (through perm), for heads whose
+// width is a multiple of 8 (strips of 64 columns) and any other (blocks of
+// up to 8 columns across heads, the last one partial), with most weights zero
+// (as after attention dropout), negative zeros among them, and NaN and Inf
+// in x behind zero weights only, where they must not leak into the sums.
+func TestEdgeMulSIMD(t *testing.T) {
+	m := NewMatrix(randomCSR(300, 300, 3000, 5))
+	a := m.CSR()
+	for _, shape := range []struct{ heads, width int }{{8, 8}, {1, 8}, {3, 8}, {2, 16}, {1, 64}, {9, 8}, {2, 72}, {5, 16},
+		{8, 3}, {1, 7}, {1, 6}, {3, 5}, {16, 1}, {12, 2}, {1, 1}, {2, 4}, {9, 1}} {
+		hw := shape.heads * shape.width
+		vals := randmat.Uniform32(a.NNZ()*shape.heads, 6)
+		for e := range vals {
+			switch e % 5 {
+			case 0, 1:
+				vals[e] = 0
+			case 2:
+				vals[e] = float32(math.Copysign(0, -1))
+			}
+		}
+		x := randmat.Uniform32(a.Cols*hw, 7)
+		for i := range x {
+			x[i] -= 0.5
+		}
+		// Poison every x block that only zero weights reach.
+		reached := make([]bool, a.Cols*shape.heads)
+		for k := range a.NNZ() {
+			for h := range shape.heads {
+				if vals[k*shape.heads+h] != 0 {
+					reached[int(a.Indices[k])*shape.heads+h] = true
+				}
+			}
+		}
+		for j, r := range reached {
+			if !r {
+				x[j*shape.width] = float32(math.NaN())
+				if shape.width > 1 {
+					x[j*shape.width+1] = float32(math.Inf(-1))
+				}
+			}
+		}
+		want := make([]float32, a.Rows*hw)
+		got := make([]float32, a.Rows*hw)
+		edgeMulRows(a, vals, nil, shape.heads, x, shape.width, want, false, 0, a.Rows)
+		if !edgeMulSIMD(a, vals, nil, shape.heads, x, shape.width, got, 0, a.Rows) {
+			t.Skip("no assembly kernel on this machine")
+		}
+		compareBits(t, "forward", shape.heads, shape.width, got, want)
+		// Transposed: x has a.Rows rows, reached through the transpose.
+		at, perm := m.Transposed(), m.TransposeSources()
+		xt := randmat.Uniform32(at.Cols*hw, 8)
+		want, got = make([]float32, at.Rows*hw), make([]float32, at.Rows*hw)
+		edgeMulRows(at, vals, perm, shape.heads, xt, shape.width, want, false, 0, at.Rows)
+		// A block of rows in the middle, as forRows hands one goroutine.
+		edgeMulRows(at, vals, perm, shape.heads, xt, shape.width, got, false, 0, 100)
+		edgeMulSIMD(at, vals, perm, shape.heads, xt, shape.width, got, 100, 250)
+		edgeMulRows(at, vals, perm, shape.heads, xt, shape.width, got, false, 250, at.Rows)
+		compareBits(t, "transposed", shape.heads, shape.width, got, want)
+	}
+}
+
+func compareBits(t *testing.T, name string, heads, width int, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s, %d heads of %d: out[%d] = %v (%#x), portable %v (%#x)", name, heads, width, i,
+				got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
+	}
+}
+
+// TestEdgeSoftmaxSIMD checks the assembly EdgeSoftmax of 8 heads against
+// the portable kernel, bit for bit: scores from −200 to 200 (so that some
+// differences from the row's maximum fall below Exp32's range), zeros of
+// both signs, empty rows, and rows with NaN or infinities, which the
+// portable kernel takes over; split into row blocks as forRows does.
+func TestEdgeSoftmaxSIMD(t *testing.T) {
+	const heads = 8
+	a := randomCSR(400, 400, 2500, 9) // about a third of the rows empty
+	e := randmat.Uniform32(a.NNZ()*heads, 10)
+	for k := range e {
+		switch {
+		case k%97 == 0:
+			e[k] = 0
+		case k%89 == 0:
+			e[k] = float32(math.Copysign(0, -1))
+		case k%13 == 0:
+			e[k] = (e[k] - 0.5) * 400
+		default:
+			e[k] = (e[k] - 0.5) * 8
+		}
+	}
+	e[a.Indptr[50]*heads+3] = float32(math.NaN())
+	e[a.Indptr[120]*heads] = float32(math.Inf(1))
+	e[a.Indptr[121]*heads+7] = float32(math.Inf(-1))
+	e[(a.Indptr[399]-1)*heads+2] = float32(math.NaN()) // in the last non-empty row
+	want := make([]float32, len(e))
+	edgeSoftmaxRows(a, e, heads, want, 0, a.Rows)
+	got := make([]float32, len(e))
+	for _, b := range [][2]int{{0, 37}, {37, 300}, {300, a.Rows}} {
+		if !edgeSoftmaxSIMD(a, e, heads, got, b[0], b[1]) {
+			t.Skip("no assembly kernel on this machine")
+		}
+	}
+	nan := 0
+	for k := range want {
+		if math.IsNaN(float64(want[k])) {
+			nan++
+		}
+	}
+	if nan == 0 {
+		t.Fatal("no NaN in the portable kernel's output: the test lost its non-finite rows")
+	}
+	compareBits(t, "softmax", heads, 1, got, want)
+}
