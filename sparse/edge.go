@@ -21,8 +21,8 @@ import (
 // row's edges (EdgeSoftmax), and products weighted by the edges' values
 // (EdgeMul), with their gradients. Work is split over rows, each output
 // element summed by one goroutine in the pattern's order, so results are
-// the same for any GOMAXPROCS. On amd64 with AVX2, float32 EdgeMul and
-// EdgeSoftmax of 8 heads run in assembly (edge_amd64.s) that computes the
+// the same for any GOMAXPROCS. On amd64 with AVX2, float32 EdgeMul, and
+// EdgeAdd, EdgeSoftmax and EdgeRowSums of 8 heads, run in assembly (edge_amd64.s) that computes the
 // portable kernels' bits: the same operations in the same order, no fused
 // multiply-adds. The kernels panic if a slice is shorter than the shapes
 // need.
@@ -61,6 +61,9 @@ func forRows(p *CSR, cost int, fn func(r0, r1 int)) {
 func EdgeAdd[T float32 | float64](p *CSR, u, v []T, heads int, out []T) {
 	need("EdgeAdd", len(u), p.Rows*heads, len(v), p.Cols*heads, len(out), p.NNZ()*heads)
 	forRows(p, heads, func(r0, r1 int) {
+		if u32, ok := any(u).([]float32); ok && edgeAddSIMD(p, u32, any(v).([]float32), heads, any(out).([]float32), r0, r1) {
+			return
+		}
 		for i := r0; i < r1; i++ {
 			ui := u[i*heads : (i+1)*heads]
 			for k := p.Indptr[i]; k < p.Indptr[i+1]; k++ {
@@ -230,6 +233,9 @@ func edgeMulRows[T float32 | float64](p *CSR, vals []T, perm []int32, heads int,
 func EdgeRowSums[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, out []T) {
 	need("EdgeRowSums", len(vals), p.NNZ()*heads, len(out), p.Rows*heads)
 	forRows(p, heads, func(r0, r1 int) {
+		if v32, ok := any(vals).([]float32); ok && edgeRowSumsSIMD(p, v32, perm, heads, any(out).([]float32), r0, r1) {
+			return
+		}
 		for i := r0; i < r1; i++ {
 			o := out[i*heads : (i+1)*heads]
 			clear(o)

@@ -91,3 +91,39 @@ func edgeSoftmaxSIMD(p *CSR, e []float32, heads int, out []float32, r0, r1 int) 
 	}
 	return true
 }
+
+// edgeAdd8 is EdgeAdd of 8 heads for rows [0, rows) from the one indptr
+// points at, u pointing at that row's terms.
+//
+//go:noescape
+func edgeAdd8(indptr *int, indices *int32, u, v, out *float32, rows int)
+
+// edgeRowSums8 is EdgeRowSums of 8 heads for rows [0, rows) from the one
+// indptr points at, out pointing at that row's sums.
+//
+//go:noescape
+func edgeRowSums8(indptr *int, perm *int32, vals, out *float32, rows int)
+
+// edgeAddSIMD computes rows [r0, r1) of EdgeAdd for float32 and 8 heads
+// and reports whether it did.
+func edgeAddSIMD(p *CSR, u, v []float32, heads int, out []float32, r0, r1 int) bool {
+	if !useSIMD || heads != 8 || r0 >= r1 || p.NNZ() == 0 {
+		return false
+	}
+	edgeAdd8(&p.Indptr[r0], unsafe.SliceData(p.Indices), &u[r0*heads], unsafe.SliceData(v), unsafe.SliceData(out), r1-r0)
+	return true
+}
+
+// edgeRowSumsSIMD computes rows [r0, r1) of EdgeRowSums for float32 and
+// 8 heads and reports whether it did.
+func edgeRowSumsSIMD(p *CSR, vals []float32, perm []int32, heads int, out []float32, r0, r1 int) bool {
+	if !useSIMD || heads != 8 || r0 >= r1 || p.NNZ() == 0 {
+		return false
+	}
+	var permp *int32
+	if perm != nil {
+		permp = unsafe.SliceData(perm)
+	}
+	edgeRowSums8(&p.Indptr[r0], permp, unsafe.SliceData(vals), &out[r0*heads], r1-r0)
+	return true
+}

@@ -370,3 +370,90 @@ doneSm:
 	MOVQ DX, ret+32(FP)
 	VZEROUPPER
 	RET
+
+// func edgeAdd8(indptr *int, indices *int32, u, v, out *float32, rows int)
+//
+// EdgeAdd of 8 heads for rows [0, rows) from the one indptr points at (u
+// at that row): one VADDPS an edge.
+TEXT ·edgeAdd8(SB), NOSPLIT, $0-48
+	MOVQ indptr+0(FP), R8
+	MOVQ indices+8(FP), SI
+	MOVQ u+16(FP), R10
+	MOVQ v+24(FP), DX
+	MOVQ out+32(FP), R9
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JEQ doneAdd
+
+rowAdd:
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	VMOVUPS (R10), Y0
+	CMPQ AX, BX
+	JGE nextAdd
+
+edgeAdd:
+	MOVLQSX (SI)(AX*4), R11
+	SHLQ $5, R11
+	VADDPS (DX)(R11*1), Y0, Y1
+	MOVQ AX, R12
+	SHLQ $5, R12
+	VMOVUPS Y1, (R9)(R12*1)
+	INCQ AX
+	CMPQ AX, BX
+	JLT edgeAdd
+
+nextAdd:
+	ADDQ $32, R10
+	ADDQ $8, R8
+	DECQ CX
+	JNE rowAdd
+
+doneAdd:
+	VZEROUPPER
+	RET
+
+// func edgeRowSums8(indptr *int, perm *int32, vals, out *float32, rows int)
+//
+// EdgeRowSums of 8 heads for rows [0, rows) from the one indptr points at
+// (out at that row): the row's edges added in order to zeros, one VADDPS
+// an edge, as the portable kernel's o[h] += v.
+TEXT ·edgeRowSums8(SB), NOSPLIT, $0-40
+	MOVQ indptr+0(FP), R8
+	MOVQ perm+8(FP), R12
+	MOVQ vals+16(FP), DI
+	MOVQ out+24(FP), R9
+	MOVQ rows+32(FP), CX
+	TESTQ CX, CX
+	JEQ doneSum
+
+rowSum:
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	VXORPS Y0, Y0, Y0
+	CMPQ AX, BX
+	JGE storeSum
+
+edgeSum:
+	MOVQ AX, R13
+	TESTQ R12, R12
+	JEQ directSum
+	MOVLQSX (R12)(AX*4), R13
+
+directSum:
+	SHLQ $5, R13
+	VADDPS (DI)(R13*1), Y0, Y0
+	INCQ AX
+	CMPQ AX, BX
+	JLT edgeSum
+
+storeSum:
+	VMOVUPS Y0, (R9)
+	ADDQ $32, R9
+	ADDQ $8, R8
+	DECQ CX
+	JNE rowSum
+
+doneSum:
+	VZEROUPPER
+	RET

@@ -11,3 +11,11 @@ func edgeMulSIMD(p *CSR, vals []float32, perm []int32, heads int, x []float32, w
 func edgeSoftmaxSIMD(p *CSR, e []float32, heads int, out []float32, r0, r1 int) bool {
 	return false
 }
+
+// edgeAddSIMD does nothing where there is no assembly kernel.
+func edgeAddSIMD(p *CSR, u, v []float32, heads int, out []float32, r0, r1 int) bool { return false }
+
+// edgeRowSumsSIMD does nothing where there is no assembly kernel.
+func edgeRowSumsSIMD(p *CSR, vals []float32, perm []int32, heads int, out []float32, r0, r1 int) bool {
+	return false
+}
