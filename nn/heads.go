@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
@@ -95,19 +96,23 @@ func headScale[T float32 | float64](out, g, a []T, n, heads, width int) {
 }
 
 // headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f], summing rows in
-// order (one pass over x, row by row: the columns are few).
+// order. Heads are split over goroutines, each summing its heads' columns
+// over every row, so the sums are the same for any GOMAXPROCS.
 func headWeightGrad[T float32 | float64](out, g, x []T, n, heads, width int) {
 	hw := heads * width
-	clear(out[:hw])
-	for r := range n {
-		xr, gr := x[r*hw:(r+1)*hw], g[r*heads:(r+1)*heads]
-		for h, gv := range gr {
-			o, xs := out[h*width:(h+1)*width], xr[h*width:(h+1)*width]
-			for f, v := range xs {
-				o[f] += gv * v
+	parallel.For(heads, minParallelElems/max(n*width, 1), func(h0, h1 int) {
+		clear(out[h0*width : h1*width])
+		for r := range n {
+			xr, gr := x[r*hw:(r+1)*hw], g[r*heads:(r+1)*heads]
+			for h := h0; h < h1; h++ {
+				gv := gr[h]
+				o, xs := out[h*width:(h+1)*width], xr[h*width:(h+1)*width]
+				for f, v := range xs {
+					o[f] += gv * v
+				}
 			}
 		}
-	}
+	})
 }
 
 // LeakyReLU returns x where x > 0, else slope·x, elementwise on a matrix;
@@ -154,8 +159,11 @@ func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 func leaky[T float32 | float64](out, sign, v []T, slope T) {
 	parallel.For(len(out), minParallelElems, func(lo, hi int) {
 		o, sg, vs := out[lo:hi], sign[lo:hi], v[lo:hi]
+		if o32, ok := any(o).([]float32); ok {
+			leaky32(o32, any(sg).([]float32), any(vs).([]float32), float32(slope))
+			return
+		}
 		for i, x := range vs {
-			// A select, not a branch: the sign is a coin toss.
 			r := slope * x
 			if sg[i] > 0 {
 				r = x
@@ -163,6 +171,19 @@ func leaky[T float32 | float64](out, sign, v []T, slope T) {
 			o[i] = r
 		}
 	})
+}
+
+// leaky32 is leaky for float32, selecting with a mask on the bits: the
+// sign is a coin toss, and a branch on it (Go does not make a float select
+// a conditional move) is mispredicted half the time. sign > 0 holds for the bit patterns from 1
+// (the smallest positive subnormal) to 0x7f800000 (+Inf).
+func leaky32(o, sg, vs []float32, slope float32) {
+	sg, o = sg[:len(vs)], o[:len(vs)]
+	for i, x := range vs {
+		// keep is all ones where sg[i]'s bits−1 < 0x7f800000 (unsigned).
+		keep := uint32((int64(math.Float32bits(sg[i])-1) - 0x7f800000) >> 63)
+		o[i] = math.Float32frombits(math.Float32bits(x)&keep | math.Float32bits(slope*x)&^keep)
+	}
 }
 
 // HeadMean returns the n×width mean of x's heads: out[r,f] = (1/heads)

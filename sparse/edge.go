@@ -22,7 +22,7 @@ import (
 // (EdgeMul), with their gradients. Work is split over rows, each output
 // element summed by one goroutine in the pattern's order, so results are
 // the same for any GOMAXPROCS. On amd64 with AVX2, float32 EdgeMul, and
-// EdgeAdd, EdgeSoftmax and EdgeRowSums of 8 heads, run in assembly (edge_amd64.s) that computes the
+// EdgeAdd, EdgeDot, EdgeSoftmax and EdgeRowSums of 8 heads, run in assembly (edge_amd64.s) that computes the
 // portable kernels' bits: the same operations in the same order, no fused
 // multiply-adds. The kernels panic if a slice is shorter than the shapes
 // need.
@@ -85,6 +85,9 @@ func EdgeDot[T float32 | float64](p *CSR, u, v []T, heads, width int, out []T) {
 	hw := heads * width
 	need("EdgeDot", len(u), p.Rows*hw, len(v), p.Cols*hw, len(out), p.NNZ()*heads)
 	forRows(p, hw, func(r0, r1 int) {
+		if u32, ok := any(u).([]float32); ok && edgeDotSIMD(p, u32, any(v).([]float32), heads, width, any(out).([]float32), r0, r1) {
+			return
+		}
 		for i := r0; i < r1; i++ {
 			ui := u[i*hw : (i+1)*hw]
 			for k := p.Indptr[i]; k < p.Indptr[i+1]; k++ {

@@ -127,3 +127,19 @@ func edgeRowSumsSIMD(p *CSR, vals []float32, perm []int32, heads int, out []floa
 	edgeRowSums8(&p.Indptr[r0], permp, unsafe.SliceData(vals), &out[r0*heads], r1-r0)
 	return true
 }
+
+// edgeDot8x8 is EdgeDot of 8 heads of 8 for rows [0, rows) from the one
+// indptr points at, u pointing at that row.
+//
+//go:noescape
+func edgeDot8x8(indptr *int, indices *int32, u, v, out *float32, rows int)
+
+// edgeDotSIMD computes rows [r0, r1) of EdgeDot for float32 and 8 heads
+// of 8 and reports whether it did.
+func edgeDotSIMD(p *CSR, u, v []float32, heads, width int, out []float32, r0, r1 int) bool {
+	if !useSIMD || heads != 8 || width != 8 || r0 >= r1 || p.NNZ() == 0 {
+		return false
+	}
+	edgeDot8x8(&p.Indptr[r0], unsafe.SliceData(p.Indices), &u[r0*64], unsafe.SliceData(v), unsafe.SliceData(out), r1-r0)
+	return true
+}

@@ -457,3 +457,96 @@ storeSum:
 doneSum:
 	VZEROUPPER
 	RET
+
+// func edgeDot8x8(indptr *int, indices *int32, u, v, out *float32, rows int)
+//
+// EdgeDot of 8 heads of 8 for rows [0, rows) from the one indptr points at
+// (u at that row): the 8×8 products of an edge, row h being head h, are
+// transposed so that column f holds the heads' f-th products, and the
+// columns are added to 0 in order f = 0 … 7: each head's sum in the
+// portable kernel's order.
+TEXT ·edgeDot8x8(SB), NOSPLIT, $0-48
+	MOVQ indptr+0(FP), R8
+	MOVQ indices+8(FP), SI
+	MOVQ u+16(FP), R10
+	MOVQ v+24(FP), DX
+	MOVQ out+32(FP), R9
+	MOVQ rows+40(FP), CX
+	TESTQ CX, CX
+	JEQ doneDot
+
+rowDot:
+	MOVQ 0(R8), AX
+	MOVQ 8(R8), BX
+	CMPQ AX, BX
+	JGE nextDot
+
+edgeDot:
+	MOVLQSX (SI)(AX*4), R15
+	SHLQ $8, R15
+	ADDQ DX, R15 // v's row: 64 floats
+	VMOVUPS 0(R10), Y0
+	VMULPS 0(R15), Y0, Y0
+	VMOVUPS 32(R10), Y1
+	VMULPS 32(R15), Y1, Y1
+	VMOVUPS 64(R10), Y2
+	VMULPS 64(R15), Y2, Y2
+	VMOVUPS 96(R10), Y3
+	VMULPS 96(R15), Y3, Y3
+	VMOVUPS 128(R10), Y4
+	VMULPS 128(R15), Y4, Y4
+	VMOVUPS 160(R10), Y5
+	VMULPS 160(R15), Y5, Y5
+	VMOVUPS 192(R10), Y6
+	VMULPS 192(R15), Y6, Y6
+	VMOVUPS 224(R10), Y7
+	VMULPS 224(R15), Y7, Y7
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8 // column 0
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12 // column 4
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VXORPS Y0, Y0, Y0
+	VADDPS Y8, Y0, Y0
+	VADDPS Y9, Y0, Y0
+	VADDPS Y10, Y0, Y0
+	VADDPS Y11, Y0, Y0
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y0, Y0
+	VADDPS Y14, Y0, Y0
+	VADDPS Y15, Y0, Y0
+	MOVQ AX, R12
+	SHLQ $5, R12
+	VMOVUPS Y0, (R9)(R12*1)
+	INCQ AX
+	CMPQ AX, BX
+	JLT edgeDot
+
+nextDot:
+	ADDQ $256, R10
+	ADDQ $8, R8
+	DECQ CX
+	JNE rowDot
+
+doneDot:
+	VZEROUPPER
+	RET

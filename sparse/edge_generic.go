@@ -19,3 +19,8 @@ func edgeAddSIMD(p *CSR, u, v []float32, heads int, out []float32, r0, r1 int) b
 func edgeRowSumsSIMD(p *CSR, vals []float32, perm []int32, heads int, out []float32, r0, r1 int) bool {
 	return false
 }
+
+// edgeDotSIMD does nothing where there is no assembly kernel.
+func edgeDotSIMD(p *CSR, u, v []float32, heads, width int, out []float32, r0, r1 int) bool {
+	return false
+}
