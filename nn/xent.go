@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/gnsr/gnsr/internal/autograd"
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -56,10 +58,14 @@ func SoftmaxCrossEntropy(logits *gorgonia.Node, rows []int, labels []int) (*gorg
 			return nil, fmt.Errorf("nn: SoftmaxCrossEntropy: label %d at %d out of range [0,%d)", y, i, c)
 		}
 	}
+	seen := make([]bool, n)
+	op.distinct = true
 	for i, r := range op.rows {
 		if r < 0 || r >= n {
 			return nil, fmt.Errorf("nn: SoftmaxCrossEntropy: row %d at %d out of range [0,%d)", r, i, n)
 		}
+		op.distinct = op.distinct && !seen[r]
+		seen[r] = true
 	}
 	out, err := gorgonia.ApplyOp(op, logits)
 	if err != nil {
@@ -73,6 +79,12 @@ type xentOp struct {
 	n, c   int
 	rows   []int // nil: all rows
 	labels []int
+	// distinct says no row repeats, so that rows' gradients may be
+	// written in parallel.
+	distinct bool
+
+	mu      sync.Mutex
+	rowLoss []float64 // each label's loss, summed in order after the parallel pass
 }
 
 func (op *xentOp) row(i int) int {
@@ -201,32 +213,56 @@ func logSumExp[T float32 | float64](row []T) (mx, lse float64) {
 	return mx, math.Log(s)
 }
 
+// xentLoss returns the mean loss over the labels: each label's loss in
+// parallel, then their sum in label order, as one loop would add them.
 func xentLoss[T float32 | float64](op *xentOp, x []T) float64 {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	if len(op.rowLoss) != len(op.labels) {
+		op.rowLoss = make([]float64, len(op.labels))
+	}
+	losses := op.rowLoss
+	parallel.For(len(op.labels), xentMinRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r, y := op.row(i), op.labels[i]
+			row := x[r*op.c : (r+1)*op.c]
+			mx, lse := logSumExp(row)
+			losses[i] = lse - (float64(row[y]) - mx)
+		}
+	})
 	var sum float64
-	for i, y := range op.labels {
-		r := op.row(i)
-		row := x[r*op.c : (r+1)*op.c]
-		mx, lse := logSumExp(row)
-		sum += lse - (float64(row[y]) - mx)
+	for _, l := range losses {
+		sum += l
 	}
 	return sum / float64(len(op.labels))
 }
 
+// xentMinRows is the fewest labels a goroutine of the loss takes on.
+const xentMinRows = 2048
+
+// xentAddGrad adds g times the loss's gradient to dst: rows in parallel
+// where no row repeats (each written by one goroutine), else in order.
 func xentAddGrad[T float32 | float64](op *xentOp, dst, x []T, g float64) {
 	scale := g / float64(len(op.labels))
-	for i, y := range op.labels {
-		r := op.row(i)
-		row := x[r*op.c : (r+1)*op.c]
-		drow := dst[r*op.c : (r+1)*op.c]
-		mx, lse := logSumExp(row)
-		for j, v := range row {
-			p := math.Exp(float64(v) - mx - lse)
-			if j == y {
-				p--
-			}
-			drow[j] += T(scale * p)
-		}
+	minRows := xentMinRows
+	if !op.distinct {
+		minRows = len(op.labels)
 	}
+	parallel.For(len(op.labels), minRows, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r, y := op.row(i), op.labels[i]
+			row := x[r*op.c : (r+1)*op.c]
+			drow := dst[r*op.c : (r+1)*op.c]
+			mx, lse := logSumExp(row)
+			for j, v := range row {
+				p := math.Exp(float64(v) - mx - lse)
+				if j == y {
+					p--
+				}
+				drow[j] += T(scale * p)
+			}
+		}
+	})
 }
 
 // xentGradOp computes the gradient of a SoftmaxCrossEntropy from its logits

@@ -3,7 +3,6 @@ package sparse
 import (
 	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/gnsr/gnsr/internal/parallel"
 )
@@ -122,11 +121,5 @@ func spmmBlocked(a operand, cb *colBlocks, dst, b []float32, k int, acc bool) {
 		run(0, a.rows)
 		return
 	}
-	bounds := rowBlocks(a.indptr, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { run(bounds[w], bounds[w+1]) })
-	}
-	run(bounds[0], bounds[1])
-	wg.Wait()
+	parallel.Blocks(rowBlocks(a.indptr, parallel.Pieces(workers)), run)
 }

@@ -126,25 +126,55 @@ func TestSortedRows(t *testing.T) {
 	}
 }
 
-// TestScatterDeterministic checks that transposed products after dropout,
-// which scatter over column blocks split among goroutines, are
-// bit-identical for any number of threads.
+// TestScatterDeterministic checks that transposed products after dropout
+// are bit-identical for any number of threads: those that scatter over
+// column blocks split among goroutines, and those of rows too short to
+// block (float32 or float64), whose plain loop splits the columns, each
+// against the one-column-range loop.
 func TestScatterDeterministic(t *testing.T) {
-	m := randomCSR(3000, 700, 300000, 9)
-	const k = 64
-	c := NewMatrix(m)
-	c.Dropout(0.5, 7)
-	g := randomDense32(m.Rows*k, 4)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var first []float32
-	for _, procs := range []int{1, 2, 3, 8} {
-		runtime.GOMAXPROCS(procs)
-		dst := make([]float32, m.Cols*k)
-		MulInto(c, true, dst, g, k, false)
-		if first == nil {
-			first = dst
-		} else if !slices.Equal(first, dst) {
-			t.Fatalf("GOMAXPROCS=%d: product differs from GOMAXPROCS=1", procs)
+	for _, tc := range []struct {
+		name            string
+		rows, cols, nnz int
+		k               int
+		plain           bool
+	}{
+		{"blocked", 3000, 700, 900000, 64, false},
+		{"short rows", 20000, 700, 60000, 64, true},
+		{"short rows, k 16", 20000, 700, 60000, 16, true},
+	} {
+		m := randomCSR(tc.rows, tc.cols, tc.nnz, 9)
+		if plain := blockWidth(m.Rows, m.Cols, m.NNZ()/2, tc.k) == 0; plain != tc.plain {
+			t.Fatalf("%s: blockWidth chooses the plain loop: %v, want %v", tc.name, plain, tc.plain)
+		}
+		c := NewMatrix(m)
+		c.Dropout(0.5, 7)
+		g := randomDense32(m.Rows*tc.k, 4)
+		g64 := make([]float64, len(g))
+		for i, v := range g {
+			g64[i] = float64(v)
+		}
+		var want64 []float64
+		if tc.plain {
+			want64 = make([]float64, m.Cols*tc.k)
+			scatterGo(c.operand(false), want64, g64, tc.k, 0, m.Cols)
+		}
+		var first []float32
+		for _, procs := range []int{1, 2, 3, 8} {
+			runtime.GOMAXPROCS(procs)
+			dst := make([]float32, m.Cols*tc.k)
+			MulInto(c, true, dst, g, tc.k, false)
+			dst64 := make([]float64, m.Cols*tc.k)
+			MulInto(c, true, dst64, g64, tc.k, false)
+			runtime.GOMAXPROCS(1)
+			if first == nil {
+				first = dst
+			} else if !slices.Equal(first, dst) {
+				t.Fatalf("%s: GOMAXPROCS=%d: product differs from GOMAXPROCS=1", tc.name, procs)
+			}
+			if want64 != nil && !slices.Equal(want64, dst64) {
+				t.Fatalf("%s: GOMAXPROCS=%d: float64 product differs from the serial loop", tc.name, procs)
+			}
 		}
 	}
 }

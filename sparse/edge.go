@@ -3,10 +3,10 @@ package sparse
 import (
 	"fmt"
 	"math"
+	"runtime"
 
 	"github.com/gnsr/gnsr/internal/fastmath"
-	"runtime"
-	"sync"
+	"github.com/gnsr/gnsr/internal/parallel"
 )
 
 // The edge kernels compute with values on the stored entries (the edges)
@@ -46,13 +46,7 @@ func forRows(p *CSR, cost int, fn func(r0, r1 int)) {
 		fn(0, p.Rows)
 		return
 	}
-	b := rowBlocks(p.Indptr, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { fn(b[w], b[w+1]) })
-	}
-	fn(b[0], b[1])
-	wg.Wait()
+	parallel.Blocks(rowBlocks(p.Indptr, parallel.Pieces(workers)), fn)
 }
 
 // EdgeAdd sets out[k, h] = u[i, h] + v[j, h] for every edge k = (i, j) of

@@ -438,7 +438,7 @@ func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc 
 	}
 	switch {
 	case scatter:
-		scatterProduct(a, cb, dst, x, k, acc)
+		scatterProduct(a, cb, dst, x, k, acc, c.e.sorted)
 	case cb != nil:
 		spmmBlocked(a, cb, any(dst).([]float32), any(x).([]float32), k, acc)
 	default:

@@ -2,7 +2,9 @@ package sparse
 
 import (
 	"runtime"
-	"sync"
+	"sort"
+
+	"github.com/gnsr/gnsr/internal/parallel"
 )
 
 // Transposed products by scattering.
@@ -17,9 +19,10 @@ import (
 // count.
 
 // scatterProduct sets dst (a.cols×k) = aᵀ·g, or adds it with acc, for g of
-// a.rows×k. cb must be column blocks of a, or nil for a single-threaded
-// plain Go loop (any k, float32 or float64).
-func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k int, acc bool) {
+// a.rows×k. cb must be column blocks of a, or nil for the plain Go loop
+// (any k, float32 or float64), split over ranges of a's columns where its
+// rows are sorted (each entry's column found by binary search).
+func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k int, acc, sorted bool) {
 	if len(g) != a.rows*k || len(dst) != a.cols*k {
 		panic("sparse: MulDense: dimension mismatch")
 	}
@@ -28,7 +31,17 @@ func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k
 	}
 	d32, ok := any(dst).([]float32)
 	if cb == nil || !ok || simdWidth(k) != k {
-		scatterGo(a, dst, g, k)
+		workers := min(runtime.GOMAXPROCS(0), a.cols, a.indptr[a.rows]*k/minParallelWork)
+		if !sorted || workers <= 1 {
+			scatterGo(a, dst, g, k, 0, a.cols)
+			return
+		}
+		pieces := min(parallel.Pieces(workers), a.cols)
+		bounds := make([]int, pieces+1)
+		for w := range bounds {
+			bounds[w] = a.cols * w / pieces
+		}
+		parallel.Blocks(bounds, func(c0, c1 int) { scatterGo(a, dst, g, k, c0, c1) })
 		return
 	}
 	g32 := any(g).([]float32)
@@ -47,13 +60,7 @@ func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k
 		run(0, nb)
 		return
 	}
-	bounds := blockGroups(cb, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { run(bounds[w], bounds[w+1]) })
-	}
-	run(bounds[0], bounds[1])
-	wg.Wait()
+	parallel.Blocks(blockGroups(cb, parallel.Pieces(workers)), run)
 }
 
 // blockGroups splits the column blocks of cb into n contiguous groups with
@@ -82,13 +89,25 @@ func blockGroups(cb *colBlocks, n int) []int {
 	return bounds
 }
 
-// scatterGo adds aᵀ·g to dst in plain Go, row of g by row.
-func scatterGo[T float32 | float64](a operand, dst, g []T, k int) {
+// scatterGo adds the rows [c0, c1) of aᵀ·g to dst in plain Go, row of g
+// by row, so that each element's sum is in row order whatever the column
+// range. For a range short of all columns, a's rows must be sorted.
+func scatterGo[T float32 | float64](a operand, dst, g []T, k, c0, c1 int) {
+	all := c0 == 0 && c1 == a.cols
 	for i := 0; i < a.rows; i++ {
 		gi := g[i*k : i*k+k]
-		for p := a.lo[i]; p < a.hi[i]; p++ {
+		p, hi := a.lo[i], a.hi[i]
+		if !all {
+			row := a.indices[p:hi]
+			p += sort.Search(len(row), func(q int) bool { return int(row[q]) >= c0 })
+		}
+		for ; p < hi; p++ {
+			c := int(a.indices[p])
+			if c >= c1 {
+				break
+			}
 			v := T(a.data[p])
-			out := dst[int(a.indices[p])*k : int(a.indices[p])*k+k]
+			out := dst[c*k : c*k+k]
 			for j, x := range gi {
 				out[j] += v * x
 			}

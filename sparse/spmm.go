@@ -3,7 +3,8 @@ package sparse
 import (
 	"runtime"
 	"sort"
-	"sync"
+
+	"github.com/gnsr/gnsr/internal/parallel"
 )
 
 // minParallelWork is the number of multiply-adds (nnz·k) below which a
@@ -70,13 +71,7 @@ func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
 		spmmRows(a, dst, b, k, 0, a.rows, acc)
 		return
 	}
-	bounds := rowBlocks(a.indptr, workers)
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { spmmRows(a, dst, b, k, bounds[w], bounds[w+1], acc) })
-	}
-	spmmRows(a, dst, b, k, bounds[0], bounds[1], acc)
-	wg.Wait()
+	parallel.Blocks(rowBlocks(a.indptr, parallel.Pieces(workers)), func(r0, r1 int) { spmmRows(a, dst, b, k, r0, r1, acc) })
 }
 
 // rowBlocks splits the rows into n contiguous blocks of about equal cost,

@@ -2,7 +2,8 @@ package matmul
 
 import (
 	"runtime"
-	"sync"
+
+	"github.com/gnsr/gnsr/internal/parallel"
 )
 
 // trivialProduct checks the operands of a product c (n×m) = a (n×k) ·
@@ -94,17 +95,12 @@ func gemmCoreWith(s *Scratch, c, a, b []float32, n, k, m int, acc, transA bool) 
 		g.rows(0, blocks, true)
 		return
 	}
-	var wg sync.WaitGroup
-	per := (blocks + workers - 1) / workers
-	for b0 := 0; b0 < blocks; b0 += per {
-		b1 := min(b0+per, blocks)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.rows(b0, b1, b1 == blocks)
-		}()
+	per := max(1, blocks/parallel.Pieces(workers))
+	bounds := []int{0}
+	for b0 := per; b0 < blocks; b0 += per {
+		bounds = append(bounds, b0)
 	}
-	wg.Wait()
+	parallel.Blocks(append(bounds, blocks), func(b0, b1 int) { g.rows(b0, b1, b1 == blocks) })
 }
 
 type gemmJob struct {

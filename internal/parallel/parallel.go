@@ -3,25 +3,81 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
+
+// piecesPerWorker is how many ranges a goroutine takes on average: more
+// than one, so that a goroutine that finishes early (its share was cheaper,
+// or its CPU was busy with something else) takes the next range instead of
+// waiting for the others.
+const piecesPerWorker = 4
+
+// Pieces returns how many ranges to cut a loop into for workers
+// goroutines: piecesPerWorker each, or 1 for one.
+func Pieces(workers int) int {
+	if workers <= 1 {
+		return 1
+	}
+	return workers * piecesPerWorker
+}
 
 // For calls fn on contiguous ranges [lo, hi) that cover [0, n), on up to
 // GOMAXPROCS goroutines, each range with at least minPer items (minPer < 1
 // counts as 1). With one range it calls fn(0, n) on the calling goroutine,
-// so small loops pay nothing. fn must write only its own range's data.
+// so small loops pay nothing. fn must write only its own range's data,
+// and its results must not depend on where the ranges are cut.
 func For(n, minPer int, fn func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/max(minPer, 1))
-	if workers <= 1 {
+	pieces := min(Pieces(runtime.GOMAXPROCS(0)), n/max(minPer, 1))
+	if pieces <= 1 {
 		if n > 0 {
 			fn(0, n)
 		}
 		return
 	}
-	// Boundaries n·w/workers make every range at least n/workers ≥ minPer.
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Go(func() { fn(n*w/workers, n*(w+1)/workers) })
+	// Boundaries n·p/pieces make every range at least n/pieces ≥ minPer.
+	bounds := make([]int, pieces+1)
+	for p := range bounds {
+		bounds[p] = n * p / pieces
 	}
-	fn(0, n/workers)
+	run(bounds, fn)
+}
+
+// Blocks calls fn(bounds[b], bounds[b+1]) for each b < len(bounds)−1, on
+// up to GOMAXPROCS goroutines (the calling one among them) that take the
+// next block as they finish one: for splits into blocks of about equal
+// cost (rows by their entries), Pieces(workers) of them. With one
+// goroutine it calls fn(bounds[0], bounds[len(bounds)−1]) once. fn must
+// write only its own range's data, and its results must not depend on
+// where the ranges are cut. It panics if bounds has fewer than 2 entries.
+func Blocks(bounds []int, fn func(lo, hi int)) {
+	if len(bounds) < 2 {
+		panic("parallel: Blocks needs at least 2 bounds")
+	}
+	run(bounds, fn)
+}
+
+// run is Blocks for bounds of at least 2 entries, called by For and
+// Blocks (so that a parstats build finds their caller at the same depth).
+func run(bounds []int, fn func(lo, hi int)) {
+	nb := len(bounds) - 1
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	if workers <= 1 {
+		fn(bounds[0], bounds[nb])
+		return
+	}
+	s := begin(workers)
+	fn = s.timed(fn)
+	var next atomic.Int64
+	work := func() {
+		for b := int(next.Add(1)) - 1; b < nb; b = int(next.Add(1)) - 1 {
+			fn(bounds[b], bounds[b+1])
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
+	s.end()
 }

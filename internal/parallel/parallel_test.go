@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -28,4 +29,47 @@ func TestForCoversEachIndexOnce(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBlocksCoversEachIndexOnce checks that Blocks hands every block out
+// once, on any number of goroutines, including empty blocks, and that with
+// one goroutine it makes a single call over the whole range.
+func TestBlocksCoversEachIndexOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	bounds := []int{3, 10, 10, 11, 40, 41, 100}
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		var mu sync.Mutex
+		hits := make([]int, 100)
+		calls := 0
+		Blocks(bounds, func(lo, hi int) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			for i := lo; i < hi; i++ {
+				hits[i]++
+			}
+		})
+		for i, h := range hits {
+			if want := btoi(i >= 3); h != want {
+				t.Fatalf("procs %d: index %d visited %d times, want %d", procs, i, h, want)
+			}
+		}
+		if procs == 1 && calls != 1 {
+			t.Errorf("one goroutine: %d calls, want 1", calls)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Blocks with one bound did not panic")
+		}
+	}()
+	Blocks([]int{0}, func(int, int) {})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
