@@ -34,7 +34,7 @@ func trivialProduct(c, a, b []float32, n, k, m int, acc bool) bool {
 // pure-Go build's gemm and gemmTA (kernel_noblas.go); the openblas build
 // calls OpenBLAS instead (kernel_openblas.go).
 //
-// Blocks of 4 rows × 16 columns run on the AVX2/FMA kernel; the last m%16
+// Blocks of 6 or 4 rows × 16 columns run on the AVX2/FMA kernels; the last m%16
 // columns too, through a zero-padded copy of those columns of b; the last
 // n%4 rows in Go. Which code computes an element, and the order of its sum,
 // depend only on the shapes, never on the number of goroutines, so results
@@ -120,9 +120,45 @@ func (g *gemmJob) rows(b0, b1 int, tail bool) {
 	var tmp [64]float32
 	// Column panels outside, row blocks inside: a k×16 panel of b stays in
 	// cache while the rows stream past it.
+	// Six rows at a time, then the 0, 2 or 4 rows left of the range: 4 on
+	// gemm4x16, 2 as the last two of a 4-row block computed aside (the
+	// same sums; an overlapping call with acc would add twice).
+	r0, r1 := 4*b0, 4*b1
+	r6 := r0 + (r1-r0)/6*6
+	// A panel of b whose rows lie far apart (a row of b per page, for
+	// the wide products of convolutions) is copied to contiguous memory
+	// first when several row blocks will read it: the kernels then stream
+	// it from cache instead of missing the TLB on every row.
+	var packed []float32
+	if g.m > 16 && r1-r0 >= 12 {
+		packed = make([]float32, g.k*16)
+	}
 	for j := 0; j < g.m16; j += 16 {
-		for i := 4 * b0; i < 4*b1; i += 4 {
-			gemm4x16(g.k, &g.a[i*rs], rs, ps, &g.b[j], g.m, &g.c[i*g.m+j], g.m, g.acc)
+		bp, ldb := &g.b[j], g.m
+		if packed != nil {
+			for p := range g.k {
+				copy(packed[p*16:(p+1)*16], g.b[p*g.m+j:])
+			}
+			bp, ldb = &packed[0], 16
+		}
+		for i := r0; i < r6; i += 6 {
+			gemm6x16(g.k, &g.a[i*rs], rs, ps, bp, ldb, &g.c[i*g.m+j], g.m, g.acc)
+		}
+		switch r1 - r6 {
+		case 4:
+			gemm4x16(g.k, &g.a[r6*rs], rs, ps, bp, ldb, &g.c[r6*g.m+j], g.m, g.acc)
+		case 2:
+			gemm4x16(g.k, &g.a[(r1-4)*rs], rs, ps, bp, ldb, &tmp[0], 16, false)
+			for r := 2; r < 4; r++ {
+				out := g.c[(r1-4+r)*g.m+j:][:16]
+				for q := range out {
+					if g.acc {
+						out[q] += tmp[r*16+q]
+					} else {
+						out[q] = tmp[r*16+q]
+					}
+				}
+			}
 		}
 	}
 	for i := 4 * b0; i < 4*b1; i += 4 {

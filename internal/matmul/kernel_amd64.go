@@ -9,3 +9,6 @@ var hasFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
 func gemm4x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+//go:noescape
+func gemm6x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool)

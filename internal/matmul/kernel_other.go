@@ -11,3 +11,8 @@ const hasFMA = false
 func gemm4x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool) {
 	panic("matmul: gemm4x16 without AVX2")
 }
+
+// gemm6x16 panics: gemmCore never calls it without hasFMA.
+func gemm6x16(k int, a *float32, rs, ps int, b *float32, ldb int, c *float32, ldc int, acc bool) {
+	panic("matmul: gemm6x16 without AVX2")
+}
