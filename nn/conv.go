@@ -251,23 +251,14 @@ func im2col[T float32 | float64](g *convGeom, col []T, m, off int, xc []T, c int
 				d := dst[oy*g.wo:][:g.wo]
 				iy := oy*g.stride - g.pad + ki
 				if iy < 0 || iy >= g.h || o0 == o1 {
-					for j := range d {
-						d[j] = 0
-					}
+					clear(d)
 					continue
 				}
-				for j := range d[:o0] {
-					d[j] = 0
-				}
-				for j := range d[o1:] {
-					d[o1+j] = 0
-				}
+				clear(d[:o0])
+				clear(d[o1:])
 				src := xc[iy*g.w:][:g.w]
 				if g.stride == 1 {
-					s := src[o0-g.pad+kj:][:o1-o0]
-					for j, v := range s {
-						d[o0+j] = v
-					}
+					copy(d[o0:o1], src[o0-g.pad+kj:])
 					continue
 				}
 				for ox := o0; ox < o1; ox++ {
