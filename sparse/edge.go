@@ -22,10 +22,10 @@ import (
 // (EdgeMul), with their gradients. Work is split over rows, each output
 // element summed by one goroutine in the pattern's order, so results are
 // the same for any GOMAXPROCS. On amd64 with AVX2, float32 EdgeMul, and
-// EdgeAdd, EdgeDot, EdgeSoftmax and EdgeRowSums of 8 heads, run in assembly (edge_amd64.s) that computes the
-// portable kernels' bits: the same operations in the same order, no fused
-// multiply-adds. The kernels panic if a slice is shorter than the shapes
-// need.
+// EdgeAdd, EdgeDot, EdgeSoftmax and EdgeRowSums of 8 heads, run in
+// assembly (edge_amd64.s) that computes the portable kernels' bits: the
+// same operations in the same order, no fused multiply-adds. The kernels
+// panic if a slice is shorter than the shapes need.
 
 // need panics, naming the kernel, unless each length (even arguments) is
 // at least the size after it.
