@@ -327,9 +327,18 @@ func col2im[T float32 | float64](g *convGeom, dxc, dcol []T, m, off, c int) {
 // im2col of the group (K × m), then W (cout × K) · col, written straight
 // into y for a single image and scattered into it otherwise.
 func convForward[T float32 | float64](ws *Workspace, g *convGeom, y, x, w, b []T) {
+	// float32 products take col in panels of 16 columns, as the kernels
+	// read it, written so by im2col: no copy of a wide, strided col.
+	_, f32 := any(y).([]float32)
+	convForwardLayout(ws, g, y, x, w, b, f32 && mm.HasPacked())
+}
+
+// convForwardLayout is convForward with col row-major or, with packed
+// (float32 only), in panels of 16 columns (mm.PackedIndex): the same bits.
+func convForwardLayout[T float32 | float64](ws *Workspace, g *convGeom, y, x, w, b []T, packed bool) {
 	K, hw, grp := g.k(), g.hw(), g.group()
 	inImg, plane, outImg := g.cin*g.h*g.w, g.h*g.w, g.cout*hw
-	col := scratch[T](ws, 0, K*grp*hw)
+	col := scratch[T](ws, 0, mm.PackedLen(K, grp*hw))
 	var tmp []T
 	if grp > 1 {
 		tmp = scratch[T](ws, 1, g.cout*grp*hw)
@@ -337,16 +346,43 @@ func convForward[T float32 | float64](ws *Workspace, g *convGeom, y, x, w, b []T
 	for i0 := 0; i0 < g.n; i0 += grp {
 		gi := min(grp, g.n-i0)
 		m := gi * hw
-		col := col[:K*m]
+		col := col[:mm.PackedLen(K, m)]
 		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
+			var rows []T // a channel's kh·kw rows of col, before packing
+			if packed {
+				rows = make([]T, g.kh*g.kw*hw)
+			}
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin
-				im2col(g, col, m, i*hw, x[(i0+i)*inImg+c*plane:][:plane], c)
+				xc := x[(i0+i)*inImg+c*plane:][:plane]
+				if !packed {
+					im2col(g, col, m, i*hw, xc, c)
+					continue
+				}
+				im2col(g, rows, hw, 0, xc, 0)
+				for r := range g.kh * g.kw {
+					p := c*g.kh*g.kw + r
+					src := rows[r*hw:][:hw]
+					for j := 0; j < hw; {
+						// A run of columns to the end of their panel.
+						J := i*hw + j
+						n := min(hw-j, 16-J%16)
+						copy(col[mm.PackedIndex(K, p, J):][:n], src[j:j+n])
+						j += n
+					}
+				}
 			}
 		})
+		gemm := func(c []T) {
+			if packed {
+				mm.GemmPacked(any(c).([]float32), any(w).([]float32), any(col).([]float32), g.cout, K, m, false)
+				return
+			}
+			gemmAny(c, w, col, g.cout, K, m, false)
+		}
 		if gi == 1 {
 			yi := y[i0*outImg:][:outImg]
-			gemmAny(yi, w, col, g.cout, K, m, false)
+			gemm(yi)
 			for co, bv := range b { // no bias: b is nil
 				for j := range yi[co*hw : (co+1)*hw] {
 					yi[co*hw+j] += bv
@@ -355,7 +391,7 @@ func convForward[T float32 | float64](ws *Workspace, g *convGeom, y, x, w, b []T
 			continue
 		}
 		t := tmp[:g.cout*m]
-		gemmAny(t, w, col, g.cout, K, m, false)
+		gemm(t)
 		parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				yi := y[(i0+i)*outImg:][:outImg]

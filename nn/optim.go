@@ -374,6 +374,21 @@ func sgd[T float32 | float64](w, g, buf []T, s *SGD, first bool) {
 		mom  = T(s.Momentum)
 		damp = T(1 - s.Dampening)
 	)
+	if s.Momentum != 0 && !s.Nesterov && !first {
+		// The common case (momentum, after the first step) without the
+		// loop-invariant branches, the same operations in the same order.
+		g, buf = g[:len(w)], buf[:len(w)]
+		for i := range w {
+			d := g[i]
+			if s.WeightDecay != 0 {
+				d += wd * w[i]
+			}
+			b := mom*buf[i] + damp*d
+			buf[i] = b
+			w[i] -= lr * b
+		}
+		return
+	}
 	for i := range w {
 		d := g[i]
 		if s.WeightDecay != 0 {

@@ -58,6 +58,33 @@ type Scratch struct {
 
 // gemmCoreWith is gemmCore taking its panel from s (nil: a new one).
 func gemmCoreWith(s *Scratch, c, a, b []float32, n, k, m int, acc, transA bool) {
+	gemmCoreLayout(s, c, a, b, n, k, m, acc, transA, false)
+}
+
+// PackedLen returns the length of a k×m matrix in PackB's layout: m
+// rounded up to a multiple of 16, times k.
+func PackedLen(k, m int) int { return (m + 15) &^ 15 * k }
+
+// PackedIndex returns where element (p, j) of a k×m matrix lies in PackB's
+// layout: panels of 16 columns, one after the other, each k rows of 16.
+func PackedIndex(k, p, j int) int { return j&^15*k + p*16 + j&15 }
+
+// gemmPacked is Gemm for b in PackB's layout (see PackedIndex): the same
+// kernels on the same panels, so the same bits as Gemm on b row-major, but
+// without copying b's panels. It needs the AVX2 kernels (hasFMA).
+func gemmPacked(c, a, b []float32, n, k, m int, acc bool) {
+	if !hasFMA {
+		panic("matmul: GemmPacked without the AVX2 kernels")
+	}
+	if len(b) < PackedLen(k, m) {
+		panic("matmul: GemmPacked: b is shorter than its packed matrix")
+	}
+	gemmCoreLayout(nil, c, a, b, n, k, m, acc, false, true)
+}
+
+// gemmCoreLayout is gemmCoreWith for b row-major or, with packedB, in
+// PackB's layout.
+func gemmCoreLayout(s *Scratch, c, a, b []float32, n, k, m int, acc, transA, packedB bool) {
 	if trivialProduct(c, a, b, n, k, m, acc) {
 		return
 	}
@@ -70,8 +97,11 @@ func gemmCoreWith(s *Scratch, c, a, b []float32, n, k, m int, acc, transA bool) 
 		Scalar(c, a, b, 0, n, 0, m, k, m, acc)
 		return
 	}
-	g := gemmJob{c: c, a: a, b: b, n: n, k: k, m: m, m16: m &^ 15, acc: acc, transA: transA}
-	if g.m16 < m {
+	g := gemmJob{c: c, a: a, b: b, n: n, k: k, m: m, m16: m &^ 15, acc: acc, transA: transA, packedB: packedB}
+	if packedB && g.m16 < m {
+		// The last panel is already there, padded.
+		g.panel = b[g.m16*k : g.m16*k+16*k]
+	} else if g.m16 < m {
 		// The last columns, zero-padded to 16, so that they run on the kernel.
 		if s == nil {
 			g.panel = make([]float32, k*16)
@@ -107,6 +137,7 @@ type gemmJob struct {
 	c, a, b      []float32
 	n, k, m, m16 int
 	acc, transA  bool
+	packedB      bool      // b is in PackB's layout
 	panel        []float32 // b's last m−m16 columns, padded to 16
 }
 
@@ -130,14 +161,17 @@ func (g *gemmJob) rows(b0, b1 int, tail bool) {
 	// first when several row blocks will read it: the kernels then stream
 	// it from cache instead of missing the TLB on every row.
 	var packed []float32
-	if g.m > 16 && r1-r0 >= 12 {
+	if g.m > 16 && r1-r0 >= 12 && !g.packedB {
 		packed = make([]float32, g.k*16)
 	}
 	for j := 0; j < g.m16; j += 16 {
 		bp, ldb := &g.b[j], g.m
-		if packed != nil {
+		if g.packedB {
+			bp, ldb = &g.b[j*g.k], 16
+		} else if packed != nil {
 			for p := range g.k {
-				copy(packed[p*16:(p+1)*16], g.b[p*g.m+j:])
+				// An array copy: 64 bytes inline, not a call to memmove.
+				*(*[16]float32)(packed[p*16:]) = *(*[16]float32)(g.b[p*g.m+j:])
 			}
 			bp, ldb = &packed[0], 16
 		}
@@ -188,6 +222,12 @@ func (g *gemmJob) rows(b0, b1 int, tail bool) {
 		for p := 0; p < g.k; p++ {
 			av := g.a[i*rs+p*ps]
 			if av == 0 {
+				continue
+			}
+			if g.packedB {
+				for j := range out {
+					out[j] += av * g.b[j/16*16*g.k+p*16+j%16]
+				}
 				continue
 			}
 			for j, bv := range g.b[p*g.m : (p+1)*g.m] {

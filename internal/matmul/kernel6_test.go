@@ -87,3 +87,35 @@ func TestGemmSixRowsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmPackedSameBits checks that GemmPacked, on b written in panels of
+// 16 columns (PackedIndex), gives Gemm's bits for b row-major, with tails
+// of rows and columns, with and without accumulation.
+func TestGemmPackedSameBits(t *testing.T) {
+	if !HasPacked() {
+		t.Skip("no packed product in this build")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, s := range [][3]int{{1, 5, 3}, {6, 9, 16}, {13, 40, 37}, {64, 576, 300}, {30, 7, 100}} {
+		n, k, m := s[0], s[1], s[2]
+		a, b := randSlice(rng, n*k), randSlice(rng, k*m)
+		packed := randSlice(rng, PackedLen(k, m)) // the padding holds garbage, as a reused buffer would
+		for p := range k {
+			for j := range m {
+				packed[PackedIndex(k, p, j)] = b[p*m+j]
+			}
+		}
+		for _, acc := range []bool{false, true} {
+			base := randSlice(rng, n*m)
+			want := append([]float32(nil), base...)
+			Gemm(want, a, b, n, k, m, acc)
+			got := append([]float32(nil), base...)
+			GemmPacked(got, a, packed, n, k, m, acc)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%v acc=%v: c[%d] = %v, Gemm %v", s, acc, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

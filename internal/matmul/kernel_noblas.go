@@ -23,3 +23,13 @@ func GemmWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) {
 func GemmTAWith(s *Scratch, c, a, b []float32, n, k, m int, acc bool) {
 	gemmCoreWith(s, c, a, b, n, k, m, acc, true)
 }
+
+// HasPacked reports whether GemmPacked may be called: in this build, where
+// the AVX2 kernels run.
+func HasPacked() bool { return hasFMA }
+
+// GemmPacked is Gemm for b stored in panels of 16 columns (PackedIndex),
+// which convolutions write directly: the same bits as Gemm, without its
+// copy of b's panels. It panics where HasPacked is false or b is shorter
+// than PackedLen(k, m).
+func GemmPacked(c, a, b []float32, n, k, m int, acc bool) { gemmPacked(c, a, b, n, k, m, acc) }

@@ -55,3 +55,11 @@ func sgemm(c, a, b []float32, n, k, m int, acc, transA bool) {
 	}
 	C.vision_sgemm(ta, C.int(n), C.int(k), C.int(m), (*C.float)(&a[0]), (*C.float)(&b[0]), beta, (*C.float)(&c[0]))
 }
+
+// HasPacked reports false: OpenBLAS takes b row-major.
+func HasPacked() bool { return false }
+
+// GemmPacked panics: HasPacked is false in this build.
+func GemmPacked(c, a, b []float32, n, k, m int, acc bool) {
+	panic("matmul: GemmPacked in the openblas build")
+}
