@@ -362,14 +362,7 @@ func convForwardLayout[T float32 | float64](ws *Workspace, g *convGeom, y, x, w,
 				im2col(g, rows, hw, 0, xc, 0)
 				for r := range g.kh * g.kw {
 					p := c*g.kh*g.kw + r
-					src := rows[r*hw:][:hw]
-					for j := 0; j < hw; {
-						// A run of columns to the end of their panel.
-						J := i*hw + j
-						n := min(hw-j, 16-J%16)
-						copy(col[mm.PackedIndex(K, p, J):][:n], src[j:j+n])
-						j += n
-					}
+					packRow(col, K, p, i*hw, rows[r*hw:][:hw])
 				}
 			}
 		})
@@ -411,32 +404,66 @@ func convForwardLayout[T float32 | float64](ws *Workspace, g *convGeom, y, x, w,
 	}
 }
 
+// packRow writes src as row p, columns [j0, j0+len(src)), of a k-row
+// matrix in the packed layout (mm.PackedIndex): a copy a run of columns up
+// to the end of their panel.
+func packRow[T float32 | float64](dst []T, k, p, j0 int, src []T) {
+	for j := 0; j < len(src); {
+		J := j0 + j
+		n := min(len(src)-j, 16-J%16)
+		copy(dst[mm.PackedIndex(k, p, J):][:n], src[j:j+n])
+		j += n
+	}
+}
+
 // convBackX computes dx = col2im(Wᵀ·dy), a group of images at a time.
 func convBackX[T float32 | float64](ws *Workspace, g *convGeom, dx, w, dy []T) {
+	_, f32 := any(dx).([]float32)
+	convBackXLayout(ws, g, dx, w, dy, f32 && mm.HasPacked())
+}
+
+// convBackXLayout is convBackX with the group's dy gathered row-major or,
+// with packed (float32 only), in panels of 16 columns (mm.PackedIndex),
+// which the product reads in place: the same bits.
+func convBackXLayout[T float32 | float64](ws *Workspace, g *convGeom, dx, w, dy []T, packed bool) {
 	K, hw, grp := g.k(), g.hw(), g.group()
 	inImg, plane, outImg := g.cin*g.h*g.w, g.h*g.w, g.cout*hw
 	dcol := scratch[T](ws, 0, K*grp*hw)
 	var gat []T
-	if grp > 1 {
-		gat = scratch[T](ws, 1, g.cout*grp*hw)
+	if grp > 1 || packed {
+		gat = scratch[T](ws, 1, mm.PackedLen(g.cout, grp*hw))
 	}
 	for i0 := 0; i0 < g.n; i0 += grp {
 		gi := min(grp, g.n-i0)
 		m := gi * hw
 		d := dy[i0*outImg:][:outImg]
-		if gi > 1 {
-			d = gat[:g.cout*m]
+		dc := dcol[:K*m]
+		if packed {
+			d = gat[:mm.PackedLen(g.cout, m)]
 			parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
 				for i := lo; i < hi; i++ {
 					di := dy[(i0+i)*outImg:][:outImg]
 					for co := 0; co < g.cout; co++ {
-						copy(d[co*m+i*hw:][:hw], di[co*hw:][:hw])
+						src := di[co*hw:][:hw]
+						packRow(d, g.cout, co, i*hw, src)
 					}
 				}
 			})
+			mm.GemmTAPacked(any(dc).([]float32), any(w).([]float32), any(d).([]float32), K, g.cout, m, false)
+		} else {
+			if gi > 1 {
+				d = gat[:g.cout*m]
+				parallelIfLarge(gi, g.cout*m, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						di := dy[(i0+i)*outImg:][:outImg]
+						for co := 0; co < g.cout; co++ {
+							copy(d[co*m+i*hw:][:hw], di[co*hw:][:hw])
+						}
+					}
+				})
+			}
+			gemmAnyTA(ws, dc, w, d, K, g.cout, m)
 		}
-		dc := dcol[:K*m]
-		gemmAnyTA(ws, dc, w, d, K, g.cout, m)
 		parallelIfLarge(gi*g.cin, K*m, func(lo, hi int) {
 			for t := lo; t < hi; t++ {
 				i, c := t/g.cin, t%g.cin

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -8,11 +9,11 @@ import (
 	"github.com/gnsr/gnsr/internal/randmat"
 )
 
-// TestConvForwardPackedSameBits checks that the convolution's forward pass
-// with col in panels of 16 columns (GemmPacked) gives the bits of col
-// row-major, for shapes whose output positions do and do not fill panels,
+// TestConvPackedSameBits checks that the convolution's forward pass
+// with col in panels of 16 columns (GemmPacked), and its input gradient
+// with dy gathered so (GemmTAPacked), give the bits of the row-major ones, for shapes whose output positions do and do not fill panels,
 // one image or a group, with stride and padding, with and without bias.
-func TestConvForwardPackedSameBits(t *testing.T) {
+func TestConvPackedSameBits(t *testing.T) {
 	if !mm.HasPacked() {
 		t.Skip("no packed product in this build")
 	}
@@ -37,10 +38,21 @@ func TestConvForwardPackedSameBits(t *testing.T) {
 		got := make([]float32, len(want))
 		convForwardLayout(&Workspace{}, &g, want, x, w, b, false)
 		convForwardLayout(&Workspace{}, &g, got, x, w, b, true)
-		for i := range want {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v: y[%d] = %v, row-major col %v", g, i, got[i], want[i])
-			}
+		sameBits(t, fmt.Sprintf("%+v: forward", g), got, want)
+		dy := randmat.Uniform32(len(want), 4)
+		wantDX := make([]float32, len(x))
+		gotDX := make([]float32, len(x))
+		convBackXLayout(&Workspace{}, &g, wantDX, w, dy, false)
+		convBackXLayout(&Workspace{}, &g, gotDX, w, dy, true)
+		sameBits(t, fmt.Sprintf("%+v: input gradient", g), gotDX, wantDX)
+	}
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %v, row-major %v", what, i, got[i], want[i])
 		}
 	}
 }

@@ -61,29 +61,30 @@ func gemmCoreWith(s *Scratch, c, a, b []float32, n, k, m int, acc, transA bool) 
 	gemmCoreLayout(s, c, a, b, n, k, m, acc, transA, false)
 }
 
-// PackedLen returns the length of a k×m matrix in PackB's layout: m
+// PackedLen returns the length of a k×m matrix in the packed layout: m
 // rounded up to a multiple of 16, times k.
 func PackedLen(k, m int) int { return (m + 15) &^ 15 * k }
 
-// PackedIndex returns where element (p, j) of a k×m matrix lies in PackB's
-// layout: panels of 16 columns, one after the other, each k rows of 16.
+// PackedIndex returns where element (p, j) of a k×m matrix lies in the
+// packed layout: panels of 16 columns, one after the other, each k rows of 16.
 func PackedIndex(k, p, j int) int { return j&^15*k + p*16 + j&15 }
 
-// gemmPacked is Gemm for b in PackB's layout (see PackedIndex): the same
-// kernels on the same panels, so the same bits as Gemm on b row-major, but
-// without copying b's panels. It needs the AVX2 kernels (hasFMA).
-func gemmPacked(c, a, b []float32, n, k, m int, acc bool) {
+// gemmPacked is Gemm (GemmTA with transA) for b in the packed layout (see
+// PackedIndex): the same kernels on the same panels, so the same bits as
+// for b row-major, without copying b's panels. It needs the AVX2 kernels
+// (hasFMA).
+func gemmPacked(c, a, b []float32, n, k, m int, acc, transA bool) {
 	if !hasFMA {
 		panic("matmul: GemmPacked without the AVX2 kernels")
 	}
 	if len(b) < PackedLen(k, m) {
 		panic("matmul: GemmPacked: b is shorter than its packed matrix")
 	}
-	gemmCoreLayout(nil, c, a, b, n, k, m, acc, false, true)
+	gemmCoreLayout(nil, c, a, b, n, k, m, acc, transA, true)
 }
 
 // gemmCoreLayout is gemmCoreWith for b row-major or, with packedB, in
-// PackB's layout.
+// the packed layout.
 func gemmCoreLayout(s *Scratch, c, a, b []float32, n, k, m int, acc, transA, packedB bool) {
 	if trivialProduct(c, a, b, n, k, m, acc) {
 		return
@@ -137,7 +138,7 @@ type gemmJob struct {
 	c, a, b      []float32
 	n, k, m, m16 int
 	acc, transA  bool
-	packedB      bool      // b is in PackB's layout
+	packedB      bool      // b is in the packed layout
 	panel        []float32 // b's last m−m16 columns, padded to 16
 }
 

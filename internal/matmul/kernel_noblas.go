@@ -32,4 +32,7 @@ func HasPacked() bool { return hasFMA }
 // which convolutions write directly: the same bits as Gemm, without its
 // copy of b's panels. It panics where HasPacked is false or b is shorter
 // than PackedLen(k, m).
-func GemmPacked(c, a, b []float32, n, k, m int, acc bool) { gemmPacked(c, a, b, n, k, m, acc) }
+func GemmPacked(c, a, b []float32, n, k, m int, acc bool) { gemmPacked(c, a, b, n, k, m, acc, false) }
+
+// GemmTAPacked is GemmTA for b in panels of 16 columns, as GemmPacked.
+func GemmTAPacked(c, a, b []float32, n, k, m int, acc bool) { gemmPacked(c, a, b, n, k, m, acc, true) }

@@ -63,3 +63,8 @@ func HasPacked() bool { return false }
 func GemmPacked(c, a, b []float32, n, k, m int, acc bool) {
 	panic("matmul: GemmPacked in the openblas build")
 }
+
+// GemmTAPacked panics: HasPacked is false in this build.
+func GemmTAPacked(c, a, b []float32, n, k, m int, acc bool) {
+	panic("matmul: GemmTAPacked in the openblas build")
+}
