@@ -27,7 +27,7 @@ func benchmarkStep(b *testing.B, dataset, model string, hidden int) {
 
 // benchmarkSteps times ds's training steps of model. Beside the time a
 // step it reports cpu/wall, the CPU time of the process over the steps'
-// wall time (GOMAXPROCS = 2 at best 2), and, in a binary built with -tags
+// wall time (at most GOMAXPROCS), and, in a binary built with -tags
 // parstats, serial-%: the share of the steps' wall time outside parallel
 // sections.
 func benchmarkSteps(b *testing.B, ds *datasets.NodeDataset, p Protocol, model string, hidden int) {

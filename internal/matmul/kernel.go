@@ -34,9 +34,9 @@ func trivialProduct(c, a, b []float32, n, k, m int, acc bool) bool {
 // pure-Go build's gemm and gemmTA (kernel_noblas.go); the openblas build
 // calls OpenBLAS instead (kernel_openblas.go).
 //
-// Blocks of 6 or 4 rows × 16 columns run on the AVX2/FMA kernels; the last m%16
-// columns too, through a zero-padded copy of those columns of b; the last
-// n%4 rows in Go. Which code computes an element, and the order of its sum,
+// Blocks of 6 or 4 rows × 16 columns run on the AVX2/FMA kernels; the
+// last m%16 columns too, through a zero-padded copy of those columns of b;
+// the last n%4 rows in Go. Which code computes an element, and the order of its sum,
 // depend only on the shapes, never on the number of goroutines, so results
 // are identical for any GOMAXPROCS. Work is split by blocks of 4 rows over
 // up to GOMAXPROCS goroutines when it is large enough to pay for them.
@@ -171,8 +171,7 @@ func (g *gemmJob) rows(b0, b1 int, tail bool) {
 			bp, ldb = &g.b[j*g.k], 16
 		} else if packed != nil {
 			for p := range g.k {
-				// An array copy: 64 bytes inline, not a call to memmove.
-				*(*[16]float32)(packed[p*16:]) = *(*[16]float32)(g.b[p*g.m+j:])
+				copy(packed[p*16:(p+1)*16], g.b[p*g.m+j:])
 			}
 			bp, ldb = &packed[0], 16
 		}
