@@ -22,7 +22,8 @@ func edgeMulStrip64(indptr *int, indices *int32, perm *int32, vals *float32, wst
 func edgeMulBlock(indptr *int, indices *int32, perm *int32, vals *float32, wstride int, consts *int32, x *float32, xstride int, out *float32, ostride int, rows int)
 
 // edgeMulSIMD computes rows [r0, r1) of EdgeMul for float32 without
-// accumulation and reports whether it did. Its sums are the portable kernel's, bit for bit.
+// accumulation and reports whether it did. Its sums are the portable
+// kernel's, bit for bit.
 func edgeMulSIMD(p *CSR, vals []float32, perm []int32, heads int, x []float32, width int, out []float32, r0, r1 int) bool {
 	if !useSIMD || r0 >= r1 || p.NNZ() == 0 {
 		return false
