@@ -705,7 +705,7 @@ func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	if err != nil {
 		return Accuracy{}, err
 	}
-	r, err := newRun(d, cfg, a.New)
+	r, err := newRun(d, cfg, a)
 	if err != nil {
 		return Accuracy{}, err
 	}

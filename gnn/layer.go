@@ -140,8 +140,13 @@ type Block struct {
 	NumDst, NumSrc int
 
 	build func(Normalization) *sparse.CSR
-	mu    sync.Mutex
-	mats  map[Normalization]*sparse.Matrix
+	// parent, if not nil, is the block whose matrices this one's are
+	// restricted views of (restrict), computing rows dst of products and
+	// rows src of transposed products.
+	parent   *Block
+	dst, src []int32
+	mu       sync.Mutex
+	mats     map[Normalization]*sparse.Matrix
 }
 
 // Adjacency returns the NumDst×NumSrc propagation matrix of b under
@@ -155,12 +160,27 @@ func (b *Block) Adjacency(n Normalization) *sparse.Matrix {
 	if n < SymmetricNorm || n > SumNorm {
 		panic("gnn: Block.Adjacency: unknown " + n.String())
 	}
-	m := sparse.NewMatrix(b.build(n))
+	var m *sparse.Matrix
+	if b.parent != nil {
+		m = b.parent.Adjacency(n).View()
+		m.RestrictRows(b.dst, b.src)
+	} else {
+		m = sparse.NewMatrix(b.build(n))
+	}
 	if b.mats == nil {
 		b.mats = map[Normalization]*sparse.Matrix{}
 	}
 	b.mats[n] = m
 	return m
+}
+
+// restrict returns a block of b's nodes whose propagation matrices are
+// views of b's that compute only the rows dst of products (the
+// destinations a layer's output is needed at) and the rows src of
+// transposed products (the sources its gradient is needed at): see
+// sparse.Matrix.RestrictRows.
+func (b *Block) restrict(dst, src []int32) *Block {
+	return &Block{NumDst: b.NumDst, NumSrc: b.NumSrc, parent: b, dst: dst, src: src}
 }
 
 // FullBlock returns the block of a whole graph: every node is a source and

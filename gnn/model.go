@@ -136,6 +136,12 @@ type Arch struct {
 	// matrix that is not symmetric, so that its backward pass takes its
 	// transpose (EstimateMemory counts both).
 	MeanAggregation bool
+	// Local says a layer's output at a node depends on the inputs of the
+	// node and its neighbours only (in the block's adjacency), and that its
+	// backward pass keeps rows of zero gradient zero: full-batch training
+	// then computes the first layer on the loss's receptive field alone
+	// (see run.restrictToField), with the same results.
+	Local bool
 	// Defaults are the reference setup's settings (Config.ApplyDefaults).
 	Defaults Defaults
 }
@@ -143,11 +149,11 @@ type Arch struct {
 // archs is the registry of architectures, the one place that tests an
 // architecture's name. Nothing modifies it.
 var archs = []Arch{
-	{Name: "gcn", Doc: "graph convolution (Kipf & Welling): Â·H·W + b, Â = D^-1/2 (A+I) D^-1/2", New: newGCNConv},
+	{Name: "gcn", Doc: "graph convolution (Kipf & Welling): Â·H·W + b, Â = D^-1/2 (A+I) D^-1/2", New: newGCNConv, Local: true},
 	{Name: "sage", Doc: "GraphSAGE with the mean aggregator (Hamilton et al.): H·W_root + mean_{j∈N(i)} h_j·W_neigh + b", New: newSAGEConv,
-		MeanAggregation: true},
+		MeanAggregation: true, Local: true},
 	{Name: "gat", Doc: "graph attention (Veličković et al.): heads of softmax-weighted neighbour sums, LeakyReLU 0.2 scores", New: newGATConv,
-		Attention: true, Defaults: gatDefaults()},
+		Attention: true, Local: true, Defaults: gatDefaults()},
 }
 
 // Archs returns the names of the registered architectures, in a fixed

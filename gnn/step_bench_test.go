@@ -43,7 +43,7 @@ func benchmarkSteps(b *testing.B, ds *datasets.NodeDataset, p Protocol, model st
 		cfg.Hidden = hidden
 	}
 	a, _ := LookupArch(model)
-	r, err := newRun(d, cfg, a.New)
+	r, err := newRun(d, cfg, a)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -264,3 +264,142 @@ func TestMatrixDropoutProducts(t *testing.T) {
 		}
 	}
 }
+
+// TestMatrixRestrictRows checks that a Matrix restricted to some rows keeps
+// the same entries of those rows as the unrestricted one and none of the
+// others, and that its products are bit for bit the unrestricted ones on
+// the rows they compute and zero elsewhere: plain products on the dst
+// rows; transposed ones on the src rows without dropout, and with dropout
+// on all rows for dense operands that are zero outside dst. Blocked and
+// not, float32 and float64, for 1 and 3 threads.
+func TestMatrixRestrictRows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, test := range []struct {
+		name            string
+		rows, cols, nnz int
+		k               int
+		binary          bool
+	}{
+		{"blocked float32", 600, 700, 60000, 64, false},
+		{"binary", 600, 700, 60000, 64, true},
+		{"odd k", 300, 200, 6000, 13, false},
+	} {
+		m := randomCSR(test.rows, test.cols, test.nnz, 7)
+		if test.binary {
+			for i := range m.Data {
+				m.Data[i] = 1
+			}
+		}
+		rng := rand.New(rand.NewPCG(8, 9))
+		subset := func(n int) ([]int32, []bool) {
+			var rows []int32
+			in := make([]bool, n)
+			for i := range n {
+				if rng.IntN(5) == 0 {
+					rows = append(rows, int32(i))
+					in[i] = true
+				}
+			}
+			return rows, in
+		}
+		dst, inDst := subset(m.Rows)
+		src, inSrc := subset(m.Cols)
+		full, part := NewMatrix(m), NewMatrix(m)
+		part.RestrictRows(dst, src)
+		for step, p := range []float64{0.5, 0.2, 0.9, 0} {
+			for _, threads := range []int{1, 3} {
+				runtime.GOMAXPROCS(threads)
+				seed := uint64(100 + step)
+				full.Dropout(p, seed)
+				part.Dropout(p, seed)
+				fv, pv := full.Values(), part.Values()
+				for i := range m.Rows {
+					for q := m.Indptr[i]; q < m.Indptr[i+1]; q++ {
+						if want := fv[q] * float32(b2i(inDst[i])); pv[q] != want {
+							t.Fatalf("%s p=%v: entry %d of row %d (restricted to %v) = %v, want %v", test.name, p, q, i, inDst[i], pv[q], want)
+						}
+					}
+				}
+				x := randomDense64(m.Cols*test.k, seed)
+				g := randomDense64(m.Rows*test.k, seed+1)
+				if p > 0 {
+					for i := range m.Rows {
+						if !inDst[i] {
+							clear(g[i*test.k : (i+1)*test.k])
+						}
+					}
+				}
+				check := func(kind string, trans bool, want, got []float64) {
+					t.Helper()
+					for e := range want {
+						row := e / test.k
+						var computed bool
+						if trans {
+							computed = p > 0 || inSrc[row]
+						} else {
+							computed = inDst[row]
+						}
+						if !computed {
+							if got[e] != 0 {
+								t.Fatalf("%s p=%v %d threads %s trans=%v: element %d outside the restriction = %v, want 0", test.name, p, threads, kind, trans, e, got[e])
+							}
+							continue
+						}
+						if math.Float64bits(got[e]) != math.Float64bits(want[e]) {
+							t.Fatalf("%s p=%v %d threads %s trans=%v: element %d = %v, want %v", test.name, p, threads, kind, trans, e, got[e], want[e])
+						}
+					}
+				}
+				for _, trans := range []bool{false, true} {
+					in := x
+					if trans {
+						in = g
+					}
+					r, _ := full.Dims(trans)
+					want, got := make([]float64, r*test.k), make([]float64, r*test.k)
+					MulInto(full, trans, want, in, test.k, false)
+					MulInto(part, trans, got, in, test.k, false)
+					check("float64", trans, want, got)
+					in32 := to32(in)
+					want32, got32 := make([]float32, r*test.k), make([]float32, r*test.k)
+					MulInto(full, trans, want32, in32, test.k, false)
+					MulInto(part, trans, got32, in32, test.k, false)
+					check("float32", trans, to64(want32), to64(got32))
+				}
+			}
+		}
+	}
+	for _, rows := range [][2][]int32{{{3, 2}, nil}, {nil, {-1}}, {{10}, nil}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RestrictRows(%v, %v) did not panic", rows[0], rows[1])
+				}
+			}()
+			NewMatrix(randomCSR(10, 10, 30, 1)).RestrictRows(rows[0], rows[1])
+		}()
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func to32(x []float64) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range x {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+func to64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}

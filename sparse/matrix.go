@@ -36,6 +36,16 @@ type Matrix struct {
 	// Matrix may serve several graphs.
 	mu      sync.Mutex
 	dropped *keptEntries
+	// rows and src, if not nil, restrict products to some rows of their
+	// results (RestrictRows): rows those of plain products, whose entries
+	// alone Dropout draws for, and src those of transposed ones; rowsNNZ
+	// counts the entries of rows. dstHi and srcHi are the row ends of the
+	// restricted operands (a row outside ends where it starts), and
+	// rblocks their column blocks, made on first use.
+	rows, src    []int32
+	rowsNNZ      int
+	dstHi, srcHi []int
+	rblocks      [2]map[int]*colBlocks
 }
 
 // entries are the stored entries of a Matrix and what is derived from
@@ -203,13 +213,20 @@ func symmetric(m *CSR) bool {
 	return ok
 }
 
-// Values returns the values that products use now, in the order of
+// Values returns the values that plain products use now, in the order of
 // CSR().Data: after Dropout with p > 0 the kept values scaled by 1/(1-p)
-// and zeros for dropped ones, else CSR().Data. It returns a new slice.
+// and zeros for dropped ones, else CSR().Data, with zeros for rows outside
+// a restriction (RestrictRows). It returns a new slice.
 func (c *Matrix) Values() []float32 {
 	m := c.e.a
 	if c.dropped == nil {
-		return slices.Clone(m.Data)
+		out := slices.Clone(m.Data)
+		if a, ok := c.restricted(false, csrOperand(m)); ok {
+			for i := range m.Rows {
+				clear(out[a.hi[i]:m.Indptr[i+1]])
+			}
+		}
+		return out
 	}
 	out := make([]float32, len(m.Data))
 	d := c.dropped
@@ -265,9 +282,11 @@ func (c *Matrix) setDropped(d *keptEntries) {
 // dropout on the stored entries, as for the input features of a GCN. Which
 // entries are kept is a hash of seed and the entry's position (a
 // counter-based generator), so rows are filtered in parallel and the result
-// depends only on seed and p: not on the thread count. Dropped entries are left out of
-// products rather than multiplied by zero, which halves their cost at
-// p = 0.5. p = 0 restores all entries. Dropout panics if p is not in [0, 1).
+// depends only on seed and p: not on the thread count, nor on a
+// restriction to some rows (RestrictRows), which draws for those rows
+// alone. Dropped entries are left out of products rather than multiplied
+// by zero, which halves their cost at p = 0.5. p = 0 restores all entries
+// (of the rows a restriction leaves). Dropout panics if p is not in [0, 1).
 func (c *Matrix) Dropout(p float64, seed uint64) {
 	if !(p >= 0 && p < 1) {
 		panic("sparse: Dropout: p outside [0, 1)")
@@ -284,13 +303,75 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	keepEntries(d, c.e.a, c.e.uniform, scale, seed, t)
+	keepEntries(d, c.e.a, c.e.uniform, scale, seed, t, c.rows, c.rowsNNZ)
 	c.setDropped(d)
+}
+
+// RestrictRows makes products with c compute some rows of their results
+// only, the others being zero (or left as they are, when a product
+// accumulates): plain products the rows dst, transposed ones the rows src
+// (columns of c's matrix). Under Dropout, only the entries of rows dst are
+// drawn for, with the draws of an unrestricted Dropout (each depends on its
+// entry's position), the others being dropped, and transposed products
+// scatter from those kept entries whatever src. So the rows computed are
+// bit for bit those of the unrestricted products, given, for transposed
+// products, a dense operand that is zero outside dst: this is how a
+// trainer computes only the receptive field of its loss, at the cost of
+// that field. Each of dst and src must be increasing rows of its result,
+// or nil for all of them. The current dropout is undone. RestrictRows
+// panics if a row is out of order or range.
+func (c *Matrix) RestrictRows(dst, src []int32) {
+	a := c.e.a
+	checkRows("dst", dst, a.Rows)
+	checkRows("src", src, a.Cols)
+	nnz := 0
+	for _, i := range dst {
+		nnz += a.Indptr[i+1] - a.Indptr[i]
+	}
+	c.mu.Lock()
+	c.rows, c.src, c.rowsNNZ, c.dropped = dst, src, nnz, nil
+	c.dstHi, c.srcHi, c.rblocks = nil, nil, [2]map[int]*colBlocks{}
+	c.mu.Unlock()
+}
+
+// checkRows panics unless rows are increasing and in [0, n).
+func checkRows(name string, rows []int32, n int) {
+	for t, i := range rows {
+		if i < 0 || int(i) >= n || (t > 0 && i <= rows[t-1]) {
+			panic(fmt.Sprintf("sparse: RestrictRows: %s row %d at position %d is out of order or outside [0, %d)", name, i, t, n))
+		}
+	}
+}
+
+// restricted returns a, c's entries (trans false) or its transpose's,
+// with the rows outside c's restriction emptied, and whether there is a
+// restriction. It must not be called after a Dropout with p > 0, whose
+// kept entries are restricted already.
+func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rows, hi := c.rows, &c.dstHi
+	if trans {
+		rows, hi = c.src, &c.srcHi
+	}
+	if rows == nil {
+		return a, false
+	}
+	if *hi == nil {
+		h := slices.Clone(a.lo)
+		for _, i := range rows {
+			h[i] = a.indptr[i+1]
+		}
+		*hi = h
+	}
+	a.hi = *hi
+	return a, true
 }
 
 // keepEntries fills d with the entries of m that dropout keeps, their values
 // scaled: entry q is kept if the high half of splitMix(weylState(seed, q)) is below
-// thresh. With uniform (all values of m equal), d.data is filled with the
+// thresh. If rows is not nil, only those rows (nnz entries in all) are
+// filtered and the others stay empty. With uniform (all values of m equal), d.data is filled with the
 // one scaled value and only indices are compacted. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
@@ -298,9 +379,10 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 // kept entries on the way: a row is compacted block by block of m's own
 // entries, whose bounds are fixed, so no entry tests its column. m's rows
 // must have sorted columns if there are any blocks.
-func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64) {
+func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64, rows []int32, nnz int) {
 	if len(d.hi) != m.Rows {
 		d.hi = make([]int, m.Rows)
+		copy(d.hi, m.Indptr[:m.Rows]) // rows outside a restriction stay empty
 		d.indices = make([]int32, len(m.Indices))
 		d.data = make([]float32, len(m.Data))
 		d.filled = float32(math.NaN())
@@ -333,10 +415,20 @@ func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint6
 		}
 		full = d.full
 	}
-	rowsPer := max(1, m.Rows*(1<<15)/max(1, len(m.Data)))
+	n := m.Rows
+	if rows != nil {
+		n = len(rows)
+	} else {
+		nnz = len(m.Data)
+	}
+	rowsPer := max(1, n*(1<<15)/max(1, nnz))
 	indptr, inIdx, inData, outIdx, outData, hi := m.Indptr, m.Indices, m.Data, d.indices, d.data, d.hi
-	parallel.For(m.Rows, rowsPer, func(r0, r1 int) {
-		for i := r0; i < r1; i++ {
+	parallel.For(n, rowsPer, func(r0, r1 int) {
+		for t := r0; t < r1; t++ {
+			i := t
+			if rows != nil {
+				i = int(rows[t])
+			}
 			lo, end := indptr[i], indptr[i+1]
 			keptIdx, keptData := outIdx[lo:end], outData[lo:end]
 			var n int
@@ -428,12 +520,23 @@ func (c *Matrix) operand(trans bool) operand {
 // goroutines. MulInto panics if dst or x do not have the product's
 // dimensions.
 func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc bool) {
-	scatter := trans && c.dropped != nil
+	dropped := c.dropped != nil
+	scatter := trans && dropped
 	a := c.operand(trans && !scatter)
+	restricted := false
+	if !dropped {
+		a, restricted = c.restricted(trans, a)
+	}
 	var cb *colBlocks
 	if _, ok := any(dst).([]float32); ok && c.e.sorted {
+		// The blocking depends on the whole matrix, so that restricted
+		// rows are summed as unrestricted ones.
 		if width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k); width > 0 {
-			cb = c.colBlocks(trans && !scatter, a, width)
+			if restricted {
+				cb = c.restrictedBlocks(trans, a, width)
+			} else {
+				cb = c.colBlocks(trans && !scatter, a, width)
+			}
 		}
 	}
 	switch {
@@ -444,6 +547,26 @@ func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc 
 	default:
 		spmmOperand(a, dst, x, k, acc)
 	}
+}
+
+// restrictedBlocks returns the column blocks of width of a, c's restricted
+// entries (trans false) or its transpose's, computing them once.
+func (c *Matrix) restrictedBlocks(trans bool, a operand, width int) *colBlocks {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := 0
+	if trans {
+		t = 1
+	}
+	cb := c.rblocks[t][width]
+	if cb == nil {
+		cb = newColBlocks(a, width)
+		if c.rblocks[t] == nil {
+			c.rblocks[t] = map[int]*colBlocks{}
+		}
+		c.rblocks[t][width] = cb
+	}
+	return cb
 }
 
 // colBlocks returns the column blocks of width of a, the current entries
