@@ -273,8 +273,11 @@ type Context struct {
 	nodes    map[*Param]*G.Node
 	masks    []*nn.DropoutMask
 	// output is what Output applies after the bias, set by the model
-	// for the layer being built; called records that Output was called.
+	// for the layer being built, and rows, if not nil, the rows of the
+	// layer's output it needs (the block's restriction); called records
+	// that Output was called.
 	output activation
+	rows   []int32
 	called bool
 }
 
@@ -320,6 +323,17 @@ func (c *Context) Dropout(x *G.Node, p float64) (*G.Node, error) {
 	return nn.Dropout(x, m)
 }
 
+// dropout is Dropout of a layer's input x of which the rows rows only
+// (nil: all) are needed, the others being zero (nn.DropoutMask.RestrictRows).
+func (c *Context) dropout(x *G.Node, p float64, rows []int32) (*G.Node, error) {
+	out, err := c.Dropout(x, p)
+	if err != nil || out == x || rows == nil {
+		return out, err
+	}
+	c.masks[len(c.masks)-1].RestrictRows(rows)
+	return out, nil
+}
+
 // Output returns z plus the bias b (nil: none) followed by what the model
 // puts after the layer (its activation), as one fused op. A layer's
 // Forward returns what Output returns.
@@ -329,5 +343,5 @@ func (c *Context) Output(z *G.Node, b *Param) (*G.Node, error) {
 	if b != nil {
 		bn = c.Node(b)
 	}
-	return c.output.apply(z, bn)
+	return c.output.apply(z, bn, c.rows)
 }

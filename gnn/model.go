@@ -29,24 +29,30 @@ const (
 func Activations() []string { return []string{string(actReLU), string(actELU)} }
 
 // apply returns z + b (b may be nil) followed by the activation, the bias
-// and a ReLU fused into one op.
-func (a activation) apply(z, b *G.Node) (*G.Node, error) {
-	switch a {
-	case actReLU:
+// and a ReLU fused into one op. With rows not nil, the bias and ReLU are
+// computed in those rows only (nn.AddBiasRows), the others being zero.
+func (a activation) apply(z, b *G.Node, rows []int32) (*G.Node, error) {
+	switch {
+	case a == actReLU && rows == nil:
 		return nn.BiasReLU(z, b)
-	case actELU:
-		if b != nil {
-			var err error
-			if z, err = nn.AddBias(z, b); err != nil {
-				return nil, err
-			}
+	case a == actReLU:
+		return nn.AddBiasRows(z, b, true, rows)
+	case b == nil:
+	case rows != nil:
+		var err error
+		if z, err = nn.AddBiasRows(z, b, false, rows); err != nil {
+			return nil, err
 		}
+	default:
+		var err error
+		if z, err = nn.AddBias(z, b); err != nil {
+			return nil, err
+		}
+	}
+	if a == actELU {
 		return nn.ELU(z)
 	}
-	if b == nil {
-		return z, nil
-	}
-	return nn.AddBias(z, b)
+	return z, nil
 }
 
 // Spec is the architecture of a model: everything needed to build it again,
@@ -307,7 +313,7 @@ func (m *Model) forward(ctx *Context, x Features, blocks []*Block, update *bool)
 		if l > 0 {
 			// Input dropout of the first layer lives in x's values (sparse
 			// dropout of the features), set by the trainer every step.
-			hd, err := ctx.Dropout(h, m.Spec.Dropout)
+			hd, err := ctx.dropout(h, m.Spec.Dropout, blk.src)
 			if err != nil {
 				return nil, err
 			}
@@ -326,7 +332,7 @@ func (m *Model) forward(ctx *Context, x Features, blocks []*Block, update *bool)
 		if !last {
 			norm = m.norms[l]
 		}
-		ctx.output, ctx.called = act, false
+		ctx.output, ctx.rows, ctx.called = act, blk.dst, false
 		if last || norm != nil {
 			ctx.output = actNone
 		}

@@ -48,5 +48,5 @@ func (bn *batchNorm) apply(ctx *Context, z *G.Node, act activation, update *bool
 	if err != nil || act == actReLU {
 		return out, err
 	}
-	return act.apply(out, nil)
+	return act.apply(out, nil, nil)
 }

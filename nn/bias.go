@@ -47,8 +47,69 @@ func BiasReLU(z, b *gorgonia.Node) (*gorgonia.Node, error) {
 	return applyBias("BiasReLU", z, b, true)
 }
 
+// AddBiasRows is AddBias, or BiasReLU with relu, computing only the rows
+// rows of the output (increasing; nil: all), the others being zero: for a
+// trainer that needs some rows of a layer only (its loss's receptive
+// field), and knows the incoming gradient of the others to be zero, which
+// b's gradient then skips and the ReLU's zeroes. The rows computed are
+// those of AddBias or BiasReLU bit for bit, and so is b's gradient.
+//
+// AddBiasRows returns an error if the shapes or dtypes do not fit or a row
+// is out of order or range.
+func AddBiasRows(z, b *gorgonia.Node, relu bool, rows []int32) (*gorgonia.Node, error) {
+	if err := checkRows("AddBiasRows", rows, z.Shape()[0]); err != nil {
+		return nil, err
+	}
+	return applyBias("AddBiasRows", z, b, relu, rows)
+}
+
+// checkRows returns an error unless rows are increasing rows of [0, n).
+func checkRows(name string, rows []int32, n int) error {
+	for t, r := range rows {
+		if r < 0 || int(r) >= n || (t > 0 && r <= rows[t-1]) {
+			return fmt.Errorf("nn: %s: row %d at position %d is out of order or outside [0, %d)", name, r, t, n)
+		}
+	}
+	return nil
+}
+
+// forRows calls fn on ranges of rows, split over goroutines: [0, n) in
+// ranges of about grain elements' worth when rows is nil, else the runs
+// of consecutive rows of rows.
+func forRows(n, cols int, rows []int32, fn func(lo, hi int)) {
+	grain := max(1, minParallelElems/max(cols, 1))
+	if rows == nil {
+		parallel.For(n, grain, fn)
+		return
+	}
+	parallel.For(len(rows), grain, func(t0, t1 int) {
+		for t := t0; t < t1; {
+			lo := int(rows[t])
+			hi := lo + 1
+			for t++; t < t1 && int(rows[t]) == hi; t++ {
+				hi++
+			}
+			fn(lo, hi)
+		}
+	})
+}
+
+// clearOutside zeroes the rows of dst (cols wide) that are not in rows; none
+// if rows is nil.
+func clearOutside[T float32 | float64](dst []T, cols int, rows []int32) {
+	if rows == nil {
+		return
+	}
+	next := 0
+	for _, r := range rows {
+		clear(dst[next*cols : int(r)*cols])
+		next = int(r) + 1
+	}
+	clear(dst[next*cols:])
+}
+
 // applyBias checks the operands of AddBias or BiasReLU and applies the op.
-func applyBias(name string, z, b *gorgonia.Node, relu bool) (*gorgonia.Node, error) {
+func applyBias(name string, z, b *gorgonia.Node, relu bool, rows ...[]int32) (*gorgonia.Node, error) {
 	nodes := []*gorgonia.Node{z}
 	if b != nil {
 		nodes = append(nodes, b)
@@ -59,7 +120,11 @@ func applyBias(name string, z, b *gorgonia.Node, relu bool) (*gorgonia.Node, err
 	if b != nil && (b.Shape()[0] != 1 || b.Shape()[1] != z.Shape()[1]) {
 		return nil, fmt.Errorf("nn: %s: bias shape %v does not fit %v", name, b.Shape(), z.Shape())
 	}
-	out, err := gorgonia.ApplyOp(&biasOp{bias: b != nil, relu: relu}, nodes...)
+	op := &biasOp{bias: b != nil, relu: relu}
+	if len(rows) > 0 {
+		op.rows = rows[0]
+	}
+	out, err := gorgonia.ApplyOp(op, nodes...)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", name, err)
 	}
@@ -68,18 +133,24 @@ func applyBias(name string, z, b *gorgonia.Node, relu bool) (*gorgonia.Node, err
 
 // biasOp is (z[, b]) ↦ z + b, or max(z + b, 0) with relu. Each op owns its
 // output buffer.
+// With rows not nil it computes those rows only (AddBiasRows).
 type biasOp struct {
 	bias, relu bool
+	rows       []int32
 	out        *tensor.Dense
 }
 
 // reluGradOp is (y, g) ↦ g where y > 0, else 0: the gradient of a ReLU
-// computed from its output y.
-type reluGradOp struct{ out *tensor.Dense }
+// computed from its output y; with rows not nil, in those rows only, the
+// others being zero.
+type reluGradOp struct {
+	rows []int32
+	out  *tensor.Dense
+}
 
 // columnSumOp sums the columns of its input into a 1×m row, in row order:
-// the gradient of a bias.
-type columnSumOp struct{}
+// the gradient of a bias; with rows not nil, the sums of those rows.
+type columnSumOp struct{ rows []int32 }
 
 var (
 	_ gorgonia.SDOp = (*biasOp)(nil)
@@ -155,9 +226,9 @@ func (op *biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := autograd.Reuse(&op.out, z.Dtype(), rows, cols)
 	switch d := z.Data().(type) {
 	case []float32:
-		addBias(out.Data().([]float32), d, rowOf[float32](b), rows, cols, op.relu)
+		addBias(out.Data().([]float32), d, rowOf[float32](b), rows, cols, op.relu, op.rows)
 	case []float64:
-		addBias(out.Data().([]float64), d, rowOf[float64](b), rows, cols, op.relu)
+		addBias(out.Data().([]float64), d, rowOf[float64](b), rows, cols, op.relu, op.rows)
 	}
 	return out, nil
 }
@@ -170,9 +241,11 @@ func rowOf[T float32 | float64](b *tensor.Dense) []T {
 	return b.Data().([]T)
 }
 
-// addBias sets dst = z + b row by row (b nil: z), then max(·, 0) with relu.
-func addBias[T float32 | float64](dst, z, b []T, rows, cols int, relu bool) {
-	parallel.For(rows, minParallelElems/max(cols, 1), func(lo, hi int) {
+// addBias sets dst = z + b row by row (b nil: z), then max(·, 0) with relu;
+// with only not nil, in those rows only, zeroing the others.
+func addBias[T float32 | float64](dst, z, b []T, rows, cols int, relu bool, only []int32) {
+	clearOutside(dst, cols, only)
+	forRows(rows, cols, only, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			o, r := dst[i*cols:(i+1)*cols], z[i*cols:(i+1)*cols]
 			switch {
@@ -211,14 +284,14 @@ func (op *biasOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	dz := grad
 	if op.relu {
 		var err error
-		if dz, err = gorgonia.ApplyOp(&reluGradOp{}, output, grad); err != nil {
+		if dz, err = gorgonia.ApplyOp(&reluGradOp{rows: op.rows}, output, grad); err != nil {
 			return nil, fmt.Errorf("nn: %v gradient: %w", op, err)
 		}
 	}
 	if !op.bias {
 		return gorgonia.Nodes{dz}, nil
 	}
-	db, err := gorgonia.ApplyOp(columnSumOp{}, dz)
+	db, err := gorgonia.ApplyOp(columnSumOp{rows: op.rows}, dz)
 	if err != nil {
 		return nil, fmt.Errorf("nn: %v bias gradient: %w", op, err)
 	}
@@ -254,9 +327,9 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 		masked := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(rows, cols))
 		switch gd := g.Data().(type) {
 		case []float32:
-			reluGrad(masked.Data().([]float32), y.Data().([]float32), gd)
+			reluGrad(masked.Data().([]float32), y.Data().([]float32), gd, cols, op.rows)
 		case []float64:
-			reluGrad(masked.Data().([]float64), y.Data().([]float64), gd)
+			reluGrad(masked.Data().([]float64), y.Data().([]float64), gd, cols, op.rows)
 		}
 		g = masked
 	}
@@ -278,9 +351,9 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	}
 	switch gd := g.Data().(type) {
 	case []float32:
-		columnSums(db.Data().([]float32), gd, rows, cols)
+		columnSums(db.Data().([]float32), gd, rows, cols, op.rows)
 	case []float64:
-		columnSums(db.Data().([]float64), gd, rows, cols)
+		columnSums(db.Data().([]float64), gd, rows, cols, op.rows)
 	}
 	return nil
 }
@@ -291,9 +364,18 @@ func addInto[T float32 | float64](dst, src []T) {
 	}
 }
 
-// reluGrad sets dst = g where y > 0, else 0.
-func reluGrad[T float32 | float64](dst, y, g []T) {
-	parallel.For(len(dst), minParallelElems, func(lo, hi int) {
+// reluGrad sets dst = g where y > 0, else 0, for matrices of cols columns;
+// with rows not nil, in those rows only, zeroing the others.
+func reluGrad[T float32 | float64](dst, y, g []T, cols int, rows []int32) {
+	clearOutside(dst, cols, rows)
+	n := len(dst)
+	if rows != nil {
+		n /= max(cols, 1)
+	} else {
+		cols = 1 // elements, not rows
+	}
+	forRows(n, cols, rows, func(r0, r1 int) {
+		lo, hi := r0*cols, r1*cols
 		for i, v := range y[lo:hi] {
 			if v > 0 {
 				dst[lo+i] = g[lo+i]
@@ -340,9 +422,9 @@ func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := autograd.Reuse(&op.out, y.Dtype(), y.Shape()[0], y.Shape()[1])
 	switch yd := y.Data().(type) {
 	case []float32:
-		reluGrad(out.Data().([]float32), yd, g.Data().([]float32))
+		reluGrad(out.Data().([]float32), yd, g.Data().([]float32), y.Shape()[1], op.rows)
 	case []float64:
-		reluGrad(out.Data().([]float64), yd, g.Data().([]float64))
+		reluGrad(out.Data().([]float64), yd, g.Data().([]float64), y.Shape()[1], op.rows)
 	}
 	return out, nil
 }
@@ -367,7 +449,12 @@ func (op columnSumOp) CallsExtern() bool     { return false }
 func (op columnSumOp) OverwritesInput() int  { return -1 }
 func (op columnSumOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
 func (op columnSumOp) Hashcode() uint32      { return autograd.Hash(op) }
-func (op columnSumOp) String() string        { return "nn.ColumnSum" }
+func (op columnSumOp) String() string {
+	if op.rows != nil {
+		return fmt.Sprintf("nn.ColumnSum{%p}", op.rows)
+	}
+	return "nn.ColumnSum"
+}
 
 func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 1 {
@@ -381,19 +468,32 @@ func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(1, cols))
 	switch d := z.Data().(type) {
 	case []float32:
-		columnSums(out.Data().([]float32), d, rows, cols)
+		columnSums(out.Data().([]float32), d, rows, cols, op.rows)
 	case []float64:
-		columnSums(out.Data().([]float64), d, rows, cols)
+		columnSums(out.Data().([]float64), d, rows, cols, op.rows)
 	}
 	return out, nil
 }
 
 // columnSums adds the columns of z into dst, adding to its contents. Each
 // column is summed in row order, so the columns are split over goroutines
-// and not the rows: the sums are bit-identical for any GOMAXPROCS.
-func columnSums[T float32 | float64](dst, z []T, rows, cols int) {
-	parallel.For(cols, minParallelElems/max(rows, 1), func(lo, hi int) {
+// and not the rows: the sums are bit-identical for any GOMAXPROCS. With
+// only not nil, the rows only are summed.
+func columnSums[T float32 | float64](dst, z []T, rows, cols int, only []int32) {
+	n := rows
+	if only != nil {
+		n = len(only)
+	}
+	parallel.For(cols, minParallelElems/max(n, 1), func(lo, hi int) {
 		d := dst[lo:hi]
+		if only != nil {
+			for _, i := range only {
+				for j, v := range z[int(i)*cols+lo : int(i)*cols+hi] {
+					d[j] += v
+				}
+			}
+			return
+		}
 		for i := 0; i < rows; i++ {
 			for j, v := range z[i*cols+lo : i*cols+hi] {
 				d[j] += v

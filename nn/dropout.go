@@ -25,6 +25,26 @@ type DropoutMask struct {
 	shape    tensor.Shape
 	keep     []uint8 // 1 if kept, 0 if dropped
 	training bool
+	// rows, if not nil, are the rows of a matrix mask that it draws and
+	// applies (RestrictRows).
+	rows []int32
+}
+
+// RestrictRows makes the mask, of a matrix, draw and apply to the rows rows
+// only (increasing; nil: all): Resample draws those rows' elements as it
+// would without the restriction and leaves src in the same state, and the
+// ops zero the other rows of their outputs, for a trainer that needs some
+// rows of a layer only. Kept is then meaningless outside rows.
+// RestrictRows panics if the mask is not of a matrix or a row is out of
+// order or range.
+func (m *DropoutMask) RestrictRows(rows []int32) {
+	if len(m.shape) != 2 {
+		panic(fmt.Sprintf("nn: DropoutMask.RestrictRows of a mask of shape %v", m.shape))
+	}
+	if err := checkRows("DropoutMask.RestrictRows", rows, m.shape[0]); err != nil {
+		panic(err)
+	}
+	m.rows = rows
 }
 
 // NewDropoutMask returns a mask for inputs of the given shape dropping each
@@ -84,6 +104,12 @@ func (m *DropoutMask) Resample(src *rand.PCG) {
 	k := m.keep
 	draws := (len(k) + 1) / 2
 	start := readPCG(src)
+	if m.rows != nil {
+		m.resampleRows(start)
+		end := start.advance(uint64(draws))
+		src.Seed(end.hi, end.lo)
+		return
+	}
 	parallel.For(draws, minParallelDraws, func(lo, hi int) {
 		s := start.advance(uint64(lo))
 		for j := lo; j < hi; j++ {
@@ -98,6 +124,48 @@ func (m *DropoutMask) Resample(src *rand.PCG) {
 	end := start.advance(uint64(draws))
 	src.Seed(end.hi, end.lo)
 }
+
+// resampleRows draws the elements of m's rows from the stream whose state
+// before the first draw is start: each run of consecutive rows from a
+// jump ahead to its first draw, or by stepping when that is near.
+func (m *DropoutMask) resampleRows(start pcgState) {
+	k, cols := m.keep, m.shape[1]
+	parallel.For(len(m.rows), max(1, 2*minParallelDraws/cols), func(t0, t1 int) {
+		var s pcgState
+		next := -1 // the draw s is the state before
+		for t := t0; t < t1; {
+			lo := int(m.rows[t])
+			hi := lo + 1
+			for t++; t < t1 && int(m.rows[t]) == hi; t++ {
+				hi++
+			}
+			e0, e1 := lo*cols, hi*cols
+			j0, j1 := e0/2, (e1+1)/2
+			if next < 0 || j0 < next || j0-next > maxSteps {
+				s = start.advance(uint64(j0))
+			} else {
+				for ; next < j0; next++ {
+					s = s.step()
+				}
+			}
+			for j := j0; j < j1; j++ {
+				s = s.step()
+				u := s.output()
+				if 2*j >= e0 {
+					k[2*j] = b2u(u&0xffffffff >= m.thresh)
+				}
+				if 2*j+1 < e1 {
+					k[2*j+1] = b2u(u>>32 >= m.thresh)
+				}
+			}
+			next = j1
+		}
+	})
+}
+
+// maxSteps is the gap in draws up to which resampleRows steps rather than
+// jumps: a jump costs about as much as a hundred steps.
+const maxSteps = 128
 
 // minParallelDraws is the least number of draws a goroutine of Resample
 // takes: a jump ahead costs about as much as a hundred draws.
@@ -180,7 +248,7 @@ func apply[T float32 | float64](m *DropoutMask, dst, x []T, accumulate bool) {
 	dst = dst[:len(x)]
 	f := [2]T{0, T(1 / (1 - m.p))}
 	k := m.keep[:len(x)]
-	parallel.For(len(x), minParallelElems, func(lo, hi int) {
+	body := func(lo, hi int) {
 		d, xs, ks := dst[lo:hi], x[lo:hi], k[lo:hi]
 		switch {
 		case !m.training && accumulate:
@@ -198,7 +266,16 @@ func apply[T float32 | float64](m *DropoutMask, dst, x []T, accumulate bool) {
 				d[i] = v * f[ks[i]]
 			}
 		}
-	})
+	}
+	if m.rows != nil && m.training {
+		cols := m.shape[1]
+		if !accumulate {
+			clearOutside(dst, cols, m.rows)
+		}
+		forRows(len(x)/cols, cols, m.rows, func(r0, r1 int) { body(r0*cols, r1*cols) })
+		return
+	}
+	parallel.For(len(x), minParallelElems, body)
 }
 
 // Dropout returns x with the mask d applied: each element is zeroed or
