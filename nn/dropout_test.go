@@ -189,3 +189,50 @@ func TestDropoutForward(t *testing.T) {
 		t.Error("shape mismatch: no error")
 	}
 }
+
+// TestDropoutMaskRestrictRows checks that a mask restricted to some rows
+// draws them as the unrestricted mask does, leaves the generator in the
+// same state, and zeroes the other rows of its outputs: odd widths, whose
+// rows share a draw, and runs of rows near (stepped to) and far (jumped
+// to) from each other, for 1 and 3 threads.
+func TestDropoutMaskRestrictRows(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, cols := range []int{1, 7, 16} {
+		const n = 3000
+		rows := []int32{0, 1, 2, 5, 9, 10, 300, 301, 1500, 2999}
+		for _, threads := range []int{1, 3} {
+			runtime.GOMAXPROCS(threads)
+			full, part := NewDropoutMask(0.4, n, cols), NewDropoutMask(0.4, n, cols)
+			part.RestrictRows(rows)
+			a, b := rand.NewPCG(5, 6), rand.NewPCG(5, 6)
+			full.Resample(a)
+			part.Resample(b)
+			if a.Uint64() != b.Uint64() {
+				t.Fatalf("cols %d: the generators' states differ after Resample", cols)
+			}
+			x := make([]float32, n*cols)
+			for i := range x {
+				x[i] = float32(i%13) - 6
+			}
+			want, got := make([]float32, len(x)), make([]float32, len(x))
+			for i := range got {
+				got[i] = 99
+			}
+			apply(full, want, x, false)
+			apply(part, got, x, false)
+			in := map[int]bool{}
+			for _, r := range rows {
+				in[int(r)] = true
+			}
+			for e := range x {
+				w := want[e]
+				if !in[e/cols] {
+					w = 0
+				}
+				if got[e] != w {
+					t.Fatalf("cols %d, %d threads: element %d (row %d) = %v, want %v", cols, threads, e, e/cols, got[e], w)
+				}
+			}
+		}
+	}
+}
