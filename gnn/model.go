@@ -145,8 +145,8 @@ type Arch struct {
 	// Local says a layer's output at a node depends on the inputs of the
 	// node and its neighbours only (in the block's adjacency), and that its
 	// backward pass keeps rows of zero gradient zero: full-batch training
-	// then computes the first layer on the loss's receptive field alone
-	// (see run.restrictToField), with the same results.
+	// then computes each layer on the loss's receptive field alone (see
+	// run.restrictToField), with the same results.
 	Local bool
 	// Defaults are the reference setup's settings (Config.ApplyDefaults).
 	Defaults Defaults

@@ -386,12 +386,12 @@ func (r *run) compile() error {
 }
 
 // restrictToField restricts full-batch training to the receptive field of
-// the loss, once: a layer l of L computes its output at the nodes within
-// L-1-l hops of the training nodes, and its input's gradient at those
-// within L-l hops, which the first layer's input dropout and products
-// skip the other rows of the features for (sparse.Matrix.RestrictRows):
-// PubMed's 60 training nodes need 14 % of its features' rows, 2 % of the
-// hidden layer's and the loss's 60 of the logits'. The other rows reach
+// the loss, once: a layer l of L computes its output (products, bias,
+// activation) at the nodes within L-1-l hops of the training nodes only,
+// and its input's dropout and gradient at those within L-l hops (see
+// Block.restrict and Context.rows); the input dropout and products of the
+// first layer skip the other rows of the features. PubMed's 60 training
+// nodes need 14 % of its features' rows and 1.8 % of the hidden layer's. The other rows reach
 // neither the cross-entropy nor the NSR terms, whose rows are the training
 // nodes; every row that does is computed as on the whole graph, and the
 // gradient of the others is zero, so the weights, losses and accuracies

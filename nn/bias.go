@@ -95,17 +95,26 @@ func forRows(n, cols int, rows []int32, fn func(lo, hi int)) {
 }
 
 // clearOutside zeroes the rows of dst (cols wide) that are not in rows; none
-// if rows is nil.
+// if rows is nil. The gaps between rows are cleared in parallel.
 func clearOutside[T float32 | float64](dst []T, cols int, rows []int32) {
-	if rows == nil {
+	if rows == nil || cols == 0 {
 		return
 	}
-	next := 0
-	for _, r := range rows {
-		clear(dst[next*cols : int(r)*cols])
-		next = int(r) + 1
-	}
-	clear(dst[next*cols:])
+	n := len(dst) / cols
+	// Gap t is the rows between rows[t-1] and rows[t] (the first and
+	// last gaps reach the ends).
+	parallel.For(len(rows)+1, max(1, len(rows)*minParallelElems/max(len(dst), 1)), func(t0, t1 int) {
+		for t := t0; t < t1; t++ {
+			lo, hi := 0, n
+			if t > 0 {
+				lo = int(rows[t-1]) + 1
+			}
+			if t < len(rows) {
+				hi = int(rows[t])
+			}
+			clear(dst[lo*cols : hi*cols])
+		}
+	})
 }
 
 // applyBias checks the operands of AddBias or BiasReLU and applies the op.
