@@ -271,7 +271,8 @@ func TestMatrixDropoutProducts(t *testing.T) {
 // the rows they compute and zero elsewhere: plain products on the dst
 // rows; transposed ones on the src rows without dropout, and with dropout
 // on all rows for dense operands that are zero outside dst. Blocked and
-// not, float32 and float64, for 1 and 3 threads.
+// not, float32 and float64, for 1 and 3 threads, with a fifth of the rows
+// (Dropout filters a compact copy of them) and four fifths (in place).
 func TestMatrixRestrictRows(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for _, test := range []struct {
@@ -283,6 +284,7 @@ func TestMatrixRestrictRows(t *testing.T) {
 		{"blocked float32", 600, 700, 60000, 64, false},
 		{"binary", 600, 700, 60000, 64, true},
 		{"odd k", 300, 200, 6000, 13, false},
+		{"most rows", 300, 200, 6000, 13, false},
 	} {
 		m := randomCSR(test.rows, test.cols, test.nnz, 7)
 		if test.binary {
@@ -295,7 +297,7 @@ func TestMatrixRestrictRows(t *testing.T) {
 			var rows []int32
 			in := make([]bool, n)
 			for i := range n {
-				if rng.IntN(5) == 0 {
+				if (rng.IntN(5) == 0) != (test.name == "most rows") {
 					rows = append(rows, int32(i))
 					in[i] = true
 				}
@@ -306,6 +308,9 @@ func TestMatrixRestrictRows(t *testing.T) {
 		src, inSrc := subset(m.Cols)
 		full, part := NewMatrix(m), NewMatrix(m)
 		part.RestrictRows(dst, src)
+		if compact := part.sub != nil; compact != (test.name != "most rows") {
+			t.Fatalf("%s: compact copy %v", test.name, compact)
+		}
 		for step, p := range []float64{0.5, 0.2, 0.9, 0} {
 			for _, threads := range []int{1, 3} {
 				runtime.GOMAXPROCS(threads)

@@ -46,6 +46,13 @@ type Matrix struct {
 	rowsNNZ      int
 	dstHi, srcHi []int
 	rblocks      [2]map[int]*colBlocks
+	// sub, if not nil, is a compact copy of the entries of rows (the other
+	// rows empty) that Dropout filters instead of the whole matrix, when
+	// they are at most half of it: contiguous memory rather than rows
+	// scattered over all of it. Row i's entries start at subBase[i] in
+	// the whole matrix, which numbers their draws.
+	sub     *CSR
+	subBase []int
 }
 
 // entries are the stored entries of a Matrix and what is derived from
@@ -85,10 +92,12 @@ const (
 )
 
 // keptEntries are the entries of a matrix that survive dropout: those of
-// row i are positions [indptr[i], hi[i]) of indices and data, in the row's
-// order, with values scaled by 1/(1-p).
+// row i are positions [lo[i], hi[i]) of indices and data, in the row's
+// order, with values scaled by 1/(1-p). lo are the row pointers of the
+// matrix filtered: the Matrix's own, or those of its restricted rows'
+// compact copy (see Matrix.sub).
 type keptEntries struct {
-	hi      []int
+	lo, hi  []int
 	indices []int32
 	data    []float32
 	// filled is the value every element of data holds when the matrix's
@@ -233,7 +242,7 @@ func (c *Matrix) Values() []float32 {
 	for i := 0; i < m.Rows; i++ {
 		// The kept entries are a subsequence of the row: match them up.
 		p := m.Indptr[i]
-		for q := m.Indptr[i]; q < d.hi[i]; q++ {
+		for q := d.lo[i]; q < d.hi[i]; q++ {
 			for m.Indices[p] != d.indices[q] {
 				p++
 			}
@@ -303,7 +312,11 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
-	keepEntries(d, c.e.a, c.e.uniform, scale, seed, t, c.rows, c.rowsNNZ)
+	m, base := c.e.a, c.e.a.Indptr
+	if c.sub != nil {
+		m, base = c.sub, c.subBase
+	}
+	keepEntries(d, m, base, c.e.uniform, scale, seed, t, c.rows, c.rowsNNZ)
 	c.setDropped(d)
 }
 
@@ -328,9 +341,28 @@ func (c *Matrix) RestrictRows(dst, src []int32) {
 	for _, i := range dst {
 		nnz += a.Indptr[i+1] - a.Indptr[i]
 	}
+	var sub *CSR
+	var base []int
+	if dst != nil && 2*nnz <= len(a.Indices) {
+		sub = &CSR{Rows: a.Rows, Cols: a.Cols, Indptr: make([]int, a.Rows+1), Indices: make([]int32, 0, nnz), Data: make([]float32, 0, nnz)}
+		base = make([]int, a.Rows)
+		next := 0
+		for _, i := range dst {
+			for ; next <= int(i); next++ {
+				sub.Indptr[next] = len(sub.Indices)
+			}
+			base[i] = a.Indptr[i]
+			sub.Indices = append(sub.Indices, a.Indices[a.Indptr[i]:a.Indptr[i+1]]...)
+			sub.Data = append(sub.Data, a.Data[a.Indptr[i]:a.Indptr[i+1]]...)
+		}
+		for ; next <= a.Rows; next++ {
+			sub.Indptr[next] = len(sub.Indices)
+		}
+	}
 	c.mu.Lock()
 	c.rows, c.src, c.rowsNNZ, c.dropped = dst, src, nnz, nil
 	c.dstHi, c.srcHi, c.rblocks = nil, nil, [2]map[int]*colBlocks{}
+	c.sub, c.subBase = sub, base
 	c.mu.Unlock()
 }
 
@@ -370,8 +402,9 @@ func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 
 // keepEntries fills d with the entries of m that dropout keeps, their values
 // scaled: entry q is kept if the high half of splitMix(weylState(seed, q)) is below
-// thresh. If rows is not nil, only those rows (nnz entries in all) are
-// filtered and the others stay empty. With uniform (all values of m equal), d.data is filled with the
+// thresh, q being base[i] for the first entry of row i. If rows is not
+// nil, only those rows (nnz entries in all) are filtered and the others
+// stay empty. With uniform (all values of m equal), d.data is filled with the
 // one scaled value and only indices are compacted. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
@@ -379,15 +412,16 @@ func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 // kept entries on the way: a row is compacted block by block of m's own
 // entries, whose bounds are fixed, so no entry tests its column. m's rows
 // must have sorted columns if there are any blocks.
-func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint64, thresh int64, rows []int32, nnz int) {
+func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32, seed uint64, thresh int64, rows []int32, nnz int) {
 	if len(d.hi) != m.Rows {
+		d.lo = m.Indptr[:m.Rows]
 		d.hi = make([]int, m.Rows)
 		copy(d.hi, m.Indptr[:m.Rows]) // rows outside a restriction stay empty
 		d.indices = make([]int32, len(m.Indices))
 		d.data = make([]float32, len(m.Data))
 		d.filled = float32(math.NaN())
 	}
-	if uniform {
+	if uniform && len(m.Data) > 0 {
 		if v := m.Data[0] * scale; v != d.filled {
 			for i := range d.data {
 				d.data[i] = v
@@ -432,7 +466,7 @@ func keepEntries(d *keptEntries, m *CSR, uniform bool, scale float32, seed uint6
 			lo, end := indptr[i], indptr[i+1]
 			keptIdx, keptData := outIdx[lo:end], outData[lo:end]
 			var n int
-			z := weylState(seed, uint64(lo))
+			z := weylState(seed, uint64(base[i]))
 			if cb == nil {
 				n, _ = keepRange(keptIdx, keptData, 0, inIdx[lo:end], inData[lo:end], z, thresh, scale, uniform)
 				hi[i] = lo + n
@@ -506,7 +540,9 @@ func (c *Matrix) operand(trans bool) operand {
 	}
 	o := csrOperand(c.e.a)
 	if d := c.dropped; d != nil {
-		o.hi, o.indices, o.data = d.hi, d.indices, d.data
+		// indptr stays the whole matrix's: the split of rows among
+		// goroutines and the blocking are those of unfiltered products.
+		o.lo, o.hi, o.indices, o.data = d.lo, d.hi, d.indices, d.data
 	}
 	return o
 }
