@@ -82,39 +82,7 @@ func forRows(n, cols int, rows []int32, fn func(lo, hi int)) {
 		parallel.For(n, grain, fn)
 		return
 	}
-	parallel.For(len(rows), grain, func(t0, t1 int) {
-		for t := t0; t < t1; {
-			lo := int(rows[t])
-			hi := lo + 1
-			for t++; t < t1 && int(rows[t]) == hi; t++ {
-				hi++
-			}
-			fn(lo, hi)
-		}
-	})
-}
-
-// clearOutside zeroes the rows of dst (cols wide) that are not in rows; none
-// if rows is nil. The gaps between rows are cleared in parallel.
-func clearOutside[T float32 | float64](dst []T, cols int, rows []int32) {
-	if rows == nil || cols == 0 {
-		return
-	}
-	n := len(dst) / cols
-	// Gap t is the rows between rows[t-1] and rows[t] (the first and
-	// last gaps reach the ends).
-	parallel.For(len(rows)+1, max(1, len(rows)*minParallelElems/max(len(dst), 1)), func(t0, t1 int) {
-		for t := t0; t < t1; t++ {
-			lo, hi := 0, n
-			if t > 0 {
-				lo = int(rows[t-1]) + 1
-			}
-			if t < len(rows) {
-				hi = int(rows[t])
-			}
-			clear(dst[lo*cols : hi*cols])
-		}
-	})
+	parallel.Runs(rows, grain, fn)
 }
 
 // applyBias checks the operands of AddBias or BiasReLU and applies the op.
@@ -253,7 +221,7 @@ func rowOf[T float32 | float64](b *tensor.Dense) []T {
 // addBias sets dst = z + b row by row (b nil: z), then max(·, 0) with relu;
 // with only not nil, in those rows only, zeroing the others.
 func addBias[T float32 | float64](dst, z, b []T, rows, cols int, relu bool, only []int32) {
-	clearOutside(dst, cols, only)
+	parallel.ClearOutside(dst, cols, only)
 	forRows(rows, cols, only, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			o, r := dst[i*cols:(i+1)*cols], z[i*cols:(i+1)*cols]
@@ -376,7 +344,7 @@ func addInto[T float32 | float64](dst, src []T) {
 // reluGrad sets dst = g where y > 0, else 0, for matrices of cols columns;
 // with rows not nil, in those rows only, zeroing the others.
 func reluGrad[T float32 | float64](dst, y, g []T, cols int, rows []int32) {
-	clearOutside(dst, cols, rows)
+	parallel.ClearOutside(dst, cols, rows)
 	n := len(dst)
 	if rows != nil {
 		n /= max(cols, 1)

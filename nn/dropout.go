@@ -270,7 +270,7 @@ func apply[T float32 | float64](m *DropoutMask, dst, x []T, accumulate bool) {
 	if m.rows != nil && m.training {
 		cols := m.shape[1]
 		if !accumulate {
-			clearOutside(dst, cols, m.rows)
+			parallel.ClearOutside(dst, cols, m.rows)
 		}
 		forRows(len(x)/cols, cols, m.rows, func(r0, r1 int) { body(r0*cols, r1*cols) })
 		return

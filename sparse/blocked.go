@@ -107,6 +107,17 @@ func spmmBlocked(a operand, cb *colBlocks, dst, b []float32, k int, acc bool) {
 		}
 		return
 	}
+	if a.active != nil {
+		if !acc {
+			parallel.ClearOutside(dst, k, a.active)
+		}
+		parallel.Runs(a.active, activeGrain(a, k), func(r0, r1 int) {
+			for q := 0; q+1 < len(cb.starts); q++ {
+				stripsSIMD(cb.starts[q][r0:r1], cb.starts[q+1][r0:r1], a, dst, b, k, r0, acc || q > 0)
+			}
+		})
+		return
+	}
 	workers := min(runtime.GOMAXPROCS(0), a.rows, a.indptr[a.rows]*k/minParallelWork)
 	chunk := max(1, blockChunkBytes/(4*k))
 	run := func(r0, r1 int) {

@@ -396,7 +396,7 @@ func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 		}
 		*hi = h
 	}
-	a.hi = *hi
+	a.hi, a.active = *hi, rows
 	return a, true
 }
 
@@ -542,7 +542,7 @@ func (c *Matrix) operand(trans bool) operand {
 	if d := c.dropped; d != nil {
 		// indptr stays the whole matrix's: the split of rows among
 		// goroutines and the blocking are those of unfiltered products.
-		o.lo, o.hi, o.indices, o.data = d.lo, d.hi, d.indices, d.data
+		o.lo, o.hi, o.indices, o.data, o.active = d.lo, d.hi, d.indices, d.data, c.rows
 	}
 	return o
 }

@@ -49,6 +49,16 @@ func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k
 	workers := min(runtime.GOMAXPROCS(0), nb, a.indptr[a.rows]*k/minParallelWork)
 	chunk := max(1, blockChunkBytes/(4*k))
 	run := func(q0, q1 int) {
+		if a.active != nil {
+			// The active rows in increasing order, on this goroutine
+			// (a grain of all of them): each element's sum keeps its order.
+			parallel.Runs(a.active, len(a.active), func(r0, r1 int) {
+				for q := q0; q < q1; q++ {
+					scatterStrips(cb.starts[q][r0:r1], cb.starts[q+1][r0:r1], a, d32, g32, k, r0)
+				}
+			})
+			return
+		}
 		for c0 := 0; c0 < a.rows; c0 += chunk {
 			c1 := min(c0+chunk, a.rows)
 			for q := q0; q < q1; q++ {

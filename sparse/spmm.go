@@ -40,6 +40,9 @@ type operand struct {
 	// indptr are the row pointers of the full pattern, which split rows
 	// among goroutines so that the split does not depend on dropout.
 	indptr []int
+	// active, if not nil, are the only rows that may have entries
+	// (increasing), which products then visit alone (Matrix.RestrictRows).
+	active []int32
 }
 
 // csrOperand returns m as an operand.
@@ -66,12 +69,26 @@ func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
 		return
 	}
 	work := a.indptr[a.rows] * k
+	if a.active != nil {
+		if !acc {
+			parallel.ClearOutside(dst, k, a.active)
+		}
+		parallel.Runs(a.active, activeGrain(a, k), func(r0, r1 int) { spmmRows(a, dst, b, k, r0, r1, acc) })
+		return
+	}
 	workers := min(runtime.GOMAXPROCS(0), a.rows, work/minParallelWork)
 	if workers <= 1 {
 		spmmRows(a, dst, b, k, 0, a.rows, acc)
 		return
 	}
 	parallel.Blocks(rowBlocks(a.indptr, parallel.Pieces(workers)), func(r0, r1 int) { spmmRows(a, dst, b, k, r0, r1, acc) })
+}
+
+// activeGrain returns the least number of a's active rows a goroutine
+// should take in a product k wide, from the mean row length of the whole
+// pattern.
+func activeGrain(a operand, k int) int {
+	return max(1, minParallelWork*a.rows/max(1, a.indptr[a.rows]*k))
 }
 
 // rowBlocks splits the rows into n contiguous blocks of about equal cost,

@@ -42,6 +42,48 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	run(bounds, fn)
 }
 
+// Runs calls fn on the runs of consecutive integers of rows, which must be
+// increasing, as ranges [lo, hi): For over the positions of rows, with at
+// least minPer positions a goroutine, a run being cut where a range of
+// positions ends. fn must write only its own range's data, and its results
+// must not depend on where the runs are cut.
+func Runs(rows []int32, minPer int, fn func(lo, hi int)) {
+	For(len(rows), minPer, func(t0, t1 int) {
+		for t := t0; t < t1; {
+			lo := int(rows[t])
+			hi := lo + 1
+			for t++; t < t1 && int(rows[t]) == hi; t++ {
+				hi++
+			}
+			fn(lo, hi)
+		}
+	})
+}
+
+// ClearOutside zeroes the rows of dst, a row-major matrix cols wide, that
+// are not in rows (increasing); none if rows is nil. The gaps between rows
+// are cleared on up to GOMAXPROCS goroutines.
+func ClearOutside[T float32 | float64](dst []T, cols int, rows []int32) {
+	if rows == nil || cols == 0 {
+		return
+	}
+	n := len(dst) / cols
+	// Gap t is the rows between rows[t-1] and rows[t], the first and the
+	// last reaching the ends.
+	For(len(rows)+1, max(1, len(rows)*(1<<15)/max(len(dst), 1)), func(t0, t1 int) {
+		for t := t0; t < t1; t++ {
+			lo, hi := 0, n
+			if t > 0 {
+				lo = int(rows[t-1]) + 1
+			}
+			if t < len(rows) {
+				hi = int(rows[t])
+			}
+			clear(dst[lo*cols : hi*cols])
+		}
+	})
+}
+
 // Blocks calls fn(bounds[b], bounds[b+1]) for each b < len(bounds)−1, on
 // up to GOMAXPROCS goroutines (the calling one among them) that take the
 // next block as they finish one: for splits into blocks of about equal

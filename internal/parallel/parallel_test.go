@@ -73,3 +73,36 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// TestRunsCoversEachRowOnce checks that Runs calls fn on ranges of rows
+// only, covering each row once, on any number of goroutines.
+func TestRunsCoversEachRowOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rows := []int32{0, 1, 2, 5, 9, 10, 11, 40, 41, 99}
+	for _, procs := range []int{1, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, minPer := range []int{1, 2, 100} {
+			var mu sync.Mutex
+			hits := make([]int, 100)
+			Runs(rows, minPer, func(lo, hi int) {
+				mu.Lock()
+				defer mu.Unlock()
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+			})
+			for i, h := range hits {
+				want := 0
+				for _, r := range rows {
+					if int(r) == i {
+						want = 1
+					}
+				}
+				if h != want {
+					t.Fatalf("procs %d, minPer %d: row %d visited %d times, want %d", procs, minPer, i, h, want)
+				}
+			}
+		}
+	}
+	Runs(nil, 1, func(int, int) { t.Error("fn called for no rows") })
+}
