@@ -409,3 +409,35 @@ func to64(x []float32) []float64 {
 	}
 	return out
 }
+
+// TestKeepRangeSIMD checks that keepRange, whose groups of 8 entries run in
+// assembly where there is AVX2, keeps the entries of the plain Go loop,
+// with the same values, count and final state: every length up to 40, at
+// several thresholds and offsets, uniform values or not.
+func TestKeepRangeSIMD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for length := range 41 {
+		for _, keep := range []float64{0.1, 0.5, 0.9} {
+			thresh := int64(math.Round(keep * (1 << 32)))
+			for _, uniform := range []bool{false, true} {
+				idx := make([]int32, length)
+				data := make([]float32, length)
+				for i := range idx {
+					idx[i], data[i] = rng.Int32(), rng.Float32()
+				}
+				z := rng.Uint64()
+				n0 := rng.IntN(3)
+				want, got := make([]int32, n0+length+8), make([]int32, n0+length+8)
+				wantData, gotData := make([]float32, n0+length+8), make([]float32, n0+length+8)
+				wn, wz := keepRangeGo(want, wantData, n0, idx, data, z, thresh, 1.25, uniform)
+				gn, gz := keepRange(got, gotData, n0, idx, data, z, thresh, 1.25, uniform)
+				if gn != wn || gz != wz {
+					t.Fatalf("length %d keep %v uniform %v: count %d state %x, want %d %x", length, keep, uniform, gn, gz, wn, wz)
+				}
+				if !slices.Equal(got[:gn], want[:wn]) || (!uniform && !slices.Equal(gotData[:gn], wantData[:wn])) {
+					t.Fatalf("length %d keep %v uniform %v: kept %v %v, want %v %v", length, keep, uniform, got[:gn], gotData[:gn], want[:wn], wantData[:wn])
+				}
+			}
+		}
+	}
+}

@@ -495,6 +495,12 @@ func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32
 // with the draw of its Weyl state, the first being z. It returns the new
 // count and the state after the last entry.
 func keepRange(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64) {
+	n, z, done := keepSIMD(keptIdx, keptData, n, idx, data, z, thresh, scale, uniform)
+	return keepRangeGo(keptIdx, keptData, n, idx[done:], data[done:], z, thresh, scale, uniform)
+}
+
+// keepRangeGo is keepRange in plain Go.
+func keepRangeGo(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64) {
 	if uniform {
 		for _, col := range idx {
 			keptIdx[n] = col

@@ -12,3 +12,8 @@ func stripsSIMD(lo, hi []int, a operand, dst, b []float32, k, r0 int, acc bool) 
 func scatterStrips(lo, hi []int, a operand, dst, g []float32, k, r0 int) {
 	panic("sparse: no assembly kernel")
 }
+
+// keepSIMD takes nothing where there is no assembly kernel.
+func keepSIMD(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64, int) {
+	return n, z, 0
+}
