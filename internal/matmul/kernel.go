@@ -163,37 +163,62 @@ func (g *gemmJob) rows(b0, b1 int, tail bool) {
 	// it from cache instead of missing the TLB on every row.
 	var packed []float32
 	if g.m > 16 && r1-r0 >= 12 && !g.packedB {
-		packed = make([]float32, g.k*16)
+		packed = make([]float32, 2*g.k*16)
 	}
-	for j := 0; j < g.m16; j += 16 {
-		bp, ldb := &g.b[j], g.m
-		if g.packedB {
-			bp, ldb = &g.b[j*g.k], 16
-		} else if packed != nil {
+	// panel returns panel j/16 of b and its row stride, copied to
+	// packed[half·k·16:] if packing.
+	panel := func(j, half int) (*float32, int) {
+		switch {
+		case g.packedB:
+			return &g.b[j*g.k], 16
+		case packed != nil:
+			dst := packed[half*g.k*16 : (half+1)*g.k*16]
 			for p := range g.k {
-				copy(packed[p*16:(p+1)*16], g.b[p*g.m+j:])
+				copy(dst[p*16:(p+1)*16], g.b[p*g.m+j:])
 			}
-			bp, ldb = &packed[0], 16
+			return &dst[0], 16
+		}
+		return &g.b[j], g.m
+	}
+	for j := 0; j < g.m16; {
+		// Two panels at once on the AVX-512 kernel where there are two
+		// (the same sums as one at a time).
+		width := 16
+		if hasAVX512 && j+32 <= g.m16 && r6 > r0 {
+			width = 32
+		}
+		bp, ldb := panel(j, 0)
+		bp1 := bp
+		if width == 32 {
+			bp1, _ = panel(j+16, 1)
 		}
 		for i := r0; i < r6; i += 6 {
-			gemm6x16(g.k, &g.a[i*rs], rs, ps, bp, ldb, &g.c[i*g.m+j], g.m, g.acc)
+			if width == 32 {
+				gemm6x32(g.k, &g.a[i*rs], rs, ps, bp, bp1, ldb, &g.c[i*g.m+j], g.m, g.acc)
+			} else {
+				gemm6x16(g.k, &g.a[i*rs], rs, ps, bp, ldb, &g.c[i*g.m+j], g.m, g.acc)
+			}
 		}
-		switch r1 - r6 {
-		case 4:
-			gemm4x16(g.k, &g.a[r6*rs], rs, ps, bp, ldb, &g.c[r6*g.m+j], g.m, g.acc)
-		case 2:
-			gemm4x16(g.k, &g.a[(r1-4)*rs], rs, ps, bp, ldb, &tmp[0], 16, false)
-			for r := 2; r < 4; r++ {
-				out := g.c[(r1-4+r)*g.m+j:][:16]
-				for q := range out {
-					if g.acc {
-						out[q] += tmp[r*16+q]
-					} else {
-						out[q] = tmp[r*16+q]
+		for jj, b := range []*float32{bp, bp1}[:width/16] {
+			jj := j + 16*jj
+			switch r1 - r6 {
+			case 4:
+				gemm4x16(g.k, &g.a[r6*rs], rs, ps, b, ldb, &g.c[r6*g.m+jj], g.m, g.acc)
+			case 2:
+				gemm4x16(g.k, &g.a[(r1-4)*rs], rs, ps, b, ldb, &tmp[0], 16, false)
+				for r := 2; r < 4; r++ {
+					out := g.c[(r1-4+r)*g.m+jj:][:16]
+					for q := range out {
+						if g.acc {
+							out[q] += tmp[r*16+q]
+						} else {
+							out[q] = tmp[r*16+q]
+						}
 					}
 				}
 			}
 		}
+		j += width
 	}
 	for i := 4 * b0; i < 4*b1; i += 4 {
 		ai := &g.a[i*rs]

@@ -198,3 +198,114 @@ store6:
 	VMOVUPS Y11, 32(DI)
 	VZEROUPPER
 	RET
+
+// func gemm6x32(k int, a *float32, rs, ps int, b0, b1 *float32, ldb int, c *float32, ldc int, acc bool)
+//
+// gemm6x16 on two panels of 16 columns at once (b0 and b1, with the same
+// row stride; C's 32 columns contiguous) in AVX-512: twelve 16-wide
+// accumulators (Z0–Z11) keep both FMA pipes busy. Each output element is
+// the same FMA chain in p order as in gemm4x16 and gemm6x16, then (with
+// acc) added to C, so all three give the same bits.
+TEXT ·gemm6x32(SB), NOSPLIT, $0-73
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ rs+16(FP), R12
+	SHLQ $2, R12
+	LEAQ (R8)(R12*2), R9
+	ADDQ R12, R9 // row 3
+	MOVQ ps+24(FP), DX
+	SHLQ $2, DX
+	MOVQ b0+32(FP), BX
+	MOVQ b1+40(FP), R10
+	MOVQ ldb+48(FP), R13
+	SHLQ $2, R13
+	MOVQ c+56(FP), DI
+	MOVQ ldc+64(FP), R14
+	SHLQ $2, R14
+	MOVBQZX acc+72(FP), AX
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	TESTQ CX, CX
+	JE    reduce32
+
+loop32:
+	VMOVUPS      (BX), Z12
+	VMOVUPS      (R10), Z13
+	VBROADCASTSS (R8), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (R8)(R12*1), Z15
+	VFMADD231PS  Z12, Z15, Z2
+	VFMADD231PS  Z13, Z15, Z3
+	VBROADCASTSS (R8)(R12*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (R9), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VBROADCASTSS (R9)(R12*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (R9)(R12*2), Z15
+	VFMADD231PS  Z12, Z15, Z10
+	VFMADD231PS  Z13, Z15, Z11
+	ADDQ         DX, R8
+	ADDQ         DX, R9
+	ADDQ         R13, BX
+	ADDQ         R13, R10
+	DECQ         CX
+	JNE          loop32
+
+reduce32:
+	TESTQ AX, AX
+	JE    store32
+	MOVQ  DI, SI
+	VADDPS (SI), Z0, Z0
+	VADDPS 64(SI), Z1, Z1
+	ADDQ   R14, SI
+	VADDPS (SI), Z2, Z2
+	VADDPS 64(SI), Z3, Z3
+	ADDQ   R14, SI
+	VADDPS (SI), Z4, Z4
+	VADDPS 64(SI), Z5, Z5
+	ADDQ   R14, SI
+	VADDPS (SI), Z6, Z6
+	VADDPS 64(SI), Z7, Z7
+	ADDQ   R14, SI
+	VADDPS (SI), Z8, Z8
+	VADDPS 64(SI), Z9, Z9
+	ADDQ   R14, SI
+	VADDPS (SI), Z10, Z10
+	VADDPS 64(SI), Z11, Z11
+
+store32:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    R14, DI
+	VMOVUPS Z2, (DI)
+	VMOVUPS Z3, 64(DI)
+	ADDQ    R14, DI
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	ADDQ    R14, DI
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	ADDQ    R14, DI
+	VMOVUPS Z8, (DI)
+	VMOVUPS Z9, 64(DI)
+	ADDQ    R14, DI
+	VMOVUPS Z10, (DI)
+	VMOVUPS Z11, 64(DI)
+	VZEROUPPER
+	RET
