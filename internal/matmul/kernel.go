@@ -111,11 +111,17 @@ func gemmCoreLayout(s *Scratch, c, a, b []float32, n, k, m int, acc, transA, pac
 				s.panel = make([]float32, k*16)
 			}
 			g.panel = s.panel[:k*16]
-			clear(g.panel)
 		}
-		for p := 0; p < k; p++ {
-			copy(g.panel[p*16:], b[p*m+g.m16:(p+1)*m])
-		}
+		// One pass, split over goroutines: for a weight gradient over all
+		// of a graph's nodes the panel is megabytes.
+		w := m - g.m16
+		parallel.For(k, 1<<12, func(p0, p1 int) {
+			for p := p0; p < p1; p++ {
+				row := g.panel[p*16 : (p+1)*16]
+				copy(row, b[p*m+g.m16:(p+1)*m])
+				clear(row[w:])
+			}
+		})
 	}
 	blocks := n / 4
 	workers := 1
