@@ -107,3 +107,50 @@ func TestFieldRestrictionExact(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictFieldExact checks that predicting a few nodes, which computes
+// their receptive field only, gives the logits and embeddings of
+// predicting every node, bit for bit, for every local architecture.
+func TestPredictFieldExact(t *testing.T) {
+	d := sparseGraphData(t, 1500)
+	nodes := []int{1400, 7, 7, 300}
+	if f := receptiveFields(d.Graph, nodes, 2); f == nil || len(f[2]) > d.Graph.NumNodes()/2 {
+		t.Fatal("the test needs a receptive field well short of the graph")
+	}
+	for _, a := range archs {
+		if !a.Local {
+			continue
+		}
+		t.Run(a.Name, func(t *testing.T) {
+			cfg, err := ConfigFor(a.Name, Protocol{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Epochs = 3
+			res, err := Train(context.Background(), d, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := res.Model.PredictData(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			some, err := res.Model.PredictData(d, nodes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := func(what string, got, all []float32, w int) {
+				t.Helper()
+				for r, v := range nodes {
+					for j := range w {
+						if g, want := got[r*w+j], all[v*w+j]; math.Float32bits(g) != math.Float32bits(want) {
+							t.Fatalf("%s of node %d [%d] = %v, want %v", what, v, j, g, want)
+						}
+					}
+				}
+			}
+			same("logits", some.Logits, all.Logits, some.Classes)
+			same("embeddings", some.Embeddings, all.Embeddings, some.EmbeddingWidth)
+		})
+	}
+}

@@ -194,8 +194,10 @@ type Model struct {
 	Info ModelInfo
 	// norms holds the batch norm of each hidden layer (nil without).
 	norms []*batchNorm
-	// newLayer is the layer constructor the model was built with.
+	// newLayer is the layer constructor the model was built with, and
+	// local says its layers are the registry's and local (Arch.Local).
 	newLayer func(LayerConfig, *rand.Rand) (Layer, error)
+	local    bool
 }
 
 // NewModel builds the model of spec with the registered architecture's
@@ -205,7 +207,12 @@ func NewModel(spec Spec, rng *rand.Rand) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewModelWith(spec, arch.New, rng)
+	m, err := NewModelWith(spec, arch.New, rng)
+	if err != nil {
+		return nil, err
+	}
+	m.local = arch.Local
+	return m, nil
 }
 
 // NewModelWith builds the model of spec with the layers newLayer makes:

@@ -226,7 +226,11 @@ func (m *Model) predict(g *graph.Graph, x *sparse.CSR, nodes []int) (*Prediction
 			return nil, fmt.Errorf("%w: node %d outside [0, %d)", ErrModel, v, n)
 		}
 	}
-	outs, err := m.evaluate(g, x)
+	var only []int
+	if len(nodes) < n {
+		only = nodes
+	}
+	outs, err := m.evaluate(g, x, only)
 	if err != nil {
 		return nil, err
 	}
@@ -266,12 +270,22 @@ func softmax(dst, row []float32) {
 }
 
 // evaluate runs the evaluation network of m on g with the preprocessed
-// features x and returns each layer's output.
-func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR) ([][]float32, error) {
+// features x and returns each layer's output. With nodes not nil, only the
+// rows that the logits of nodes depend on are computed, where m's layers
+// are local and without batch norm (see receptiveFields), the others being
+// zero: for a few nodes of a big graph.
+func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR, nodes []int) ([][]float32, error) {
 	if err := x.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: features: %w", ErrModel, err)
 	}
-	net, err := buildNetwork(m, sparseInput(sparse.NewMatrix(x)), sameBlocks(FullBlock(g), len(m.Layers)), nil, nil)
+	xm, blocks := sparse.NewMatrix(x), sameBlocks(FullBlock(g), len(m.Layers))
+	if nodes != nil && m.local && !m.Spec.BatchNorm {
+		if fields := receptiveFields(g, nodes, len(m.Layers)); fields != nil {
+			xm.RestrictRows(fields[len(fields)-1], nil)
+			blocks = restrictedBlocks(blocks[0], fields)
+		}
+	}
+	net, err := buildNetwork(m, sparseInput(xm), blocks, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +319,7 @@ func (m *Model) Evaluate(d *Data) (Accuracy, error) {
 	if d.Features.Cols != m.Spec.In {
 		return Accuracy{}, fmt.Errorf("%w: the graph has %d features a node, the model was trained on %d", ErrModel, d.Features.Cols, m.Spec.In)
 	}
-	outs, err := m.evaluate(d.Graph, d.Features)
+	outs, err := m.evaluate(d.Graph, d.Features, nil)
 	if err != nil {
 		return Accuracy{}, err
 	}

@@ -61,7 +61,12 @@ func (m *Model) withState(ts []NamedTensor) (*Model, error) {
 // rebuild returns a new model of m's specification and layer constructor;
 // its weights are arbitrary draws, to be replaced.
 func (m *Model) rebuild() (*Model, error) {
-	return NewModelWith(m.Spec, m.newLayer, rand.New(rand.NewPCG(0, 0)))
+	c, err := NewModelWith(m.Spec, m.newLayer, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	c.local = m.local
+	return c, nil
 }
 
 // tensorList converts named tensors to checkpoint tensors (copies).

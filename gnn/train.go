@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gnsr/gnsr/graph"
 	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/stats"
 
@@ -318,6 +317,7 @@ func newRun(d *Data, cfg Config, arch Arch) (*run, error) {
 	if r.model, err = NewModelWith(cfg.Spec(d.Features.Cols, d.NumClasses), arch.New, r.rng); err != nil {
 		return nil, err
 	}
+	r.model.local = arch.Local
 	r.block = FullBlock(d.Graph)
 	r.xTrain = sparse.NewMatrix(d.Features)
 	r.trainLabels = make([]int, len(d.Train))
@@ -386,45 +386,35 @@ func (r *run) compile() error {
 }
 
 // restrictToField restricts full-batch training to the receptive field of
-// the loss, once: a layer l of L computes its output (products, bias,
-// activation) at the nodes within L-1-l hops of the training nodes only,
-// and its input's dropout and gradient at those within L-l hops (see
-// Block.restrict and Context.rows); the input dropout and products of the
-// first layer skip the other rows of the features. PubMed's 60 training
-// nodes need 14 % of its features' rows and 1.8 % of the hidden layer's. The other rows reach
-// neither the cross-entropy nor the NSR terms, whose rows are the training
-// nodes; every row that does is computed as on the whole graph, and the
-// gradient of the others is zero, so the weights, losses and accuracies
-// are bit for bit the same (TestFieldRestrictionExact). It applies to
-// local layers (Arch.Local) without batch norm, whose statistics mix all
-// rows, when the field is short of the whole graph.
+// the loss (receptiveFields of the training nodes), once: the layers
+// compute their outputs at the nodes the loss can see only, the input
+// dropout and products of the first layer skip the other rows of the
+// features. PubMed's 60 training nodes need 14 % of its features' rows
+// and 1.8 % of the hidden layer's. The other rows reach neither the
+// cross-entropy nor the NSR terms, whose rows are the training nodes;
+// every row that does is computed as on the whole graph, and the gradient
+// of the others is zero, so the weights, losses and accuracies are bit for
+// bit the same (TestFieldRestrictionExact). It applies to local layers
+// (Arch.Local) without batch norm, whose statistics mix all rows, when the
+// field is short of the whole graph.
 func (r *run) restrictToField() {
 	if r.fields != nil || !r.local || r.cfg.BatchNorm || r.mb != nil {
 		return
 	}
-	layers := len(r.model.Layers)
-	if f := graph.Within(r.d.Graph, r.d.Train, layers); len(f) == r.d.Graph.NumNodes() {
-		return
+	r.fields = receptiveFields(r.d.Graph, r.d.Train, len(r.model.Layers))
+	if r.fields != nil {
+		r.xTrain.RestrictRows(r.fields[len(r.fields)-1], nil)
 	}
-	for h := range layers + 1 {
-		r.fields = append(r.fields, graph.Within(r.d.Graph, r.d.Train, h))
-	}
-	r.xTrain.RestrictRows(r.fields[layers], nil)
 }
 
 // trainBlocks returns the blocks of the training network: the whole
 // graph's, restricted to the loss's receptive field if restrictToField
 // found one.
 func (r *run) trainBlocks() []*Block {
-	n := len(r.model.Layers)
 	if r.fields == nil {
-		return sameBlocks(r.block, n)
+		return sameBlocks(r.block, len(r.model.Layers))
 	}
-	out := make([]*Block, n)
-	for l := range out {
-		out[l] = r.block.restrict(r.fields[n-1-l], r.fields[n-l])
-	}
-	return out
+	return restrictedBlocks(r.block, r.fields)
 }
 
 // step runs one training step: dropout draws, forward, loss, backward and

@@ -47,8 +47,8 @@ type Matrix struct {
 	dstHi, srcHi []int
 	rblocks      [2]map[int]*colBlocks
 	// sub, if not nil, is a compact copy of the entries of rows (the other
-	// rows empty) that Dropout filters instead of the whole matrix, when
-	// they are at most half of it: contiguous memory rather than rows
+	// rows empty) that Dropout filters instead of the whole matrix, made by
+	// the first Dropout when they are at most half of it: contiguous memory rather than rows
 	// scattered over all of it. Row i's entries start at subBase[i] in
 	// the whole matrix, which numbers their draws.
 	sub     *CSR
@@ -313,6 +313,9 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	t := int64(math.Round(keep * (1 << 32)))
 	scale := float32(1 / keep)
 	m, base := c.e.a, c.e.a.Indptr
+	if c.rows != nil && c.sub == nil && 2*c.rowsNNZ <= len(m.Indices) {
+		c.sub, c.subBase = compactRows(m, c.rows, c.rowsNNZ)
+	}
 	if c.sub != nil {
 		m, base = c.sub, c.subBase
 	}
@@ -341,29 +344,31 @@ func (c *Matrix) RestrictRows(dst, src []int32) {
 	for _, i := range dst {
 		nnz += a.Indptr[i+1] - a.Indptr[i]
 	}
-	var sub *CSR
-	var base []int
-	if dst != nil && 2*nnz <= len(a.Indices) {
-		sub = &CSR{Rows: a.Rows, Cols: a.Cols, Indptr: make([]int, a.Rows+1), Indices: make([]int32, 0, nnz), Data: make([]float32, 0, nnz)}
-		base = make([]int, a.Rows)
-		next := 0
-		for _, i := range dst {
-			for ; next <= int(i); next++ {
-				sub.Indptr[next] = len(sub.Indices)
-			}
-			base[i] = a.Indptr[i]
-			sub.Indices = append(sub.Indices, a.Indices[a.Indptr[i]:a.Indptr[i+1]]...)
-			sub.Data = append(sub.Data, a.Data[a.Indptr[i]:a.Indptr[i+1]]...)
-		}
-		for ; next <= a.Rows; next++ {
-			sub.Indptr[next] = len(sub.Indices)
-		}
-	}
 	c.mu.Lock()
 	c.rows, c.src, c.rowsNNZ, c.dropped = dst, src, nnz, nil
 	c.dstHi, c.srcHi, c.rblocks = nil, nil, [2]map[int]*colBlocks{}
-	c.sub, c.subBase = sub, base
+	c.sub, c.subBase = nil, nil
 	c.mu.Unlock()
+}
+
+// compactRows returns a copy of the entries of a's rows rows (increasing),
+// its other rows empty, and where each row's entries start in a.
+func compactRows(a *CSR, rows []int32, nnz int) (*CSR, []int) {
+	sub := &CSR{Rows: a.Rows, Cols: a.Cols, Indptr: make([]int, a.Rows+1), Indices: make([]int32, 0, nnz), Data: make([]float32, 0, nnz)}
+	base := make([]int, a.Rows)
+	next := 0
+	for _, i := range rows {
+		for ; next <= int(i); next++ {
+			sub.Indptr[next] = len(sub.Indices)
+		}
+		base[i] = a.Indptr[i]
+		sub.Indices = append(sub.Indices, a.Indices[a.Indptr[i]:a.Indptr[i+1]]...)
+		sub.Data = append(sub.Data, a.Data[a.Indptr[i]:a.Indptr[i+1]]...)
+	}
+	for ; next <= a.Rows; next++ {
+		sub.Indptr[next] = len(sub.Indices)
+	}
+	return sub, base
 }
 
 // checkRows panics unless rows are increasing and in [0, n).
