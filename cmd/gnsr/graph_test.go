@@ -115,6 +115,18 @@ func TestTrainGraphNodeIDs(t *testing.T) {
 		!strings.HasPrefix(lines[60], "59,999587,") {
 		t.Errorf("predictions:\n%s", strings.Join(lines[:min(3, len(lines))], "\n"))
 	}
+	// A list of nodes gets the same lines as all of them (only its
+	// receptive field computed), and a bad list a clear error.
+	some := filepath.Join(t.TempDir(), "some.csv")
+	if _, err := gnsr(t, "predict", "--model", filepath.Join(run, "seed-0.model"), "--nodes", "3, 59", "--out", some); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(some); err != nil || string(b) != strings.Join([]string{lines[0], lines[4], lines[60]}, "\n")+"\n" {
+		t.Errorf("predictions of nodes 3 and 59: %v\n%s\nwant lines 3 and 59 of\n%s", err, b, strings.Join(lines[:5], "\n"))
+	}
+	if _, err := gnsr(t, "predict", "--model", filepath.Join(run, "seed-0.model"), "--nodes", "3,60", "--out", some); err == nil || !strings.Contains(err.Error(), "node indices in [0, 60)") {
+		t.Errorf("--nodes 3,60 on 60 nodes: %v", err)
+	}
 	if out, err := gnsr(t, "eval", "--model", filepath.Join(run, "seed-0.model"), "--json"); err != nil || !strings.Contains(out, dir) {
 		t.Errorf("eval: %v %s", err, out)
 	}

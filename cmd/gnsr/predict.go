@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/gnsr/gnsr/gnn"
 	"github.com/gnsr/gnsr/internal/atomicfile"
@@ -28,9 +29,12 @@ the last hidden layer's output of the same nodes as a float32 .npy matrix
 
 The dataset defaults to the one the model was trained on; any dataset whose
 features have the model's width will do, its labels unused. --nodes picks
-the nodes: all of them, or a part of the split the model was trained with.`,
+the nodes: all of them, a part of the split the model was trained with, or
+a list of node indices; for a few nodes of a big graph, only the nodes
+within as many hops as the model has layers are computed.`,
 		Example: `  gnsr predict --model runs/cora/seed-0.model --out cora-preds.csv
-  gnsr predict --model runs/cora/seed-0.model --nodes all --out all.csv --embeddings cora-h.npy`,
+  gnsr predict --model runs/cora/seed-0.model --nodes all --out all.csv --embeddings cora-h.npy
+  gnsr predict --model runs/big/seed-0.model --nodes 12,40117,999999 --out three.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if modelPath == "" || out == "" {
@@ -45,15 +49,17 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 				return fmt.Errorf("%s: %w", modelPath, err)
 			}
 			var nodes []int
-			if nodeSet != "all" {
+			switch nodeSet {
+			case "all":
+			case "train", "val", "test":
 				split, err := data.ForSeed(m.Info.Seed)
 				if err != nil {
 					return err
 				}
-				sets := map[string][]int{"train": split.Train, "val": split.Val, "test": split.Test}
-				var ok bool
-				if nodes, ok = sets[nodeSet]; !ok {
-					return fmt.Errorf("--nodes %q: want all, train, val or test", nodeSet)
+				nodes = map[string][]int{"train": split.Train, "val": split.Val, "test": split.Test}[nodeSet]
+			default:
+				if nodes, err = nodeList(nodeSet, data.Graph.NumNodes()); err != nil {
+					return err
 				}
 			}
 			p, err := m.PredictData(data, nodes)
@@ -80,10 +86,28 @@ the nodes: all of them, or a part of the split the model was trained with.`,
 	fl.StringVar(&dataset, "dataset", "", "dataset to predict on (default: the model's)")
 	fl.StringVar(&graph, "graph", "", "a graph directory to predict on (default: the one a model trained with --graph records)")
 	fl.StringVar(&dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.StringVar(&nodeSet, "nodes", "test", "which nodes: all, train, val or test (the split of the model's seed)")
+	fl.StringVar(&nodeSet, "nodes", "test", "which nodes: all, train, val or test (the split of the model's seed), or node indices 0..N-1 such as 3,17,42 (only what they depend on is computed)")
 	fl.StringVar(&out, "out", "", "CSV file to write (required): node, class, one probability per class")
 	fl.StringVar(&embeddings, "embeddings", "", "also write the nodes' last hidden layer as a float32 .npy matrix")
 	return cmd
+}
+
+// nodeList parses a --nodes list of node indices of a graph of n nodes,
+// such as "3,17,42".
+func nodeList(list string, n int) ([]int, error) {
+	fields := strings.Split(list, ",")
+	if len(fields) > n {
+		return nil, fmt.Errorf("--nodes: %d indices for a graph of %d nodes", len(fields), n)
+	}
+	nodes := make([]int, len(fields))
+	for i, f := range fields {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 0 || v >= n {
+			return nil, fmt.Errorf("--nodes %q: want all, train, val, test or node indices in [0, %d), such as 3,17,42", list, n)
+		}
+		nodes[i] = v
+	}
+	return nodes, nil
 }
 
 // writePredictions writes p as CSV to path, atomically. With ids (a user's
