@@ -12,11 +12,14 @@ import (
 )
 
 // reluRef is the float64 reference of sum(C ⊙ max(X·W + b, 0)) (BiasReLU),
-// or without relu of sum(C ⊙ (X·W + b)) (AddBias).
+// or without relu of sum(C ⊙ (X·W + b)) (AddBias); with rows, of AddBiasRows
+// on those rows, C being zero on the others (the gradient AddBiasRows
+// expects there).
 type reluRef struct {
 	n, d, c    int
 	x, cw      []float64
 	bias, relu bool
+	rows       []int32
 }
 
 func (r *reluRef) loss(w, b []float64) float64 {
@@ -74,9 +77,12 @@ func (r *reluRef) grads(t *testing.T, machine string, w, b []float64) (float64, 
 	z := gorgonia.Must(gorgonia.Mul(x, wn))
 	var y *gorgonia.Node
 	var err error
-	if r.relu {
+	switch {
+	case r.rows != nil:
+		y, err = AddBiasRows(z, bn, r.relu, r.rows)
+	case r.relu:
 		y, err = BiasReLU(z, bn)
-	} else {
+	default:
 		y, err = AddBias(z, bn)
 	}
 	if err != nil {
@@ -111,10 +117,11 @@ func (r *reluRef) grads(t *testing.T, machine string, w, b []float64) (float64, 
 	return cost.Value().Data().(float64), grad(wn), db
 }
 
-// TestBiasGradients checks BiasReLU, with and without a bias, and AddBias
-// against finite differences on both machines.
+// TestBiasGradients checks BiasReLU, with and without a bias, AddBias, and
+// AddBiasRows of both kinds against finite differences on both machines.
 func TestBiasGradients(t *testing.T) {
-	for _, op := range []struct{ bias, relu bool }{{true, true}, {false, true}, {true, false}} {
+	for _, op := range []struct{ bias, relu, rows bool }{{true, true, false}, {false, true, false}, {true, false, false},
+		{true, true, true}, {true, false, true}} {
 		bias := op.bias
 		rng := rand.New(rand.NewPCG(7, 1))
 		r := &reluRef{n: 9, d: 4, c: 3, bias: bias, relu: op.relu}
@@ -126,11 +133,19 @@ func TestBiasGradients(t *testing.T) {
 			return s
 		}
 		r.x, r.cw = normals(r.n*r.d), normals(r.n*r.c)
+		if op.rows {
+			r.rows = []int32{1, 2, 5, 8}
+			for i := range r.n {
+				if i != 1 && i != 2 && i != 5 && i != 8 {
+					clear(r.cw[i*r.c : (i+1)*r.c])
+				}
+			}
+		}
 		w, b := normals(r.d*r.c), normals(r.c)
 		want := r.loss(w, b)
 		wantW, wantB := r.numGrad(w, b, w), r.numGrad(w, b, b)
 		for _, machine := range []string{"tape", "lisp"} {
-			t.Run(fmt.Sprintf("bias=%t/relu=%t/%s", bias, op.relu, machine), func(t *testing.T) {
+			t.Run(fmt.Sprintf("bias=%t/relu=%t/rows=%t/%s", bias, op.relu, op.rows, machine), func(t *testing.T) {
 				got, gw, gb := r.grads(t, machine, w, b)
 				if math.Abs(got-want) > 1e-9*(1+math.Abs(want)) {
 					t.Errorf("loss = %v, want %v", got, want)
