@@ -58,13 +58,9 @@ func sparseGraphData(tb testing.TB, n int) *Data {
 	return d
 }
 
-// TestFieldRestrictionExact checks that full-batch training restricted to
-// the loss's receptive field (run.restrictToField) gives, bit for bit, the
-// losses, accuracies and outputs of training on the whole graph, for every
-// local architecture, with NSR on the hidden layer and dropout: the whole
-// graph's run is the same run with the restriction off.
-func TestFieldRestrictionExact(t *testing.T) {
-	d := sparseGraphData(t, 1500)
+// forLocalArchs runs test for every local architecture of the registry,
+// with its default configuration.
+func forLocalArchs(t *testing.T, test func(t *testing.T, a Arch, cfg Config)) {
 	for _, a := range archs {
 		if !a.Local {
 			continue
@@ -74,38 +70,50 @@ func TestFieldRestrictionExact(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Epochs, cfg.Seed, cfg.Dropout = 6, 5, 0.5
-			cfg.NSR.Layers, cfg.NSR.Lambdas, cfg.NSR.MaskZeros = []int{0}, []float64{0.3}, true
-			r, err := newRun(d, cfg, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.restrictToField()
-			if len(r.fields) != 3 {
-				t.Fatalf("%d fields, want 3 (none, 1 and 2 hops)", len(r.fields))
-			}
-			if n := len(r.fields[2]); n > d.Graph.NumNodes()/2 {
-				t.Fatalf("receptive field of %d nodes of %d: the test needs a strict part", n, d.Graph.NumNodes())
-			}
-			pruned, err := Train(context.Background(), d, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			whole, err := TrainWith(context.Background(), d, cfg, Options{wholeGraph: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameResult(t, pruned, whole)
-			for i, p := range pruned.Model.Params() {
-				w := whole.Model.Params()[i].Value.Data().([]float32)
-				for k, x := range p.Value.Data().([]float32) {
-					if math.Float32bits(x) != math.Float32bits(w[k]) {
-						t.Fatalf("%s[%d] = %v, want %v", p.Name, k, x, w[k])
-					}
-				}
-			}
+			test(t, a, cfg)
 		})
 	}
+}
+
+// TestFieldRestrictionExact checks that full-batch training restricted to
+// the loss's receptive field (run.restrictToField) gives, bit for bit, the
+// losses, accuracies and outputs of training on the whole graph, for every
+// local architecture, with NSR on the hidden layer and dropout: the whole
+// graph's run is the same run with the restriction off.
+func TestFieldRestrictionExact(t *testing.T) {
+	d := sparseGraphData(t, 1500)
+	forLocalArchs(t, func(t *testing.T, a Arch, cfg Config) {
+		cfg.Epochs, cfg.Seed, cfg.Dropout = 6, 5, 0.5
+		cfg.NSR.Layers, cfg.NSR.Lambdas, cfg.NSR.MaskZeros = []int{0}, []float64{0.3}, true
+		r, err := newRun(d, cfg, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.restrictToField()
+		if len(r.fields) != 3 {
+			t.Fatalf("%d fields, want 3 (none, 1 and 2 hops)", len(r.fields))
+		}
+		if n := len(r.fields[2]); n > d.Graph.NumNodes()/2 {
+			t.Fatalf("receptive field of %d nodes of %d: the test needs a strict part", n, d.Graph.NumNodes())
+		}
+		pruned, err := Train(context.Background(), d, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := TrainWith(context.Background(), d, cfg, Options{wholeGraph: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameResult(t, pruned, whole)
+		for i, p := range pruned.Model.Params() {
+			w := whole.Model.Params()[i].Value.Data().([]float32)
+			for k, x := range p.Value.Data().([]float32) {
+				if math.Float32bits(x) != math.Float32bits(w[k]) {
+					t.Fatalf("%s[%d] = %v, want %v", p.Name, k, x, w[k])
+				}
+			}
+		}
+	})
 }
 
 // TestPredictFieldExact checks that predicting a few nodes, which computes
@@ -117,40 +125,31 @@ func TestPredictFieldExact(t *testing.T) {
 	if f := receptiveFields(d.Graph, nodes, 2); f == nil || len(f[2]) > d.Graph.NumNodes()/2 {
 		t.Fatal("the test needs a receptive field well short of the graph")
 	}
-	for _, a := range archs {
-		if !a.Local {
-			continue
+	forLocalArchs(t, func(t *testing.T, _ Arch, cfg Config) {
+		cfg.Epochs = 3
+		res, err := Train(context.Background(), d, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Run(a.Name, func(t *testing.T) {
-			cfg, err := ConfigFor(a.Name, Protocol{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.Epochs = 3
-			res, err := Train(context.Background(), d, cfg, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all, err := res.Model.PredictData(d, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			some, err := res.Model.PredictData(d, nodes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			same := func(what string, got, all []float32, w int) {
-				t.Helper()
-				for r, v := range nodes {
-					for j := range w {
-						if g, want := got[r*w+j], all[v*w+j]; math.Float32bits(g) != math.Float32bits(want) {
-							t.Fatalf("%s of node %d [%d] = %v, want %v", what, v, j, g, want)
-						}
+		all, err := res.Model.PredictData(d, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		some, err := res.Model.PredictData(d, nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := func(what string, got, all []float32, w int) {
+			t.Helper()
+			for r, v := range nodes {
+				for j := range w {
+					if g, want := got[r*w+j], all[v*w+j]; math.Float32bits(g) != math.Float32bits(want) {
+						t.Fatalf("%s of node %d [%d] = %v, want %v", what, v, j, g, want)
 					}
 				}
 			}
-			same("logits", some.Logits, all.Logits, some.Classes)
-			same("embeddings", some.Embeddings, all.Embeddings, some.EmbeddingWidth)
-		})
-	}
+		}
+		same("logits", some.Logits, all.Logits, some.Classes)
+		same("embeddings", some.Embeddings, all.Embeddings, some.EmbeddingWidth)
+	})
 }
