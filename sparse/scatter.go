@@ -101,21 +101,28 @@ func blockGroups(cb *colBlocks, n int) []int {
 
 // scatterGo adds the rows [c0, c1) of aᵀ·g to dst in plain Go, row of g
 // by row, so that each element's sum is in row order whatever the column
-// range. For a range short of all columns, a's rows must be sorted.
+// range. For a range short of all columns, a's rows must be sorted. Each
+// product is rounded before its sum (no fused multiply-add), which the
+// AVX2 loop of float32 rows keeps (scatterRowSIMD), so the bits do not
+// depend on it.
 func scatterGo[T float32 | float64](a operand, dst, g []T, k, c0, c1 int) {
 	all := c0 == 0 && c1 == a.cols
+	d32, simd := any(dst).([]float32)
+	g32, _ := any(g).([]float32)
 	for i := 0; i < a.rows; i++ {
 		gi := g[i*k : i*k+k]
 		p, hi := a.lo[i], a.hi[i]
 		if !all {
 			row := a.indices[p:hi]
 			p += sort.Search(len(row), func(q int) bool { return int(row[q]) >= c0 })
+			row = a.indices[p:hi]
+			hi = p + sort.Search(len(row), func(q int) bool { return int(row[q]) >= c1 })
+		}
+		if simd && scatterRowSIMD(a.indices[p:hi], a.data[p:hi], g32[i*k:i*k+k], d32, k) {
+			continue
 		}
 		for ; p < hi; p++ {
 			c := int(a.indices[p])
-			if c >= c1 {
-				break
-			}
 			v := T(a.data[p])
 			out := dst[c*k : c*k+k]
 			for j, x := range gi {

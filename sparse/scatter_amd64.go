@@ -54,3 +54,21 @@ func scatterStrips(lo, hi []int, a operand, dst, g []float32, k, r0 int) {
 		scatterRows8(l, h, indices, data, &in[j], &dst[j], rows, k)
 	}
 }
+
+//go:noescape
+func scatterRowMulAdd(idx *int32, data *float32, n int, gr *float32, dst *float32, k int)
+
+// scatterRowSIMD adds data[p]·g to row idx[p] of dst (k wide) for every p,
+// as scatterGo's loop does and with its bits, in AVX2, and reports whether
+// it did: not for k short of a multiple of 8 or without AVX2.
+func scatterRowSIMD(idx []int32, data []float32, g, dst []float32, k int) bool {
+	if !useSIMD || k == 0 || k%8 != 0 {
+		return false
+	}
+	if len(idx) > 0 {
+		_ = data[len(idx)-1]
+		_ = g[k-1]
+		scatterRowMulAdd(&idx[0], &data[0], len(idx), &g[0], unsafe.SliceData(dst), k)
+	}
+	return true
+}

@@ -247,3 +247,67 @@ snext8:
 sdone8:
 	VZEROUPPER
 	RET
+
+// func scatterRowMulAdd(idx *int32, data *float32, n int, gr *float32, dst *float32, k int)
+//
+// For the n entries p: dst[idx[p]·k : idx[p]·k+k] += data[p]·gr[0:k], each
+// product rounded before its sum (VMULPS then VADDPS, no FMA): the bits of
+// the Go loop out[j] += v * x. k must be a positive multiple of 8.
+TEXT ·scatterRowMulAdd(SB), NOSPLIT, $0-48
+	MOVQ idx+0(FP), SI
+	MOVQ data+8(FP), DX
+	MOVQ n+16(FP), CX
+	MOVQ gr+24(FP), R8
+	MOVQ dst+32(FP), DI
+	MOVQ k+40(FP), R9
+	TESTQ CX, CX
+	JE    smadone
+
+smaentry:
+	MOVLQSX      (SI), AX
+	IMULQ        R9, AX
+	LEAQ         (DI)(AX*4), R10
+	VBROADCASTSS (DX), Y15
+	MOVQ         R8, R11
+	MOVQ         R9, BX
+
+smastrip32:
+	CMPQ    BX, $32
+	JL      smastrip8
+	VMULPS  (R11), Y15, Y0
+	VMULPS  32(R11), Y15, Y1
+	VMULPS  64(R11), Y15, Y2
+	VMULPS  96(R11), Y15, Y3
+	VADDPS  (R10), Y0, Y0
+	VADDPS  32(R10), Y1, Y1
+	VADDPS  64(R10), Y2, Y2
+	VADDPS  96(R10), Y3, Y3
+	VMOVUPS Y0, (R10)
+	VMOVUPS Y1, 32(R10)
+	VMOVUPS Y2, 64(R10)
+	VMOVUPS Y3, 96(R10)
+	ADDQ    $128, R11
+	ADDQ    $128, R10
+	SUBQ    $32, BX
+	JMP     smastrip32
+
+smastrip8:
+	CMPQ    BX, $8
+	JL      smanext
+	VMULPS  (R11), Y15, Y0
+	VADDPS  (R10), Y0, Y0
+	VMOVUPS Y0, (R10)
+	ADDQ    $32, R11
+	ADDQ    $32, R10
+	SUBQ    $8, BX
+	JMP     smastrip8
+
+smanext:
+	ADDQ $4, SI
+	ADDQ $4, DX
+	DECQ CX
+	JNE  smaentry
+
+smadone:
+	VZEROUPPER
+	RET

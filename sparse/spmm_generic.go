@@ -17,3 +17,6 @@ func scatterStrips(lo, hi []int, a operand, dst, g []float32, k, r0 int) {
 func keepSIMD(keptIdx []int32, keptData []float32, n int, idx []int32, data []float32, z uint64, thresh int64, scale float32, uniform bool) (int, uint64, int) {
 	return n, z, 0
 }
+
+// scatterRowSIMD does nothing where there is no assembly kernel.
+func scatterRowSIMD(idx []int32, data []float32, g, dst []float32, k int) bool { return false }
