@@ -19,6 +19,11 @@ type miniBatch struct {
 	sampler *sampler.Sampler
 	queues  map[int]*nsr.Queue
 	opt     nn.Optimizer
+	// rows holds the last batch's features, and x and xDst its matrices,
+	// whose arrays the next batch reuses rather than allocating (and the
+	// runtime clearing) tens of megabytes a batch on big graphs.
+	rows    *sparse.CSR
+	x, xDst *sparse.Matrix
 }
 
 // batchLoss returns the loss of one sampled batch: cross-entropy over the
@@ -65,12 +70,15 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		}
 		// The destination rows are a prefix of the input rows, so the same
 		// dropout seed drops the same entries in both.
-		xs := r.d.Features.SelectRows(b.InputNodes)
+		xs := r.d.Features.SelectRowsInto(r.mb.rows, b.InputNodes)
 		x := sparse.NewMatrix(xs)
 		nd := len(b.Blocks[0].Dst)
 		end := xs.Indptr[nd]
 		xDst := sparse.NewMatrix(&sparse.CSR{Rows: nd, Cols: xs.Cols,
 			Indptr: xs.Indptr[:nd+1], Indices: xs.Indices[:end], Data: xs.Data[:end]})
+		x.ReuseDropout(r.mb.x)
+		xDst.ReuseDropout(r.mb.xDst)
+		r.mb.rows, r.mb.x, r.mb.xDst = xs, x, xDst
 		if r.cfg.Dropout > 0 {
 			seed := r.rng.Uint64()
 			x.Dropout(r.cfg.Dropout, seed)

@@ -441,3 +441,44 @@ func TestKeepRangeSIMD(t *testing.T) {
 		}
 	}
 }
+
+// TestMatrixReuseDropout checks that a Matrix filling the dropout buffers
+// of another (ReuseDropout), larger or smaller, with and without column
+// blocks, keeps what a fresh one keeps and gives the same products, and
+// that SelectRowsInto, reusing a matrix's arrays, selects what SelectRows
+// does.
+func TestMatrixReuseDropout(t *testing.T) {
+	big := randomCSR(600, 700, 60000, 11)
+	var prev *Matrix
+	var scratch *CSR
+	for step, rows := range [][]int{{5, 3, 599, 0, 17}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 400, 401, 402}, {42}} {
+		if step == 1 {
+			rows = nil
+			for i := range 500 {
+				rows = append(rows, (i*7)%600)
+			}
+		}
+		want := big.SelectRows(rows)
+		scratch = big.SelectRowsInto(scratch, rows)
+		if !scratch.Equal(want) {
+			t.Fatalf("step %d: SelectRowsInto differs from SelectRows", step)
+		}
+		fresh, reused := NewMatrix(want), NewMatrix(scratch)
+		reused.ReuseDropout(prev)
+		for _, seed := range []uint64{uint64(step), uint64(step + 10)} {
+			fresh.Dropout(0.5, seed)
+			reused.Dropout(0.5, seed)
+			if !slices.Equal(fresh.Values(), reused.Values()) {
+				t.Fatalf("step %d seed %d: reused buffers kept other entries", step, seed)
+			}
+			x := to32(randomDense64(want.Cols*64, seed))
+			a, b := make([]float32, want.Rows*64), make([]float32, want.Rows*64)
+			MulInto(fresh, false, a, x, 64, false)
+			MulInto(reused, false, b, x, 64, false)
+			if !slices.Equal(a, b) {
+				t.Fatalf("step %d seed %d: products differ", step, seed)
+			}
+		}
+		prev = reused
+	}
+}

@@ -53,6 +53,8 @@ type Matrix struct {
 	// the whole matrix, which numbers their draws.
 	sub     *CSR
 	subBase []int
+	// spare are buffers for the next Dropout to fill (ReuseDropout).
+	spare *keptEntries
 }
 
 // entries are the stored entries of a Matrix and what is derived from
@@ -306,8 +308,12 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	}
 	d := c.dropped
 	if d == nil {
-		// Reuse the buffers of the previous step's dropout, if any.
-		d = new(keptEntries)
+		// Reuse the buffers of the previous step's dropout, or of another
+		// Matrix's (ReuseDropout), if any.
+		d, c.spare = c.spare, nil
+		if d == nil {
+			d = new(keptEntries)
+		}
 	}
 	keep := 1 - p
 	t := int64(math.Round(keep * (1 << 32)))
@@ -321,6 +327,22 @@ func (c *Matrix) Dropout(p float64, seed uint64) {
 	}
 	keepEntries(d, m, base, c.e.uniform, scale, seed, t, c.rows, c.rowsNNZ)
 	c.setDropped(d)
+}
+
+// ReuseDropout hands the buffers of prev's dropout to c, whose next
+// Dropout fills them, growing them if need be, instead of allocating: for
+// a loop that makes a Matrix a mini-batch. prev must not be used after.
+// It changes no result.
+func (c *Matrix) ReuseDropout(prev *Matrix) {
+	if prev == nil || prev.dropped == nil {
+		return
+	}
+	d := prev.dropped
+	prev.setDropped(nil)
+	d.hi = d.hi[:0] // made again for c's matrix
+	c.mu.Lock()
+	c.spare = d
+	c.mu.Unlock()
 }
 
 // RestrictRows makes products with c compute some rows of their results
@@ -420,11 +442,12 @@ func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32, seed uint64, thresh int64, rows []int32, nnz int) {
 	if len(d.hi) != m.Rows {
 		d.lo = m.Indptr[:m.Rows]
-		d.hi = make([]int, m.Rows)
+		d.hi = grow(d.hi, m.Rows)
 		copy(d.hi, m.Indptr[:m.Rows]) // rows outside a restriction stay empty
-		d.indices = make([]int32, len(m.Indices))
-		d.data = make([]float32, len(m.Data))
+		d.indices = grow(d.indices, len(m.Indices))
+		d.data = grow(d.data, len(m.Data))
 		d.filled = float32(math.NaN())
+		d.blocks, d.full = nil, nil
 	}
 	if uniform && len(m.Data) > 0 {
 		if v := m.Data[0] * scale; v != d.filled {

@@ -154,16 +154,35 @@ func (m *CSR) ScaleRows(s []float32) {
 
 // SelectRows returns the matrix of the given rows of m, in that order (rows
 // may repeat). It panics if a row is out of range.
-func (m *CSR) SelectRows(rows []int) *CSR {
-	indptr := make([]int, len(rows)+1)
+func (m *CSR) SelectRows(rows []int) *CSR { return m.SelectRowsInto(nil, rows) }
+
+// SelectRowsInto is SelectRows writing into dst's arrays where they are
+// large enough (dst nil: new ones), so that a loop over mini-batches does
+// not allocate and clear a matrix a batch; it returns the matrix, dst
+// itself if not nil. The result must not be in use when dst is reused.
+func (m *CSR) SelectRowsInto(dst *CSR, rows []int) *CSR {
+	if dst == nil {
+		dst = new(CSR)
+	}
+	indptr := grow(dst.Indptr, len(rows)+1)
+	indptr[0] = 0
 	for i, r := range rows {
 		indptr[i+1] = indptr[i] + m.Indptr[r+1] - m.Indptr[r]
 	}
-	out := &CSR{Rows: len(rows), Cols: m.Cols, Indptr: indptr,
-		Indices: make([]int32, indptr[len(rows)]), Data: make([]float32, indptr[len(rows)])}
+	nnz := indptr[len(rows)]
+	*dst = CSR{Rows: len(rows), Cols: m.Cols, Indptr: indptr, Indices: grow(dst.Indices, nnz), Data: grow(dst.Data, nnz)}
 	for i, r := range rows {
-		copy(out.Indices[indptr[i]:indptr[i+1]], m.Indices[m.Indptr[r]:m.Indptr[r+1]])
-		copy(out.Data[indptr[i]:indptr[i+1]], m.Data[m.Indptr[r]:m.Indptr[r+1]])
+		copy(dst.Indices[indptr[i]:indptr[i+1]], m.Indices[m.Indptr[r]:m.Indptr[r+1]])
+		copy(dst.Data[indptr[i]:indptr[i+1]], m.Data[m.Indptr[r]:m.Indptr[r+1]])
 	}
-	return out
+	return dst
+}
+
+// grow returns s resliced to n elements if its capacity allows, else a new
+// slice of n; the contents are to be overwritten.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
