@@ -70,8 +70,8 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		}
 		// The destination rows are a prefix of the input rows, so the same
 		// dropout seed drops the same entries in both.
-		xs := r.d.Features.SelectRowsInto(r.mb.rows, b.InputNodes)
-		x := sparse.NewMatrix(xs)
+		x := r.xTrain.SelectRows(r.mb.rows, b.InputNodes)
+		xs := x.CSR()
 		nd := len(b.Blocks[0].Dst)
 		end := xs.Indptr[nd]
 		xDst := sparse.NewMatrix(&sparse.CSR{Rows: nd, Cols: xs.Cols,

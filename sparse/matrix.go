@@ -125,6 +125,15 @@ func NewMatrix(a *CSR) *Matrix {
 	return &Matrix{e: &entries{a: a, sorted: sortedRows(a), uniform: allEqual(a.Data)}}
 }
 
+// SelectRows returns a Matrix of the rows rows of c's matrix, in that order
+// (CSR.SelectRowsInto into dst, which may be nil), made without the checks
+// of NewMatrix: the rows of c's matrix are valid, sorted if c's are, and of
+// one value if c's are. It panics if a row is out of range.
+func (c *Matrix) SelectRows(dst *CSR, rows []int) *Matrix {
+	a := c.e.a.SelectRowsInto(dst, rows)
+	return &Matrix{e: &entries{a: a, sorted: c.e.sorted, uniform: c.e.uniform && len(a.Data) > 0}}
+}
+
 // View returns a Matrix on the same entries as c, with c's transpose and
 // caches, but without its dropout: for a second graph on the same matrix
 // (evaluation beside training) at no copy. A SetData of either changes

@@ -97,3 +97,27 @@ func TestMatrixSetDataCopies(t *testing.T) {
 		t.Error("the transpose after SetData is not that of the new, asymmetric values")
 	}
 }
+
+// TestMatrixSelectRows checks that Matrix.SelectRows makes the Matrix that
+// NewMatrix makes of the selected rows: the same entries, flags and kept
+// entries under dropout.
+func TestMatrixSelectRows(t *testing.T) {
+	for _, binary := range []bool{false, true} {
+		m := randomCSR(300, 200, 6000, 3)
+		if binary {
+			for i := range m.Data {
+				m.Data[i] = 1
+			}
+		}
+		rows := []int{7, 7, 0, 299, 150}
+		got, want := NewMatrix(m).SelectRows(nil, rows), NewMatrix(m.SelectRows(rows))
+		if !got.CSR().Equal(want.CSR()) || got.e.sorted != want.e.sorted || got.e.uniform != want.e.uniform {
+			t.Fatalf("binary %v: SelectRows made sorted %v uniform %v, NewMatrix %v %v", binary, got.e.sorted, got.e.uniform, want.e.sorted, want.e.uniform)
+		}
+		got.Dropout(0.5, 1)
+		want.Dropout(0.5, 1)
+		if !slices.Equal(got.Values(), want.Values()) {
+			t.Fatalf("binary %v: different entries kept", binary)
+		}
+	}
+}
