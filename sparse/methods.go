@@ -1,6 +1,10 @@
 package sparse
 
-import "math"
+import (
+	"math"
+
+	"github.com/gnsr/gnsr/internal/parallel"
+)
 
 // Clone returns a deep copy of m.
 func (m *CSR) Clone() *CSR {
@@ -171,10 +175,15 @@ func (m *CSR) SelectRowsInto(dst *CSR, rows []int) *CSR {
 	}
 	nnz := indptr[len(rows)]
 	*dst = CSR{Rows: len(rows), Cols: m.Cols, Indptr: indptr, Indices: grow(dst.Indices, nnz), Data: grow(dst.Data, nnz)}
-	for i, r := range rows {
-		copy(dst.Indices[indptr[i]:indptr[i+1]], m.Indices[m.Indptr[r]:m.Indptr[r+1]])
-		copy(dst.Data[indptr[i]:indptr[i+1]], m.Data[m.Indptr[r]:m.Indptr[r+1]])
-	}
+	// The rows are copied in parallel: a batch's gather of rows scattered
+	// over a big matrix waits on memory, row after row.
+	parallel.For(len(rows), max(1, len(rows)*(1<<14)/max(1, nnz)), func(i0, i1 int) {
+		for i, r := range rows[i0:i1] {
+			i += i0
+			copy(dst.Indices[indptr[i]:indptr[i+1]], m.Indices[m.Indptr[r]:m.Indptr[r+1]])
+			copy(dst.Data[indptr[i]:indptr[i+1]], m.Data[m.Indptr[r]:m.Indptr[r+1]])
+		}
+	})
 	return dst
 }
 
