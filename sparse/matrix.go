@@ -110,9 +110,6 @@ type keptEntries struct {
 	// that products asked for, which every Dropout then refreshes while it
 	// compacts, instead of searching each row again.
 	blocks map[int]*colBlocks
-	// full are the blocks of the smallest width in blocks, over all the
-	// matrix's entries: the fixed bounds that compaction walks.
-	full *colBlocks
 }
 
 // NewMatrix returns a Matrix on a, which it reads but never changes: a
@@ -444,10 +441,10 @@ func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 // one scaled value and only indices are compacted. Rows run in parallel, each
 // compacted to the front of its range without branching on the draw (kept
 // or not, an entry is written at the next free position, which advances
-// only if it is kept). The column blocks in d.blocks are recomputed for the
-// kept entries on the way: a row is compacted block by block of m's own
-// entries, whose bounds are fixed, so no entry tests its column. m's rows
-// must have sorted columns if there are any blocks.
+// only if it is kept), a whole row at a time (in groups of 8 in AVX2). The
+// column blocks in d.blocks are recomputed for the kept entries on the
+// way, each bound by a scan of the row's kept columns. m's rows must have
+// sorted columns if there are any blocks.
 func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32, seed uint64, thresh int64, rows []int32, nnz int) {
 	if len(d.hi) != m.Rows {
 		d.lo = m.Indptr[:m.Rows]
@@ -456,7 +453,7 @@ func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32
 		d.indices = grow(d.indices, len(m.Indices))
 		d.data = grow(d.data, len(m.Data))
 		d.filled = float32(math.NaN())
-		d.blocks, d.full = nil, nil
+		d.blocks = nil
 	}
 	if uniform && len(m.Data) > 0 {
 		if v := m.Data[0] * scale; v != d.filled {
@@ -476,15 +473,10 @@ func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32
 			cb = b
 		}
 	}
-	var full *colBlocks // the same blocks of all of m's entries
 	nb := 1
 	if cb != nil {
 		nb = len(cb.starts) - 1
 		cb.starts[0], cb.starts[nb] = m.Indptr[:m.Rows], d.hi
-		if d.full == nil || d.full.width != cb.width {
-			d.full = newColBlocks(csrOperand(m), cb.width)
-		}
-		full = d.full
 	}
 	n := m.Rows
 	if rows != nil {
@@ -502,21 +494,19 @@ func keepEntries(d *keptEntries, m *CSR, base []int, uniform bool, scale float32
 			}
 			lo, end := indptr[i], indptr[i+1]
 			keptIdx, keptData := outIdx[lo:end], outData[lo:end]
-			var n int
 			z := weylState(seed, uint64(base[i]))
-			if cb == nil {
-				n, _ = keepRange(keptIdx, keptData, 0, inIdx[lo:end], inData[lo:end], z, thresh, scale, uniform)
-				hi[i] = lo + n
-				continue
-			}
-			for q := 0; q < nb; q++ {
-				if q > 0 {
-					cb.starts[q][i] = lo + n
-				}
-				s, e := full.starts[q][i], full.starts[q+1][i]
-				n, z = keepRange(keptIdx, keptData, n, inIdx[s:e], inData[s:e], z, thresh, scale, uniform)
-			}
+			n, _ := keepRange(keptIdx, keptData, 0, inIdx[lo:end], inData[lo:end], z, thresh, scale, uniform)
 			hi[i] = lo + n
+			// Block q of the kept row starts at its first column of q·width
+			// or more.
+			p := 0
+			for q := 1; q < nb; q++ {
+				c := int32(q * cb.width)
+				for p < n && keptIdx[p] < c {
+					p++
+				}
+				cb.starts[q][i] = lo + p
+			}
 		}
 	})
 	kept := operand{rows: m.Rows, cols: m.Cols, lo: m.Indptr[:m.Rows], hi: d.hi, indices: d.indices, data: d.data, indptr: m.Indptr}
