@@ -20,8 +20,9 @@ type miniBatch struct {
 	queues  map[int]*nsr.Queue
 	opt     nn.Optimizer
 	// rows holds the last batch's features, and x and xDst its matrices,
-	// whose arrays the next batch reuses rather than allocating (and the
-	// runtime clearing) tens of megabytes a batch on big graphs.
+	// whose arrays the next batch of the epoch reuses rather than
+	// allocating (and the runtime clearing) tens of megabytes a batch on
+	// big graphs.
 	rows    *sparse.CSR
 	x, xDst *sparse.Matrix
 }
@@ -129,6 +130,9 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 			return Epoch{}, fmt.Errorf("gnn: epoch %d: %w", epoch, err)
 		}
 	}
+	// The epoch's evaluation, on the whole graph, is the run's peak: the
+	// batch buffers are not kept beside it.
+	r.mb.rows, r.mb.x, r.mb.xDst = nil, nil, nil
 	e.Loss /= float64(seen)
 	e.NSRLoss /= float64(seen)
 	e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
