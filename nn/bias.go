@@ -12,8 +12,9 @@ import (
 )
 
 // minParallelElems is the least number of elements an elementwise pass
-// hands to a goroutine: below it, waking one costs more than it saves.
-const minParallelElems = 1 << 15
+// hands to a goroutine: below it, handing them over costs more than it
+// saves.
+const minParallelElems = 1 << 11
 
 // AddBias returns z + b with the 1×m row b added to every row of the n×m
 // matrix z.

@@ -169,7 +169,7 @@ const maxSteps = 128
 
 // minParallelDraws is the least number of draws a goroutine of Resample
 // takes: a jump ahead costs about as much as a hundred draws.
-const minParallelDraws = 1 << 14
+const minParallelDraws = 1 << 10
 
 // pcgState is the 128-bit state of math/rand/v2's PCG, stepped here as
 // there (state = state·mul + inc mod 2^128, output by DXSM), so that a

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 
+	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -58,21 +60,33 @@ func paramDense(v gorgonia.Value) (*tensor.Dense, error) {
 	return w, nil
 }
 
-// nonFinite returns the index of the first NaN or Inf in s, or -1.
+// nonFinite returns the index of the first NaN or Inf in s, or -1. The
+// slice is scanned in parallel, each range for its first such element.
 func nonFinite(s any) int {
 	switch s := s.(type) {
 	case []float32:
-		for i, v := range s {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return i
-			}
-		}
+		return firstNonFinite(s)
 	case []float64:
-		for i, v := range s {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return i
+		return firstNonFinite(s)
+	}
+	return -1
+}
+
+func firstNonFinite[T float32 | float64](s []T) int {
+	var first atomic.Int64
+	first.Store(math.MaxInt64)
+	parallel.For(len(s), minParallelElems, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			// x-x is 0 for finite x, NaN for NaN and ±Inf.
+			if v := s[i]; v-v != 0 {
+				for old := first.Load(); int64(i) < old && !first.CompareAndSwap(old, int64(i)); old = first.Load() {
+				}
+				return
 			}
 		}
+	})
+	if j := first.Load(); j != math.MaxInt64 {
+		return int(j)
 	}
 	return -1
 }
@@ -214,13 +228,21 @@ func (a *Adam) Step() error {
 	for i, p := range ps {
 		switch w := p.w.(type) {
 		case []float32:
-			adam(w, p.g.([]float32), a.m[i].([]float32), a.v[i].([]float32), a, stepSize, bc2Sqrt)
+			adamStep(w, p.g.([]float32), a.m[i].([]float32), a.v[i].([]float32), a, stepSize, bc2Sqrt)
 		case []float64:
-			adam(w, p.g.([]float64), a.m[i].([]float64), a.v[i].([]float64), a, stepSize, bc2Sqrt)
+			adamStep(w, p.g.([]float64), a.m[i].([]float64), a.v[i].([]float64), a, stepSize, bc2Sqrt)
 		}
-		zero(p.g)
 	}
 	return nil
+}
+
+// adamStep updates w, m and v from g and zeroes g, in ranges on up to
+// GOMAXPROCS goroutines: every element is updated on its own.
+func adamStep[T float32 | float64](w, g, m, v []T, a *Adam, stepSize, bc2Sqrt float64) {
+	parallel.For(len(w), minParallelElems/4, func(lo, hi int) {
+		adam(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], a, stepSize, bc2Sqrt)
+		clear(g[lo:hi])
+	})
 }
 
 func adam[T float32 | float64](w, g, m, v []T, a *Adam, stepSize, bc2Sqrt float64) {

@@ -2,6 +2,8 @@ package nn
 
 import (
 	"math"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,5 +280,54 @@ func TestOptimizerSpec(t *testing.T) {
 	}
 	if err := sgd.SetState(OptimizerState{Kind: OptimizerSGD, Buffers: [][][]float64{{{1, 2}}}}); err == nil {
 		t.Error("SGD accepted a buffer of the wrong size")
+	}
+}
+
+// TestNonFiniteFirst checks that the parallel scan reports the first NaN
+// or Inf, whichever range finds one first.
+func TestNonFiniteFirst(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	s32 := make([]float32, 100_000)
+	s32[90_000] = float32(math.Inf(1))
+	s32[70_001] = float32(math.NaN())
+	s64 := make([]float64, 100_000)
+	s64[99_999] = math.NaN()
+	s64[12_345] = math.Inf(-1)
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		if got := nonFinite(s32); got != 70_001 {
+			t.Errorf("GOMAXPROCS=%d: float32: nonFinite = %d, want 70001", procs, got)
+		}
+		if got := nonFinite(s64); got != 12_345 {
+			t.Errorf("GOMAXPROCS=%d: float64: nonFinite = %d, want 12345", procs, got)
+		}
+		if got := nonFinite(make([]float32, 50_000)); got != -1 {
+			t.Errorf("GOMAXPROCS=%d: finite slice: nonFinite = %d, want -1", procs, got)
+		}
+	}
+}
+
+// TestAdamStepSplit checks that Adam's update of a vector split over
+// goroutines is that of the serial loop, and that it zeroes the gradient.
+func TestAdamStepSplit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	const n = 30_001
+	a := &Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 5e-4}
+	w0, g0 := make([]float32, n), make([]float32, n)
+	for i := range w0 {
+		w0[i], g0[i] = float32(math.Sin(float64(i))), float32(math.Cos(float64(3*i)))
+	}
+	want, m, v := slices.Clone(w0), make([]float32, n), make([]float32, n)
+	adam(want, g0, m, v, a, 0.1, 0.05)
+	for _, procs := range []int{2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		w, g, m, v := slices.Clone(w0), slices.Clone(g0), make([]float32, n), make([]float32, n)
+		adamStep(w, g, m, v, a, 0.1, 0.05)
+		if !slices.Equal(w, want) {
+			t.Errorf("GOMAXPROCS=%d: split update differs from the serial one", procs)
+		}
+		if slices.ContainsFunc(g, func(x float32) bool { return x != 0 }) {
+			t.Errorf("GOMAXPROCS=%d: gradient not zeroed", procs)
+		}
 	}
 }

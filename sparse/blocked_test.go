@@ -180,53 +180,24 @@ func TestScatterDeterministic(t *testing.T) {
 }
 
 // TestBlockGroups checks that blocks are split into contiguous groups
-// covering all blocks, balanced by entries.
+// covering all blocks, balanced by the entries of the active rows.
 func TestBlockGroups(t *testing.T) {
-	// Row 0 has 10 entries in block 0 and 1 in each of blocks 1–3.
-	cb := &colBlocks{width: 4, starts: [][]int{{0}, {10}, {11}, {12}, {13}}}
+	// Row 0 has 10 entries in block 0 and 1 in each of blocks 1–3; row 1
+	// has 1 entry in block 0 and 10 in block 3.
+	cb := &colBlocks{width: 4, starts: [][]int{{0, 13}, {10, 14}, {11, 14}, {12, 14}, {13, 24}}}
 	for _, test := range []struct {
-		n    int
-		want []int
+		active []int32
+		n      int
+		want   []int
 	}{
-		{1, []int{0, 4}},
-		{2, []int{0, 1, 4}},
-		{4, []int{0, 1, 1, 2, 4}},
+		{[]int32{0}, 1, []int{0, 4}},
+		{[]int32{0}, 2, []int{0, 1, 4}},
+		{[]int32{0}, 4, []int{0, 1, 1, 2, 4}},
+		{[]int32{1}, 2, []int{0, 4, 4}}, // block 3 alone is past the half
+		{nil, 2, []int{0, 2, 4}},
 	} {
-		if got := blockGroups(cb, test.n); !slices.Equal(got, test.want) {
-			t.Errorf("blockGroups(n=%d) = %v, want %v", test.n, got, test.want)
-		}
-	}
-}
-
-// TestScatterGoSIMD checks that scatterGo, whose float32 rows run in AVX2
-// where k is a multiple of 8, gives the bits of the plain loop (each
-// product rounded, then added) for whole and partial column ranges.
-func TestScatterGoSIMD(t *testing.T) {
-	m := randomCSR(300, 200, 6000, 4)
-	a := csrOperand(m)
-	for _, k := range []int{8, 16, 24, 64, 72, 13} {
-		g := to32(randomDense64(m.Rows*k, uint64(k)))
-		for _, cols := range [][2]int{{0, 200}, {37, 150}} {
-			want := to32(randomDense64(m.Cols*k, 9))
-			got := slices.Clone(want)
-			for i := range m.Rows {
-				for p := m.Indptr[i]; p < m.Indptr[i+1]; p++ {
-					c := int(m.Indices[p])
-					if c < cols[0] || c >= cols[1] {
-						continue
-					}
-					v := m.Data[p]
-					for j := range k {
-						want[c*k+j] += v * g[i*k+j]
-					}
-				}
-			}
-			scatterGo(a, got, g, k, cols[0], cols[1])
-			for e := range want {
-				if math.Float32bits(got[e]) != math.Float32bits(want[e]) {
-					t.Fatalf("k %d columns %v: element %d = %v, want %v", k, cols, e, got[e], want[e])
-				}
-			}
+		if got := blockGroups(cb, test.active, test.n); !slices.Equal(got, test.want) {
+			t.Errorf("blockGroups(active=%v, n=%d) = %v, want %v", test.active, test.n, got, test.want)
 		}
 	}
 }

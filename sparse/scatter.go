@@ -70,21 +70,33 @@ func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k
 		run(0, nb)
 		return
 	}
-	parallel.Blocks(blockGroups(cb, parallel.Pieces(workers)), run)
+	parallel.Blocks(blockGroups(cb, a.active, parallel.Pieces(workers)), run)
 }
 
 // blockGroups splits the column blocks of cb into n contiguous groups with
-// about equal numbers of entries, and returns the n+1 boundaries.
-func blockGroups(cb *colBlocks, n int) []int {
+// about equal numbers of entries in the rows active (all rows if nil), and
+// returns the n+1 boundaries.
+func blockGroups(cb *colBlocks, active []int32, n int) []int {
 	nb := len(cb.starts) - 1
 	cum := make([]int, nb+1)
-	for q := 0; q < nb; q++ {
-		s, e := cb.starts[q], cb.starts[q+1]
-		c := 0
-		for i := range s {
-			c += e[i] - s[i]
+	parallel.For(nb, max(1, minParallelWork/max(1, len(cb.starts[0]))), func(q0, q1 int) {
+		for q := q0; q < q1; q++ {
+			s, e := cb.starts[q], cb.starts[q+1]
+			c := 0
+			if active != nil {
+				for _, i := range active {
+					c += e[i] - s[i]
+				}
+			} else {
+				for i := range s {
+					c += e[i] - s[i]
+				}
+			}
+			cum[q+1] = c + 1 // +1: an empty block still costs a pass
 		}
-		cum[q+1] = cum[q] + c + 1 // +1: an empty block still costs a pass
+	})
+	for q := range nb {
+		cum[q+1] += cum[q]
 	}
 	bounds := make([]int, n+1)
 	bounds[n] = nb

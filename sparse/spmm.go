@@ -8,9 +8,9 @@ import (
 )
 
 // minParallelWork is the number of multiply-adds (nnz·k) below which a
-// product runs on the calling goroutine: starting workers costs a few
-// microseconds, more than a small product takes.
-const minParallelWork = 1 << 16
+// product runs on the calling goroutine: handing a range to a polling
+// worker costs under a microsecond, a few thousand multiply-adds' time.
+const minParallelWork = 1 << 13
 
 // MulDense32 sets dst = m·b, where b is an m.Cols×k row-major matrix and dst
 // an m.Rows×k row-major matrix. Work is split over row blocks run by up to
@@ -85,10 +85,14 @@ func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
 }
 
 // activeGrain returns the least number of a's active rows a goroutine
-// should take in a product k wide, from the mean row length of the whole
-// pattern.
+// should take in a product k wide, from the mean length of those rows in
+// the whole pattern.
 func activeGrain(a operand, k int) int {
-	return max(1, minParallelWork*a.rows/max(1, a.indptr[a.rows]*k))
+	entries := 0
+	for _, r := range a.active {
+		entries += a.indptr[r+1] - a.indptr[r]
+	}
+	return max(1, minParallelWork*len(a.active)/max(1, entries*k))
 }
 
 // rowBlocks splits the rows into n contiguous blocks of about equal cost,

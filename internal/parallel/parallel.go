@@ -70,7 +70,7 @@ func ClearOutside[T float32 | float64](dst []T, cols int, rows []int32) {
 	n := len(dst) / cols
 	// Gap t is the rows between rows[t-1] and rows[t], the first and the
 	// last reaching the ends.
-	For(len(rows)+1, max(1, len(rows)*(1<<15)/max(len(dst), 1)), func(t0, t1 int) {
+	For(len(rows)+1, max(1, len(rows)*(1<<13)/max(len(dst), 1)), func(t0, t1 int) {
 		for t := t0; t < t1; t++ {
 			lo, hi := 0, n
 			if t > 0 {
@@ -109,6 +109,10 @@ func run(bounds []int, fn func(lo, hi int)) {
 	}
 	s := begin(workers)
 	fn = s.timed(fn)
+	if theCrew.tryRun(bounds, fn, workers) {
+		s.end()
+		return
+	}
 	var next atomic.Int64
 	work := func() {
 		for b := int(next.Add(1)) - 1; b < nb; b = int(next.Add(1)) - 1 {

@@ -11,9 +11,8 @@ import (
 	"time"
 )
 
-// The counters of a -tags parstats build: the one place where this package
-// keeps state, process-wide, as a profiler does, and only in binaries built
-// to measure.
+// The counters of a -tags parstats build: kept process-wide, as a
+// profiler's are, and only in binaries built to measure.
 var (
 	sectionCount, sectionNanos atomic.Int64
 	sitesMu                    sync.Mutex
