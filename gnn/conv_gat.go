@@ -69,7 +69,7 @@ func (l *GATConv) Forward(ctx *Context, x Features, blk *Block) (*G.Node, error)
 	}
 	hDst := h
 	if blk.NumDst < blk.NumSrc {
-		if hDst, err = G.Slice(h, G.S(0, blk.NumDst)); err != nil {
+		if hDst, err = G.Slice(h, blk.dstRows()); err != nil {
 			return nil, err
 		}
 	}

@@ -63,6 +63,9 @@ func NewParam(name string, rows, cols int, init []float32) *Param {
 type Input struct {
 	Dense  *G.Node
 	Sparse *sparse.Matrix
+	// memo, if not nil, holds products of this input computed in an
+	// earlier graph, which Mul reuses (layer-wise inference).
+	memo *productMemo
 }
 
 // Rows returns the number of rows of x.
@@ -83,6 +86,9 @@ func (x Input) Cols() int {
 
 // Mul returns the node x·w.
 func (x Input) Mul(w *G.Node) (*G.Node, error) {
+	if x.memo != nil {
+		return x.memo.mul(x, w)
+	}
 	if x.Sparse != nil {
 		return sparseops.Mul(x.Sparse, w)
 	}
@@ -90,8 +96,8 @@ func (x Input) Mul(w *G.Node) (*G.Node, error) {
 }
 
 // Features are a layer's input on a block: Src holds the features of the
-// block's source nodes and Dst those of its destination nodes, the first
-// NumDst rows of Src (the same Input on a whole graph).
+// block's source nodes and Dst those of its destination nodes, NumDst rows
+// of Src from DstOffset (the same Input on a whole graph).
 type Features struct {
 	Src, Dst Input
 }
@@ -138,6 +144,11 @@ func (n Normalization) String() string {
 // shared by several graphs and goroutines.
 type Block struct {
 	NumDst, NumSrc int
+	// DstOffset is the position of the first destination among the
+	// sources: the destinations are sources DstOffset to
+	// DstOffset+NumDst−1. It is 0 but in the row blocks of layer-wise
+	// inference, whose sources are all nodes.
+	DstOffset int
 
 	build func(Normalization) *sparse.CSR
 	// parent, if not nil, is the block whose matrices this one's are
@@ -145,9 +156,15 @@ type Block struct {
 	// rows src of transposed products.
 	parent   *Block
 	dst, src []int32
-	mu       sync.Mutex
-	mats     map[Normalization]*sparse.Matrix
+	// whole, if not nil, is the block whose matrices' rows DstOffset to
+	// DstOffset+NumDst−1 this one's are (rowRange).
+	whole *Block
+	mu    sync.Mutex
+	mats  map[Normalization]*sparse.Matrix
 }
+
+// dstRows returns the slice of the destinations' rows among the sources'.
+func (b *Block) dstRows() tensor.Slice { return G.S(b.DstOffset, b.DstOffset+b.NumDst) }
 
 // Adjacency returns the NumDst×NumSrc propagation matrix of b under
 // normalization n. It panics for an unknown normalization.
@@ -161,7 +178,9 @@ func (b *Block) Adjacency(n Normalization) *sparse.Matrix {
 		panic("gnn: Block.Adjacency: unknown " + n.String())
 	}
 	var m *sparse.Matrix
-	if b.parent != nil {
+	if b.whole != nil {
+		m = b.whole.Adjacency(n).RowRange(b.DstOffset, b.DstOffset+b.NumDst)
+	} else if b.parent != nil {
 		m = b.parent.Adjacency(n).View()
 		m.RestrictRows(b.dst, b.src)
 	} else {
@@ -181,6 +200,13 @@ func (b *Block) Adjacency(n Normalization) *sparse.Matrix {
 // sparse.Matrix.RestrictRows.
 func (b *Block) restrict(dst, src []int32) *Block {
 	return &Block{NumDst: b.NumDst, NumSrc: b.NumSrc, parent: b, dst: dst, src: src}
+}
+
+// rowRange returns the block of b's destinations [r0, r1) with all b's
+// sources: its matrices are those rows of b's, which products compute as
+// they do in b's (sparse.Matrix.RowRange).
+func (b *Block) rowRange(r0, r1 int) *Block {
+	return &Block{NumDst: r1 - r0, NumSrc: b.NumSrc, DstOffset: r0, whole: b}
 }
 
 // FullBlock returns the block of a whole graph: every node is a source and

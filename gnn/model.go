@@ -311,10 +311,9 @@ func (m *Model) forward(ctx *Context, x Features, blocks []*Block, update *bool)
 	if len(blocks) != len(m.Layers) {
 		return nil, fmt.Errorf("gnn: %d blocks for %d layers", len(blocks), len(m.Layers))
 	}
-	act := activation(m.Spec.Activation)
 	var outs []*G.Node
 	var h *G.Node
-	for l, layer := range m.Layers {
+	for l := range m.Layers {
 		blk := blocks[l]
 		in := x
 		if l > 0 {
@@ -324,53 +323,77 @@ func (m *Model) forward(ctx *Context, x Features, blocks []*Block, update *bool)
 			if err != nil {
 				return nil, err
 			}
-			src := Input{Dense: hd}
-			in = Features{Src: src, Dst: src}
-			if blk.NumDst < blk.NumSrc {
-				dst, err := G.Slice(hd, G.S(0, blk.NumDst))
-				if err != nil {
-					return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
-				}
-				in.Dst = Input{Dense: dst}
+			if in, err = denseFeatures(hd, blk); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
 			}
 		}
-		last := l+1 == len(m.Layers)
-		var norm *batchNorm
-		if !last {
-			norm = m.norms[l]
-		}
-		ctx.output, ctx.rows, ctx.called = act, blk.dst, false
-		if last || norm != nil {
-			ctx.output = actNone
-		}
-		z, err := layer.Forward(ctx, in, blk)
+		z, err := m.layer(ctx, l, in, blk, h, update)
 		if err != nil {
-			return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
-		}
-		if !ctx.called {
-			return nil, fmt.Errorf("gnn: layer %d (%T): Forward did not end with Context.Output", l, layer)
-		}
-		if s := z.Shape(); len(s) != 2 || s[0] != blk.NumDst || s[1] != layer.Width() {
-			return nil, fmt.Errorf("gnn: layer %d (%T): output of shape %v, want %d×%d", l, layer, s, blk.NumDst, layer.Width())
-		}
-		if norm != nil {
-			if z, err = norm.apply(ctx, z, act, update); err != nil {
-				return nil, fmt.Errorf("gnn: layer %d batch norm: %w", l, err)
-			}
-		}
-		if m.Spec.Residual && l > 0 && !last && h.Shape()[1] == z.Shape()[1] {
-			prev := h
-			if blk.NumDst < blk.NumSrc {
-				if prev, err = G.Slice(h, G.S(0, blk.NumDst)); err != nil {
-					return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
-				}
-			}
-			if z, err = nn.Residual(z, prev, false); err != nil {
-				return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
-			}
+			return nil, err
 		}
 		outs = append(outs, z)
 		h = z
 	}
 	return outs, nil
+}
+
+// denseFeatures returns the features of blk's sources and destinations
+// from h, a node of its sources' rows: the destinations are its first
+// rows.
+func denseFeatures(h *G.Node, blk *Block) (Features, error) {
+	src := Input{Dense: h}
+	in := Features{Src: src, Dst: src}
+	if blk.NumDst < blk.NumSrc {
+		dst, err := G.Slice(h, blk.dstRows())
+		if err != nil {
+			return Features{}, err
+		}
+		in.Dst = Input{Dense: dst}
+	}
+	return in, nil
+}
+
+// layer builds layer l on its input in over blk and returns its output:
+// after the activation, batch norm and residual for a hidden layer (h,
+// the previous layer's output over blk's sources, is the residual's
+// input), the logits for the last.
+func (m *Model) layer(ctx *Context, l int, in Features, blk *Block, h *G.Node, update *bool) (*G.Node, error) {
+	layer := m.Layers[l]
+	act := activation(m.Spec.Activation)
+	last := l+1 == len(m.Layers)
+	var norm *batchNorm
+	if !last {
+		norm = m.norms[l]
+	}
+	ctx.output, ctx.rows, ctx.called = act, blk.dst, false
+	if last || norm != nil {
+		ctx.output = actNone
+	}
+	z, err := layer.Forward(ctx, in, blk)
+	if err != nil {
+		return nil, fmt.Errorf("gnn: layer %d: %w", l, err)
+	}
+	if !ctx.called {
+		return nil, fmt.Errorf("gnn: layer %d (%T): Forward did not end with Context.Output", l, layer)
+	}
+	if s := z.Shape(); len(s) != 2 || s[0] != blk.NumDst || s[1] != layer.Width() {
+		return nil, fmt.Errorf("gnn: layer %d (%T): output of shape %v, want %d×%d", l, layer, s, blk.NumDst, layer.Width())
+	}
+	if norm != nil {
+		if z, err = norm.apply(ctx, z, act, update); err != nil {
+			return nil, fmt.Errorf("gnn: layer %d batch norm: %w", l, err)
+		}
+	}
+	if m.Spec.Residual && l > 0 && !last && h.Shape()[1] == z.Shape()[1] {
+		prev := h
+		if blk.NumDst < blk.NumSrc {
+			if prev, err = G.Slice(h, blk.dstRows()); err != nil {
+				return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
+			}
+		}
+		if z, err = nn.Residual(z, prev, false); err != nil {
+			return nil, fmt.Errorf("gnn: layer %d residual: %w", l, err)
+		}
+	}
+	return z, nil
 }

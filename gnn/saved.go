@@ -273,7 +273,9 @@ func softmax(dst, row []float32) {
 // features x and returns each layer's output. With nodes not nil, only the
 // rows that the logits of nodes depend on are computed, where m's layers
 // are local and without batch norm (see receptiveFields), the others being
-// zero: for a few nodes of a big graph.
+// zero: for a few nodes of a big graph. Otherwise, where m's layers are
+// local, layer by layer in row blocks (evaluateRows), the same numbers
+// with a block's buffers instead of the whole graph's.
 func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR, nodes []int) ([][]float32, error) {
 	if err := x.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: features: %w", ErrModel, err)
@@ -282,9 +284,18 @@ func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR, nodes []int) ([][]float3
 	if nodes != nil && m.local && !m.Spec.BatchNorm {
 		if fields := receptiveFields(g, nodes, len(m.Layers)); fields != nil {
 			xm.RestrictRows(fields[len(fields)-1], nil)
-			blocks = restrictedBlocks(blocks[0], fields)
+			return m.evaluateNetwork(xm, restrictedBlocks(blocks[0], fields))
 		}
 	}
+	if m.local {
+		return m.evaluateRows(g, blocks[0], xm, evalBlockRows)
+	}
+	return m.evaluateNetwork(xm, blocks)
+}
+
+// evaluateNetwork runs the evaluation network of m on the features x over
+// blocks and returns each layer's output.
+func (m *Model) evaluateNetwork(xm *sparse.Matrix, blocks []*Block) ([][]float32, error) {
 	net, err := buildNetwork(m, sparseInput(xm), blocks, nil, nil)
 	if err != nil {
 		return nil, err

@@ -161,15 +161,11 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		return nil, err
 	}
 	r.local = r.local && !opts.wholeGraph
-	ev, err := buildNetwork(r.model, sparseInput(r.xTrain.View()), sameBlocks(r.block, cfg.Layers), nil, nil)
+	eval, err := r.evaluator()
 	if err != nil {
 		return nil, err
 	}
-	if err := ev.plan(r.pool); err != nil {
-		return nil, err
-	}
-	evalVM := G.NewTapeMachine(ev.g)
-	defer closeVM(evalVM)
+	defer eval.close()
 
 	res := &Result{Seed: cfg.Seed, ValAcc: -1}
 	auto := cfg.NSR.Enabled() && cfg.NSR.Auto
@@ -248,19 +244,18 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 		}
 		times = append(times, e.TrainMs)
 
-		if err := evalVM.RunAll(); err != nil {
+		outs, err := eval.run()
+		if err != nil {
 			return nil, fmt.Errorf("gnn: epoch %d: evaluation: %w", epoch, err)
 		}
-		nout := len(ev.outputs)
-		logits := ev.output(nout - 1)
+		nout := len(outs)
+		logits := outs[nout-1]
 		e.ValAcc = accuracy(logits, d.NumClasses, d.Labels, d.Val)
 		e.TestAcc = accuracy(logits, d.NumClasses, d.Labels, d.Test)
-		for l := range nout {
-			h := ev.output(l)
+		for l, h := range outs {
 			mask := cfg.NSR.MaskZeros && l+1 < nout
 			e.Variance = append(e.Variance, nsr.Aggregate(nsr.IntraClassVariance(h, len(h)/d.Graph.NumNodes(), d.Train, r.trainLabels, d.NumClasses, mask)))
 		}
-		evalVM.Reset()
 		if e.ValAcc >= res.ValAcc {
 			res.ValAcc, res.TestAcc, res.BestEpoch = e.ValAcc, e.TestAcc, epoch
 			r.best = snapshot(r.model.State(), r.best)
@@ -285,11 +280,12 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 			}
 		}
 	}
-	if err := evalVM.RunAll(); err != nil {
+	outs, err := eval.run()
+	if err != nil {
 		return nil, fmt.Errorf("gnn: final evaluation: %w", err)
 	}
-	for l := range ev.outputs {
-		res.Outputs = append(res.Outputs, slices.Clone(ev.output(l)))
+	for _, h := range outs {
+		res.Outputs = append(res.Outputs, slices.Clone(h))
 	}
 	res.EpochMsMedian = stats.Median(times)
 	if r.best != nil {

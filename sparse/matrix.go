@@ -70,6 +70,11 @@ type entries struct {
 	// uniform records that a has entries, all of the same value (binary
 	// features), so that Dropout need not copy values.
 	uniform bool
+	// blockRows and blockNNZ, if blockRows > 0, are the shape that plain
+	// products choose their cache blocking by instead of a's: those of the
+	// matrix a is a range of rows of (RowRange), so that its rows are
+	// summed as there.
+	blockRows, blockNNZ int
 
 	// mu guards the fields below, made on first use.
 	mu sync.Mutex
@@ -129,6 +134,29 @@ func NewMatrix(a *CSR) *Matrix {
 func (c *Matrix) SelectRows(dst *CSR, rows []int) *Matrix {
 	a := c.e.a.SelectRowsInto(dst, rows)
 	return &Matrix{e: &entries{a: a, sorted: c.e.sorted, uniform: c.e.uniform && len(a.Data) > 0}}
+}
+
+// RowRange returns a Matrix of rows [r0, r1) of c's matrix, sharing its
+// entries' arrays, whose products compute each row as c's do, bit for bit
+// (their cache blocking is chosen as c's would be; RestrictRows computes
+// the same rows in a product of c's size instead). It panics unless
+// 0 ≤ r0 ≤ r1 ≤ c's rows.
+func (c *Matrix) RowRange(r0, r1 int) *Matrix {
+	a := c.e.a
+	if r0 < 0 || r0 > r1 || r1 > a.Rows {
+		panic(fmt.Sprintf("sparse: RowRange [%d, %d) of %d rows", r0, r1, a.Rows))
+	}
+	lo, hi := a.Indptr[r0], a.Indptr[r1]
+	indptr := make([]int, r1-r0+1)
+	for i := range indptr {
+		indptr[i] = a.Indptr[r0+i] - lo
+	}
+	sub := &CSR{Rows: r1 - r0, Cols: a.Cols, Indptr: indptr, Indices: a.Indices[lo:hi:hi], Data: a.Data[lo:hi:hi]}
+	rows, nnz := a.Rows, a.Indptr[a.Rows]
+	if c.e.blockRows > 0 {
+		rows, nnz = c.e.blockRows, c.e.blockNNZ
+	}
+	return &Matrix{e: &entries{a: sub, sorted: c.e.sorted, uniform: c.e.uniform && hi > lo, blockRows: rows, blockNNZ: nnz}}
 }
 
 // View returns a Matrix on the same entries as c, with c's transpose and
@@ -600,7 +628,11 @@ func MulInto[T float32 | float64](c *Matrix, trans bool, dst, x []T, k int, acc 
 	if _, ok := any(dst).([]float32); ok && c.e.sorted {
 		// The blocking depends on the whole matrix, so that restricted
 		// rows are summed as unrestricted ones.
-		if width := blockWidth(a.rows, a.cols, a.indptr[a.rows], k); width > 0 {
+		rows, nnz := a.rows, a.indptr[a.rows]
+		if c.e.blockRows > 0 && !trans {
+			rows, nnz = c.e.blockRows, c.e.blockNNZ
+		}
+		if width := blockWidth(rows, a.cols, nnz, k); width > 0 {
 			if restricted {
 				cb = c.restrictedBlocks(trans, a, width)
 			} else {

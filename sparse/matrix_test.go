@@ -121,3 +121,57 @@ func TestMatrixSelectRows(t *testing.T) {
 		}
 	}
 }
+
+// TestMatrixRowRange checks that a range of rows multiplies as those rows
+// of the whole matrix, bit for bit, where the range alone would be
+// cache-blocked and the whole would not: 100 rows of 40 entries over 800
+// columns, then 100 rows of 5.
+func TestMatrixRowRange(t *testing.T) {
+	const rows, cols, k = 200, 800, 16
+	rng := rand.New(rand.NewPCG(5, 6))
+	var r, c []int
+	var v []float32
+	for i := range rows {
+		n := 40
+		if i >= 100 {
+			n = 5
+		}
+		for _, j := range rng.Perm(cols)[:n] {
+			r, c, v = append(r, i), append(c, j), append(v, rng.Float32()-0.5)
+		}
+	}
+	a, err := FromCOO(rows, cols, r, c, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := NewMatrix(a)
+	if w := blockWidth(rows, cols, len(a.Data), k); w != 0 {
+		t.Fatalf("the whole matrix is blocked (width %d): the test needs it not to be", w)
+	}
+	b := make([]float32, cols*k)
+	for i := range b {
+		b[i] = rng.Float32() - 0.5
+	}
+	want := make([]float32, rows*k)
+	MulInto(whole, false, want, b, k, false)
+	for _, rr := range [][2]int{{0, 100}, {37, 163}, {0, rows}, {199, 200}, {50, 50}} {
+		part := whole.RowRange(rr[0], rr[1])
+		got := make([]float32, (rr[1]-rr[0])*k)
+		MulInto(part, false, got, b, k, false)
+		if !slices.Equal(got, want[rr[0]*k:rr[1]*k]) {
+			t.Errorf("rows [%d, %d): product differs from the whole matrix's rows", rr[0], rr[1])
+		}
+		// A range of a range keeps the whole matrix's blocking.
+		if rr[1]-rr[0] > 10 {
+			inner := part.RowRange(5, 10)
+			got := make([]float32, 5*k)
+			MulInto(inner, false, got, b, k, false)
+			if !slices.Equal(got, want[(rr[0]+5)*k:(rr[0]+10)*k]) {
+				t.Errorf("rows [%d, %d) of [%d, %d): product differs", 5, 10, rr[0], rr[1])
+			}
+		}
+	}
+	if simdWidth(k) == k && blockWidth(100, cols, 4000, k) == 0 {
+		t.Fatal("the first 100 rows alone would not be blocked: the test misses its case")
+	}
+}
