@@ -100,9 +100,11 @@ func (m *Model) evaluateRows(g *graph.Graph, full *Block, xm *sparse.Matrix, row
 			r1 := min(n, r0+rows)
 			blk := full.rowRange(r0, r1)
 			ctx := newContext(G.NewGraph(), false)
-			in := Features{Src: Input{Sparse: xm, memo: memo}, Dst: Input{Sparse: xm.RowRange(r0, r1)}}
+			var in Features
 			var h *G.Node
-			if l > 0 {
+			if l == 0 {
+				in = Features{Src: Input{Sparse: xm, memo: memo}, Dst: Input{Sparse: xm.RowRange(r0, r1)}}
+			} else {
 				prev := outs[l-1]
 				wp := len(prev) / n
 				h = G.NewMatrix(ctx.g, G.Float32, G.WithShape(n, wp), G.WithName(fmt.Sprintf("h%d", l-1)),
