@@ -39,11 +39,13 @@ type Matrix struct {
 	// rows and src, if not nil, restrict products to some rows of their
 	// results (RestrictRows): rows those of plain products, whose entries
 	// alone Dropout draws for, and src those of transposed ones; rowsNNZ
-	// counts the entries of rows. dstHi and srcHi are the row ends of the
+	// and srcNNZ count the entries of rows and of src's rows of the
+	// transpose. dstHi and srcHi are the row ends of the
 	// restricted operands (a row outside ends where it starts), and
 	// rblocks their column blocks, made on first use.
 	rows, src    []int32
 	rowsNNZ      int
+	srcNNZ       int
 	dstHi, srcHi []int
 	rblocks      [2]map[int]*colBlocks
 	// sub, if not nil, is a compact copy of the entries of rows (the other
@@ -443,21 +445,22 @@ func checkRows(name string, rows []int32, n int) {
 func (c *Matrix) restricted(trans bool, a operand) (operand, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rows, hi := c.rows, &c.dstHi
+	rows, hi, nnz := c.rows, &c.dstHi, &c.rowsNNZ
 	if trans {
-		rows, hi = c.src, &c.srcHi
+		rows, hi, nnz = c.src, &c.srcHi, &c.srcNNZ
 	}
 	if rows == nil {
 		return a, false
 	}
 	if *hi == nil {
-		h := slices.Clone(a.lo)
+		h, n := slices.Clone(a.lo), 0
 		for _, i := range rows {
 			h[i] = a.indptr[i+1]
+			n += a.indptr[i+1] - a.indptr[i]
 		}
-		*hi = h
+		*hi, *nnz = h, n // the same rowsNNZ as RestrictRows's for rows
 	}
-	a.hi, a.active = *hi, rows
+	a.hi, a.active, a.activeNNZ = *hi, rows, *nnz
 	return a, true
 }
 
@@ -603,7 +606,7 @@ func (c *Matrix) operand(trans bool) operand {
 	if d := c.dropped; d != nil {
 		// indptr stays the whole matrix's: the split of rows among
 		// goroutines and the blocking are those of unfiltered products.
-		o.lo, o.hi, o.indices, o.data, o.active = d.lo, d.hi, d.indices, d.data, c.rows
+		o.lo, o.hi, o.indices, o.data, o.active, o.activeNNZ = d.lo, d.hi, d.indices, d.data, c.rows, c.rowsNNZ
 	}
 	return o
 }

@@ -10,7 +10,7 @@ import (
 // minParallelWork is the number of multiply-adds (nnz·k) below which a
 // product runs on the calling goroutine: handing a range to a polling
 // worker costs under a microsecond, a few thousand multiply-adds' time.
-const minParallelWork = 1 << 13
+const minParallelWork = 1 << 11
 
 // MulDense32 sets dst = m·b, where b is an m.Cols×k row-major matrix and dst
 // an m.Rows×k row-major matrix. Work is split over row blocks run by up to
@@ -41,8 +41,10 @@ type operand struct {
 	// among goroutines so that the split does not depend on dropout.
 	indptr []int
 	// active, if not nil, are the only rows that may have entries
-	// (increasing), which products then visit alone (Matrix.RestrictRows).
-	active []int32
+	// (increasing), which products then visit alone (Matrix.RestrictRows);
+	// activeNNZ counts their entries in indptr's pattern.
+	active    []int32
+	activeNNZ int
 }
 
 // csrOperand returns m as an operand.
@@ -88,11 +90,7 @@ func spmmOperand[T float32 | float64](a operand, dst, b []T, k int, acc bool) {
 // should take in a product k wide, from the mean length of those rows in
 // the whole pattern.
 func activeGrain(a operand, k int) int {
-	entries := 0
-	for _, r := range a.active {
-		entries += a.indptr[r+1] - a.indptr[r]
-	}
-	return max(1, minParallelWork*len(a.active)/max(1, entries*k))
+	return max(1, minParallelWork*len(a.active)/max(1, a.activeNNZ*k))
 }
 
 // rowBlocks splits the rows into n contiguous blocks of about equal cost,
