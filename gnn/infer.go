@@ -36,6 +36,7 @@ type productMemo struct {
 	pending map[*tensor.Dense]*G.Node // made in the graph being built
 }
 
+// newProductMemo returns an empty memo.
 func newProductMemo() *productMemo {
 	return &productMemo{values: map[*tensor.Dense]*tensor.Dense{}, pending: map[*tensor.Dense]*G.Node{}}
 }
