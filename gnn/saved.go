@@ -293,7 +293,7 @@ func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR, nodes []int) ([][]float3
 	return m.evaluateNetwork(xm, blocks)
 }
 
-// evaluateNetwork runs the evaluation network of m on the features x over
+// evaluateNetwork runs the evaluation network of m on the features xm over
 // blocks and returns each layer's output.
 func (m *Model) evaluateNetwork(xm *sparse.Matrix, blocks []*Block) ([][]float32, error) {
 	net, err := buildNetwork(m, sparseInput(xm), blocks, nil, nil)
