@@ -72,6 +72,8 @@ func nonFinite(s any) int {
 	return -1
 }
 
+// firstNonFinite is nonFinite for one type: every range records its first
+// non-finite element, and the least of them wins.
 func firstNonFinite[T float32 | float64](s []T) int {
 	var first atomic.Int64
 	first.Store(math.MaxInt64)
