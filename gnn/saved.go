@@ -272,17 +272,21 @@ func softmax(dst, row []float32) {
 // evaluate runs the evaluation network of m on g with the preprocessed
 // features x and returns each layer's output. With nodes not nil, only the
 // rows that the logits of nodes depend on are computed, where m's layers
-// are local and without batch norm (see receptiveFields), the others being
-// zero: for a few nodes of a big graph. Otherwise, where m's layers are
-// local, layer by layer in row blocks (evaluateRows), the same numbers
-// with a block's buffers instead of the whole graph's.
+// are local and without batch norm (see receptiveFields) and those rows
+// are at most half the graph, the others being zero: for a few nodes of a
+// big graph. Otherwise, where m's layers are local, layer by layer in row
+// blocks (evaluateRows), the same numbers with a block's buffers instead
+// of the whole graph's.
 func (m *Model) evaluate(g *graph.Graph, x *sparse.CSR, nodes []int) ([][]float32, error) {
 	if err := x.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: features: %w", ErrModel, err)
 	}
 	xm, blocks := sparse.NewMatrix(x), sameBlocks(FullBlock(g), len(m.Layers))
 	if nodes != nil && m.local && !m.Spec.BatchNorm {
-		if fields := receptiveFields(g, nodes, len(m.Layers)); fields != nil {
+		// A field of more than half the graph is computed in row blocks
+		// instead: nearly the same work, and a block's buffers rather than
+		// the whole graph's.
+		if fields := receptiveFields(g, nodes, len(m.Layers)); fields != nil && 2*len(fields[len(fields)-1]) <= g.NumNodes() {
 			xm.RestrictRows(fields[len(fields)-1], nil)
 			return m.evaluateNetwork(xm, restrictedBlocks(blocks[0], fields))
 		}

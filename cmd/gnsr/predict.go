@@ -31,7 +31,11 @@ The dataset defaults to the one the model was trained on; any dataset whose
 features have the model's width will do, its labels unused. --nodes picks
 the nodes: all of them, a part of the split the model was trained with, or
 a list of node indices; for a few nodes of a big graph, only the nodes
-within as many hops as the model has layers are computed.`,
+within as many hops as the model has layers are computed. Otherwise the
+built-in models run layer by layer over blocks of 16,384 nodes with all
+their edges, so that memory holds a block's intermediate values, not the
+whole graph's; either way the numbers are those of the whole graph, bit
+for bit.`,
 		Example: `  gnsr predict --model runs/cora/seed-0.model --out cora-preds.csv
   gnsr predict --model runs/cora/seed-0.model --nodes all --out all.csv --embeddings cora-h.npy
   gnsr predict --model runs/big/seed-0.model --nodes 12,40117,999999 --out three.csv`,
