@@ -15,7 +15,7 @@ func (*section) end() {}
 
 // Stats reports ok = false: this binary was built without -tags parstats
 // and counts nothing.
-func Stats() (sections int64, wall time.Duration, ok bool) { return 0, 0, false }
+func Stats() (sections int64, wall, overhead time.Duration, ok bool) { return 0, 0, 0, false }
 
 // Sites returns nil: this binary was built without -tags parstats.
 func Sites() []Site { return nil }

@@ -15,8 +15,13 @@ import (
 // profiler's are, and only in binaries built to measure.
 var (
 	sectionCount, sectionNanos atomic.Int64
-	sitesMu                    sync.Mutex
-	sites                      = map[[2]uintptr]*Site{}
+	// overheadNanos is the time the counting itself took outside the
+	// sections, which a default build does not spend; active counts the
+	// sections running, so that the counting of a section inside another
+	// is not taken out of the outer one's time.
+	overheadNanos, active atomic.Int64
+	sitesMu               sync.Mutex
+	sites                 = map[[2]uintptr]*Site{}
 )
 
 // epoch anchors the monotonic clock readings.
@@ -26,12 +31,21 @@ func now() int64 { return int64(time.Since(epoch)) }
 
 type section struct {
 	start   int64
+	outer   bool // no other section ran when it began
 	busy    atomic.Int64
 	workers int
 }
 
 // begin starts a section of workers goroutines.
-func begin(workers int) *section { return &section{start: now(), workers: workers} }
+func begin(workers int) *section {
+	t := now()
+	s := &section{workers: workers, outer: active.Add(1) == 1}
+	s.start = now()
+	if s.outer {
+		overheadNanos.Add(s.start - t)
+	}
+	return s
+}
 
 // timed returns fn, adding its wall time to s's busy time.
 func (s *section) timed(fn func(lo, hi int)) func(lo, hi int) {
@@ -44,8 +58,15 @@ func (s *section) timed(fn func(lo, hi int)) func(lo, hi int) {
 
 // end closes s, charging it to the caller of For or Blocks.
 func (s *section) end() {
-	wall := now() - s.start
-	sectionNanos.Add(wall)
+	t := now()
+	active.Add(-1)
+	if s.outer {
+		defer func() { overheadNanos.Add(now() - t) }()
+	}
+	wall := t - s.start
+	if s.outer {
+		sectionNanos.Add(wall)
+	}
 	sectionCount.Add(1)
 	// The caller of For or Blocks and its caller: forRows alone says little.
 	var pcs [2]uintptr
@@ -81,12 +102,14 @@ func callers(pcs []uintptr) string {
 	}
 }
 
-// Stats returns how many parallel sections have run in this process and
-// their summed wall time, each from its first goroutine's start to the
-// last one's end, with ok = true: this binary was built with -tags
-// parstats. Sections started from inside another are counted twice.
-func Stats() (sections int64, wall time.Duration, ok bool) {
-	return sectionCount.Load(), time.Duration(sectionNanos.Load()), true
+// Stats returns how many parallel sections have run in this process, the
+// wall time during which one ran, each section from its first goroutine's
+// start to the last one's end (a section begun while another ran counts
+// as inside that one), and the time their counting took outside them
+// (which a default build does not spend), with ok = true: this binary was
+// built with -tags parstats.
+func Stats() (sections int64, wall, overhead time.Duration, ok bool) {
+	return sectionCount.Load(), time.Duration(sectionNanos.Load()), time.Duration(overheadNanos.Load()), true
 }
 
 // Sites returns the parallel sections so far by the function that started
