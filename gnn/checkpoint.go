@@ -17,6 +17,7 @@ import (
 	"slices"
 
 	"github.com/gnsr/gnsr/internal/atomicfile"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/stats"
 	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
@@ -719,8 +720,8 @@ func Evaluate(d *Data, c *Checkpoint) (Accuracy, error) {
 	if err := ev.plan(r.pool); err != nil {
 		return Accuracy{}, err
 	}
-	vm := G.NewTapeMachine(ev.g)
-	defer closeVM(vm)
+	vm := autograd.NewTapeMachine(ev.g)
+	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		return Accuracy{}, fmt.Errorf("gnn: evaluation: %w", err)
 	}

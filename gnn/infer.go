@@ -127,13 +127,13 @@ func (m *Model) evaluateRows(g *graph.Graph, full *Block, xm *sparse.Matrix, row
 			if err := autograd.Plan(ctx.g, pool, append(keep, z)...); err != nil {
 				return nil, fmt.Errorf("gnn: %w", err)
 			}
-			vm := G.NewTapeMachine(ctx.g)
+			vm := autograd.NewTapeMachine(ctx.g)
 			err = vm.RunAll()
 			if err == nil {
 				copy(out[r0*w:r1*w], z.Value().Data().([]float32))
 				err = memo.commit()
 			}
-			closeVM(vm)
+			vm.Close()
 			if err != nil {
 				return nil, fmt.Errorf("gnn: evaluation of layer %d, rows [%d, %d): %w", l, r0, r1, err)
 			}
@@ -173,7 +173,7 @@ func (r *run) evaluator() (*evaluator, error) {
 	if err := ev.plan(r.pool); err != nil {
 		return nil, err
 	}
-	vm := G.NewTapeMachine(ev.g)
+	vm := autograd.NewTapeMachine(ev.g)
 	ran := false
 	return &evaluator{
 		run: func() ([][]float32, error) {
@@ -190,6 +190,6 @@ func (r *run) evaluator() (*evaluator, error) {
 			}
 			return outs, nil
 		},
-		close: func() { closeVM(vm) },
+		close: func() { vm.Close() },
 	}, nil
 }

@@ -2,9 +2,9 @@ package gnn
 
 import (
 	"fmt"
-	"runtime"
 	"time"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	"github.com/gnsr/gnsr/sampler"
@@ -109,9 +109,9 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 		} else if err := r.mb.opt.Rebind(net.params); err != nil {
 			return Epoch{}, err
 		}
-		vm := G.NewTapeMachine(net.g, G.BindDualValues(net.params...))
+		vm := autograd.NewTapeMachine(net.g, G.BindDualValues(net.params...))
 		err = vm.RunAll()
-		closeVM(vm)
+		vm.Close()
 		if err != nil {
 			return Epoch{}, fmt.Errorf("gnn: epoch %d: forward/backward: %w", epoch, err)
 		}
@@ -137,16 +137,4 @@ func (r *run) miniBatchStep(epoch int) (Epoch, error) {
 	e.NSRLoss /= float64(seen)
 	e.TrainMs = float64(time.Since(start).Microseconds()) / 1000
 	return e, nil
-}
-
-// closeVM closes a machine that is dropped next, and removes the finalizer
-// gorgonia sets on it: a no-op without CUDA, which would keep the machine,
-// and through its program its graph, matrices and buffers, alive for one
-// more collection. With a graph a batch, that doubled the heap between
-// collections, and the collector's goal with it, batch after batch (16.8 GB
-// peak for sampled SAGE on a million nodes); between seeds, it kept the
-// last seed's networks beside the next one's.
-func closeVM(vm G.VM) {
-	vm.Close()
-	runtime.SetFinalizer(vm, nil)
 }

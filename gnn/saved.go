@@ -14,7 +14,6 @@ import (
 	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/sparse"
-	G "gorgonia.org/gorgonia"
 )
 
 // ErrModel is wrapped by every error that reports a model file that
@@ -307,8 +306,8 @@ func (m *Model) evaluateNetwork(xm *sparse.Matrix, blocks []*Block) ([][]float32
 	if err := net.plan(new(autograd.Pool)); err != nil {
 		return nil, err
 	}
-	vm := G.NewTapeMachine(net.g)
-	defer closeVM(vm)
+	vm := autograd.NewTapeMachine(net.g)
+	defer vm.Close()
 	if err := vm.RunAll(); err != nil {
 		return nil, fmt.Errorf("gnn: evaluation: %w", err)
 	}

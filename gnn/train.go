@@ -67,7 +67,7 @@ type run struct {
 	xTrain      *sparse.Matrix // the features, with the step's input dropout
 	trainLabels []int
 	tr          *network
-	vm          G.VM
+	vm          *autograd.Machine
 	opt         nn.Optimizer
 	best        []NamedTensor // the model's state at the best epoch so far
 	mb          *miniBatch    // nil in full-batch training
@@ -208,7 +208,7 @@ func TrainWith(ctx context.Context, d *Data, cfg Config, opts Options) (*Result,
 	}
 	defer func() {
 		if r.vm != nil {
-			closeVM(r.vm)
+			r.vm.Close()
 		}
 	}()
 	if ck != nil {
@@ -374,10 +374,10 @@ func (r *run) compile() error {
 		if err := opt.SetState(r.opt.State()); err != nil {
 			return fmt.Errorf("gnn: carrying the optimizer over: %w", err)
 		}
-		closeVM(r.vm)
+		r.vm.Close()
 	}
 	r.tr, r.opt = tr, opt
-	r.vm = G.NewTapeMachine(tr.g, G.BindDualValues(tr.params...))
+	r.vm = autograd.NewTapeMachine(tr.g, G.BindDualValues(tr.params...))
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/modelfile"
 	"github.com/gnsr/gnsr/nn"
 	G "gorgonia.org/gorgonia"
@@ -319,7 +320,7 @@ func (m *Model) newEvaluator(batch int, norm datasets.Normalization) (*evaluator
 			return nil, err
 		}
 		e.scale = pixelScale()
-		e.vm = G.NewTapeMachine(e.mlp.g)
+		e.vm = autograd.NewTapeMachine(e.mlp.g)
 		return e, nil
 	}
 	if e.cnn, err = BuildCNN(m.cnn, batch, false); err != nil {
@@ -327,7 +328,7 @@ func (m *Model) newEvaluator(batch int, norm datasets.Normalization) (*evaluator
 	}
 	// Without augmentation nothing is drawn from the generator.
 	e.aug = datasets.NewAugmenter(rand.New(rand.NewPCG(0, 0)), datasets.AugmentOptions{Norm: norm})
-	e.vm = G.NewTapeMachine(e.cnn.Graph)
+	e.vm = autograd.NewTapeMachine(e.cnn.Graph)
 	return e, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/stats"
 
 	"github.com/gnsr/gnsr/datasets"
@@ -348,7 +349,7 @@ func (l *epochLoop) setupMLP(tr *datasets.Images, layers []int, res *Result) err
 	// No BindDualValues: Node.Grad then returns the gradient nodes' values
 	// themselves, which the ops overwrite every run, instead of a dual value
 	// that the machine would add them into (a pass over every parameter).
-	l.vm = G.NewTapeMachine(net.g)
+	l.vm = autograd.NewTapeMachine(net.g)
 	if l.opt, err = nn.NewOptimizer(cfg.Optimizer, net.params); err != nil {
 		return fmt.Errorf("vision: %w", err)
 	}

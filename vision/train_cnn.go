@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gnsr/gnsr/datasets"
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/nn"
 	"github.com/gnsr/gnsr/nsr"
 	G "gorgonia.org/gorgonia"
@@ -63,7 +64,7 @@ func (l *epochLoop) setupCNN(tr *datasets.Images, norm datasets.Normalization, r
 	} else if err := net.Backward(); err != nil {
 		return err
 	}
-	l.vm = G.NewTapeMachine(net.Graph)
+	l.vm = autograd.NewTapeMachine(net.Graph)
 	if l.opt, err = nn.NewOptimizer(cfg.Optimizer, net.Params); err != nil {
 		return fmt.Errorf("vision: %w", err)
 	}
