@@ -27,7 +27,9 @@ func Pieces(workers int) int {
 // so small loops pay nothing. fn must write only its own range's data,
 // and its results must not depend on where the ranges are cut.
 func For(n, minPer int, fn func(lo, hi int)) {
-	pieces := min(Pieces(runtime.GOMAXPROCS(0)), n/max(minPer, 1))
+	// GOMAXPROCS takes the scheduler's lock: read once a section.
+	procs := runtime.GOMAXPROCS(0)
+	pieces := min(Pieces(procs), n/max(minPer, 1))
 	if pieces <= 1 {
 		if n > 0 {
 			fn(0, n)
@@ -39,7 +41,7 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	for p := range bounds {
 		bounds[p] = n * p / pieces
 	}
-	run(bounds, fn)
+	run(bounds, fn, procs)
 }
 
 // Runs calls fn on the runs of consecutive integers of rows, which must be
@@ -95,14 +97,15 @@ func Blocks(bounds []int, fn func(lo, hi int)) {
 	if len(bounds) < 2 {
 		panic("parallel: Blocks needs at least 2 bounds")
 	}
-	run(bounds, fn)
+	run(bounds, fn, runtime.GOMAXPROCS(0))
 }
 
-// run is Blocks for bounds of at least 2 entries, called by For and
-// Blocks (so that a parstats build finds their caller at the same depth).
-func run(bounds []int, fn func(lo, hi int)) {
+// run is Blocks for bounds of at least 2 entries on up to procs
+// goroutines, called by For and Blocks (so that a parstats build finds
+// their caller at the same depth).
+func run(bounds []int, fn func(lo, hi int), procs int) {
 	nb := len(bounds) - 1
-	workers := min(runtime.GOMAXPROCS(0), nb)
+	workers := min(procs, nb)
 	if workers <= 1 {
 		fn(bounds[0], bounds[nb])
 		return
