@@ -202,11 +202,11 @@ func (op *biasOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		}
 	}
 	out := autograd.Reuse(&op.out, z.Dtype(), rows, cols)
-	switch d := z.Data().(type) {
-	case []float32:
-		addBias(out.Data().([]float32), d, rowOf[float32](b), rows, cols, op.relu, op.rows)
-	case []float64:
-		addBias(out.Data().([]float64), d, rowOf[float64](b), rows, cols, op.relu, op.rows)
+	switch z.Dtype() {
+	case tensor.Float32:
+		addBias(autograd.Floats[float32](out), autograd.Floats[float32](z), rowOf[float32](b), rows, cols, op.relu, op.rows)
+	case tensor.Float64:
+		addBias(autograd.Floats[float64](out), autograd.Floats[float64](z), rowOf[float64](b), rows, cols, op.relu, op.rows)
 	}
 	return out, nil
 }
@@ -216,7 +216,7 @@ func rowOf[T float32 | float64](b *tensor.Dense) []T {
 	if b == nil {
 		return nil
 	}
-	return b.Data().([]T)
+	return autograd.Floats[T](b)
 }
 
 // addBias sets dst = z + b row by row (b nil: z), then max(·, 0) with relu;
@@ -303,19 +303,19 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 			return fmt.Errorf("nn: %v: output shape %v does not match gradient %v", op, y.Shape(), g.Shape())
 		}
 		masked := tensor.New(tensor.Of(g.Dtype()), tensor.WithShape(rows, cols))
-		switch gd := g.Data().(type) {
-		case []float32:
-			reluGrad(masked.Data().([]float32), y.Data().([]float32), gd, cols, op.rows)
-		case []float64:
-			reluGrad(masked.Data().([]float64), y.Data().([]float64), gd, cols, op.rows)
+		switch g.Dtype() {
+		case tensor.Float32:
+			reluGrad(autograd.Floats[float32](masked), autograd.Floats[float32](y), autograd.Floats[float32](g), cols, op.rows)
+		case tensor.Float64:
+			reluGrad(autograd.Floats[float64](masked), autograd.Floats[float64](y), autograd.Floats[float64](g), cols, op.rows)
 		}
 		g = masked
 	}
-	switch gd := g.Data().(type) {
-	case []float32:
-		addInto(dz.Data().([]float32), gd)
-	case []float64:
-		addInto(dz.Data().([]float64), gd)
+	switch g.Dtype() {
+	case tensor.Float32:
+		addInto(autograd.Floats[float32](dz), autograd.Floats[float32](g))
+	case tensor.Float64:
+		addInto(autograd.Floats[float64](dz), autograd.Floats[float64](g))
 	}
 	if !op.bias {
 		return nil
@@ -327,11 +327,11 @@ func (op *biasOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes, o
 	if db.Shape().TotalSize() != cols || db.Dtype() != g.Dtype() {
 		return fmt.Errorf("nn: %v: bias gradient shape %v does not fit %v", op, db.Shape(), g.Shape())
 	}
-	switch gd := g.Data().(type) {
-	case []float32:
-		columnSums(db.Data().([]float32), gd, rows, cols, op.rows)
-	case []float64:
-		columnSums(db.Data().([]float64), gd, rows, cols, op.rows)
+	switch g.Dtype() {
+	case tensor.Float32:
+		columnSums(autograd.Floats[float32](db), autograd.Floats[float32](g), rows, cols, op.rows)
+	case tensor.Float64:
+		columnSums(autograd.Floats[float64](db), autograd.Floats[float64](g), rows, cols, op.rows)
 	}
 	return nil
 }
@@ -398,11 +398,11 @@ func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, fmt.Errorf("nn: %v: output %v%v and gradient %v%v differ", op, y.Dtype(), y.Shape(), g.Dtype(), g.Shape())
 	}
 	out := autograd.Reuse(&op.out, y.Dtype(), y.Shape()[0], y.Shape()[1])
-	switch yd := y.Data().(type) {
-	case []float32:
-		reluGrad(out.Data().([]float32), yd, g.Data().([]float32), y.Shape()[1], op.rows)
-	case []float64:
-		reluGrad(out.Data().([]float64), yd, g.Data().([]float64), y.Shape()[1], op.rows)
+	switch y.Dtype() {
+	case tensor.Float32:
+		reluGrad(autograd.Floats[float32](out), autograd.Floats[float32](y), autograd.Floats[float32](g), y.Shape()[1], op.rows)
+	case tensor.Float64:
+		reluGrad(autograd.Floats[float64](out), autograd.Floats[float64](y), autograd.Floats[float64](g), y.Shape()[1], op.rows)
 	}
 	return out, nil
 }
@@ -444,11 +444,11 @@ func (op columnSumOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	rows, cols := z.Shape()[0], z.Shape()[1]
 	out := tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(1, cols))
-	switch d := z.Data().(type) {
-	case []float32:
-		columnSums(out.Data().([]float32), d, rows, cols, op.rows)
-	case []float64:
-		columnSums(out.Data().([]float64), d, rows, cols, op.rows)
+	switch z.Dtype() {
+	case tensor.Float32:
+		columnSums(autograd.Floats[float32](out), autograd.Floats[float32](z), rows, cols, op.rows)
+	case tensor.Float64:
+		columnSums(autograd.Floats[float64](out), autograd.Floats[float64](z), rows, cols, op.rows)
 	}
 	return out, nil
 }

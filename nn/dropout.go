@@ -359,11 +359,11 @@ func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	dst := autograd.Reuse(&op.out, x.Dtype(), x.Shape()...)
-	switch d := x.Data().(type) {
-	case []float64:
-		apply(op.m, dst.Data().([]float64), d, false)
-	case []float32:
-		apply(op.m, dst.Data().([]float32), d, false)
+	switch x.Dtype() {
+	case tensor.Float64:
+		apply(op.m, autograd.Floats[float64](dst), autograd.Floats[float64](x), false)
+	case tensor.Float32:
+		apply(op.m, autograd.Floats[float32](dst), autograd.Floats[float32](x), false)
 	}
 	return dst, nil
 }
@@ -398,11 +398,11 @@ func (op *dropoutOp) DoDiff(ctx gorgonia.ExecutionContext, inputs gorgonia.Nodes
 	if !dx.Shape().Eq(op.m.shape) || !dy.Shape().Eq(op.m.shape) || dx.Dtype() != dy.Dtype() {
 		return fmt.Errorf("nn: Dropout: gradients %v%v and %v%v do not match mask %v", dx.Dtype(), dx.Shape(), dy.Dtype(), dy.Shape(), op.m.shape)
 	}
-	switch d := dy.Data().(type) {
-	case []float64:
-		apply(op.m, dx.Data().([]float64), d, true)
-	case []float32:
-		apply(op.m, dx.Data().([]float32), d, true)
+	switch dy.Dtype() {
+	case tensor.Float64:
+		apply(op.m, autograd.Floats[float64](dx), autograd.Floats[float64](dy), true)
+	case tensor.Float32:
+		apply(op.m, autograd.Floats[float32](dx), autograd.Floats[float32](dy), true)
 	}
 	return nil
 }

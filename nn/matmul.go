@@ -162,11 +162,11 @@ func (op *matMulOp) compute(dst, a, b *tensor.Dense, acc bool) error {
 	if !inner || !dst.Shape().Eq(op.outShape(as, bs)) || dst.Dtype() != a.Dtype() {
 		return fmt.Errorf("nn: %v: shapes %v, %v into %v do not match", op, as, bs, dst.Shape())
 	}
-	switch ad := a.Data().(type) {
-	case []float32:
-		matmul(op.scratchMem(), op.prod, dst.Data().([]float32), ad, b.Data().([]float32), as[0], as[1], bs[0], bs[1], acc)
-	case []float64:
-		matmul(op.scratchMem(), op.prod, dst.Data().([]float64), ad, b.Data().([]float64), as[0], as[1], bs[0], bs[1], acc)
+	switch a.Dtype() {
+	case tensor.Float32:
+		matmul(op.scratchMem(), op.prod, autograd.Floats[float32](dst), autograd.Floats[float32](a), autograd.Floats[float32](b), as[0], as[1], bs[0], bs[1], acc)
+	case tensor.Float64:
+		matmul(op.scratchMem(), op.prod, autograd.Floats[float64](dst), autograd.Floats[float64](a), autograd.Floats[float64](b), as[0], as[1], bs[0], bs[1], acc)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/gnsr/gnsr/internal/autograd"
 	"github.com/gnsr/gnsr/internal/parallel"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -37,12 +38,21 @@ func params(nodes []*gorgonia.Node) ([]param, error) {
 		if g.Dtype() != w.Dtype() || g.Shape().TotalSize() != w.Shape().TotalSize() {
 			return nil, fmt.Errorf("nn: gradient of parameter %d (%s) is %v%v, want %v%v", i, n.Name(), g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
 		}
-		ps[i] = param{w.Data(), g.Data()}
+		ps[i] = param{floatData(w), floatData(g)}
 		if j := nonFinite(ps[i].g); j >= 0 {
 			return nil, fmt.Errorf("nn: gradient of parameter %d (%s) is not finite at element %d", i, n.Name(), j)
 		}
 	}
 	return ps, nil
+}
+
+// floatData returns d's data, a []float32 or []float64, without
+// Dense.Data's reflection.
+func floatData(d *tensor.Dense) any {
+	if d.Dtype() == tensor.Float32 {
+		return autograd.Floats[float32](d)
+	}
+	return autograd.Floats[float64](d)
 }
 
 // paramDense returns v as a float *tensor.Dense that can be updated in place.

@@ -139,11 +139,11 @@ func (op *xentOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch d := x.Data().(type) {
-	case []float64:
-		return gorgonia.NewF64(xentLoss(op, d)), nil
-	case []float32:
-		return gorgonia.NewF32(float32(xentLoss(op, d))), nil
+	switch x.Dtype() {
+	case tensor.Float64:
+		return gorgonia.NewF64(xentLoss(op, autograd.Floats[float64](x))), nil
+	case tensor.Float32:
+		return gorgonia.NewF32(float32(xentLoss(op, autograd.Floats[float32](x)))), nil
 	}
 	panic("unreachable")
 }
@@ -191,11 +191,11 @@ func (op *xentOp) addGrad(dst, x *tensor.Dense, g float64) error {
 	if dst.Dtype() != x.Dtype() || !dst.Shape().Eq(x.Shape()) {
 		return fmt.Errorf("nn: SoftmaxCrossEntropy: gradient %v%v does not match logits %v%v", dst.Dtype(), dst.Shape(), x.Dtype(), x.Shape())
 	}
-	switch d := x.Data().(type) {
-	case []float64:
-		xentAddGrad(op, dst.Data().([]float64), d, g)
-	case []float32:
-		xentAddGrad(op, dst.Data().([]float32), d, g)
+	switch x.Dtype() {
+	case tensor.Float64:
+		xentAddGrad(op, autograd.Floats[float64](dst), autograd.Floats[float64](x), g)
+	case tensor.Float32:
+		xentAddGrad(op, autograd.Floats[float32](dst), autograd.Floats[float32](x), g)
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func xentLoss[T float32 | float64](op *xentOp, x []T) float64 {
 		op.rowLoss = make([]float64, len(op.labels))
 	}
 	losses := op.rowLoss
-	parallel.For(len(op.labels), xentMinRows, func(lo, hi int) {
+	parallel.For(len(op.labels), xentMinRows(op.c), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			r, y := op.row(i), op.labels[i]
 			row := x[r*op.c : (r+1)*op.c]
@@ -237,14 +237,16 @@ func xentLoss[T float32 | float64](op *xentOp, x []T) float64 {
 	return sum / float64(len(op.labels))
 }
 
-// xentMinRows is the fewest labels a goroutine of the loss takes on.
-const xentMinRows = 2048
+// xentMinRows returns the fewest labels a goroutine of the loss takes on
+// with c classes: 64 logits, each an exponential or two (over a
+// microsecond), what handing a range to the crew costs several times over.
+func xentMinRows(c int) int { return max(1, 64/max(c, 1)) }
 
 // xentAddGrad adds g times the loss's gradient to dst: rows in parallel
 // where no row repeats (each written by one goroutine), else in order.
 func xentAddGrad[T float32 | float64](op *xentOp, dst, x []T, g float64) {
 	scale := g / float64(len(op.labels))
-	minRows := xentMinRows
+	minRows := xentMinRows(op.c)
 	if !op.distinct {
 		minRows = len(op.labels)
 	}
@@ -316,7 +318,7 @@ func (op *xentGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	dst := autograd.Reuse(&op.out, x.Dtype(), op.fwd.n, op.fwd.c)
-	dst.Zero()
+	autograd.Zero(dst)
 	if err := op.fwd.addGrad(dst, x, g); err != nil {
 		return nil, err
 	}

@@ -210,7 +210,7 @@ func (op *penaltyGradOp) Do(inputs ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("nsr: penalty gradient: layer is a %T, not a tensor", inputs[0])
 	}
 	if b := op.buf; b != nil && b.Shape().Eq(t.Shape()) {
-		b.Zero()
+		autograd.Zero(b)
 		return op.fill(b, inputs)
 	}
 	op.buf = tensor.New(tensor.WithShape(t.Shape().Clone()...), tensor.Of(op.fwd.dt))
@@ -228,7 +228,7 @@ func (op *penaltyGradOp) UsePreallocDo(prealloc G.Value, inputs ...G.Value) (G.V
 	if !ok || !ok2 || dst.Dtype() != op.fwd.dt || !dst.Shape().Eq(t.Shape()) || dst.IsView() {
 		return op.Do(inputs...)
 	}
-	dst.Zero()
+	autograd.Zero(dst)
 	return op.fill(dst, inputs)
 }
 

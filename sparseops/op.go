@@ -174,11 +174,11 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	rows, _ := op.dims()
 	k := h.Shape()[1]
-	switch x := h.Data().(type) {
-	case []float32:
-		return productInto(op, h.Dtype(), rows, k, x, z), nil
-	case []float64:
-		return productInto(op, h.Dtype(), rows, k, x, z), nil
+	switch h.Dtype() {
+	case tensor.Float32:
+		return productInto(op, h.Dtype(), rows, k, floats[float32](h), z), nil
+	case tensor.Float64:
+		return productInto(op, h.Dtype(), rows, k, floats[float64](h), z), nil
 	}
 	return nil, fmt.Errorf("%w: %v does not support %v", ErrShape, op, h.Dtype())
 }
@@ -187,12 +187,20 @@ func (op *mulOp) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 // adding z if it is not nil, and returns the buffer.
 func productInto[T float32 | float64](op *mulOp, dt tensor.Dtype, rows, k int, x []T, z tensor.Tensor) tensor.Tensor {
 	out := autograd.Reuse(&op.out, dt, rows, k)
-	dst := out.Data().([]T)
+	dst := autograd.Floats[T](out)
 	if z != nil {
-		copy(dst, z.Data().([]T))
+		copy(dst, floats[T](z))
 	}
 	sparse.MulInto(op.c, op.trans, dst, x, k, z != nil)
 	return out
+}
+
+// floats returns t's data, as autograd.Floats does for a *tensor.Dense.
+func floats[T float32 | float64](t tensor.Tensor) []T {
+	if d, ok := t.(*tensor.Dense); ok {
+		return autograd.Floats[T](d)
+	}
+	return t.Data().([]T)
 }
 
 func (op *mulOp) ReturnsPtr() bool     { return false }

@@ -5,8 +5,10 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"unsafe"
 
 	"github.com/chewxy/hm"
+	"github.com/gnsr/gnsr/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -336,6 +338,49 @@ func Reuse(p **tensor.Dense, dt tensor.Dtype, shape ...int) *tensor.Dense {
 		*p = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
 	return *p
+}
+
+// Floats returns d's elements as a []T: what d.Data().([]T) returns,
+// without its reflection and two allocations, which the ops of a small
+// graph's step would otherwise pay dozens of times. It panics if d is a
+// scalar or its dtype is not T's.
+func Floats[T float32 | float64](d *tensor.Dense) []T {
+	var zero T
+	want := tensor.Float64
+	if unsafe.Sizeof(zero) == 4 {
+		want = tensor.Float32
+	}
+	if d.Dtype() != want || d.IsScalar() {
+		panic(fmt.Sprintf("autograd: Floats: %v tensor of shape %v, want %v", d.Dtype(), d.Shape(), want))
+	}
+	if want == tensor.Float32 {
+		s := d.Float32s()
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	}
+	s := d.Float64s()
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// Zero zeroes d on up to GOMAXPROCS goroutines when it is a float tensor
+// that is not a view (which d.Zero zeroes, as other tensors): the gradient buffers of ops whose
+// output is the size of the graph are zeroed every step, and a serial
+// pass over them would be serial time between parallel sections.
+func Zero(d *tensor.Dense) {
+	switch {
+	case d.IsScalar() || d.RequiresIterator():
+		d.Zero()
+	case d.Dtype() == tensor.Float32:
+		zeroFloats(d.Float32s())
+	case d.Dtype() == tensor.Float64:
+		zeroFloats(d.Float64s())
+	default:
+		d.Zero()
+	}
+}
+
+// zeroFloats zeroes s in ranges of at least 8,192 elements.
+func zeroFloats[T float32 | float64](s []T) {
+	parallel.For(len(s), 1<<13, func(lo, hi int) { clear(s[lo:hi]) })
 }
 
 // Reusable returns prealloc as a tensor that can receive an output of the

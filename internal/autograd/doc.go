@@ -15,4 +15,8 @@
 // nodes (TapeMachine) and DoDiff evaluates directly, adding the results
 // into the inputs' gradients (LispMachine), so that both machines compute
 // the same numbers with the same code.
+//
+// A Machine is the tape machine gnsr runs its graphs on: gorgonia's, with
+// a RunAll that executes the program on the calling goroutine instead of
+// handing it to another thread and back.
 package autograd
