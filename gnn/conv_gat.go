@@ -73,11 +73,14 @@ func (l *GATConv) Forward(ctx *Context, x Features, blk *Block) (*G.Node, error)
 			return nil, err
 		}
 	}
-	aSrc, err := nn.HeadDot(h, ctx.Node(l.AttSrc), l.Heads)
+	// Under a restriction, the scores are needed at the sources of the
+	// destinations needed and at those destinations; the edge kernels
+	// read the other rows' zeros, whose gradients are zero.
+	aSrc, err := nn.HeadDotRows(h, ctx.Node(l.AttSrc), l.Heads, blk.src)
 	if err != nil {
 		return nil, err
 	}
-	aDst, err := nn.HeadDot(hDst, ctx.Node(l.AttDst), l.Heads)
+	aDst, err := nn.HeadDotRows(hDst, ctx.Node(l.AttDst), l.Heads, ctx.rows)
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,16 @@ import (
 // matching block of the 1×(heads·width) vector a: out[r,h] = Σ_f
 // x[r,h,f]·a[h,f], GAT's per-node attention terms. Gradients reach x and
 // a. It returns an error if the shapes or dtypes do not fit.
-func HeadDot(x, a *G.Node, heads int) (*G.Node, error) {
+func HeadDot(x, a *G.Node, heads int) (*G.Node, error) { return HeadDotRows(x, a, heads, nil) }
+
+// HeadDotRows is HeadDot computed on the rows rows of x only (increasing;
+// nil: all): the other rows of the output are zero, and the gradients
+// take the incoming gradient to be zero on them, as it is where no
+// consumer reads those rows. Summing a's gradient over rows rows alone
+// then adds the same numbers in the same order as over all rows. It
+// returns an error if the shapes or dtypes do not fit or a row is out of
+// range.
+func HeadDotRows(x, a *G.Node, heads int, rows []int32) (*G.Node, error) {
 	if err := autograd.CheckInputs("nn: HeadDot", x.Dtype(), []*G.Node{x, a}, 2, 2); err != nil {
 		return nil, err
 	}
@@ -26,14 +35,18 @@ func HeadDot(x, a *G.Node, heads int) (*G.Node, error) {
 		return nil, fmt.Errorf("nn: HeadDot: %v and %v do not fit %d heads", xs, as, heads)
 	}
 	dt, n, width := x.Dtype(), xs[0], xs[1]/heads
+	if err := checkRows("HeadDot", rows, n); err != nil {
+		return nil, err
+	}
+	hs := headShape{n: n, heads: heads, width: width, rows: rows}
 	ys := tensor.Shape{n, heads}
 	spec := autograd.LayerSpec{Name: "nn.HeadDot", Dtype: dt, In: []tensor.Shape{xs, as}, Shape: ys,
 		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
-			switch o := out.Data().(type) {
-			case []float32:
-				headDot(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
-			case []float64:
-				headDot(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			switch out.Dtype() {
+			case tensor.Float32:
+				headDot(autograd.Floats[float32](out), autograd.Floats[float32](in[0]), autograd.Floats[float32](in[1]), hs)
+			case tensor.Float64:
+				headDot(autograd.Floats[float64](out), autograd.Floats[float64](in[0]), autograd.Floats[float64](in[1]), hs)
 			}
 			return nil
 		},
@@ -41,20 +54,20 @@ func HeadDot(x, a *G.Node, heads int) (*G.Node, error) {
 	spec.Plan = func() ([]autograd.GradStep, []int) {
 		// list: 0 x, 1 a, 2 out, 3 g; steps 4 dx, 5 da.
 		dx := autograd.NewFn("nn.HeadDotGradX", dt, xs.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
-			switch o := out.Data().(type) {
-			case []float32:
-				headScale(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
-			case []float64:
-				headScale(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			switch out.Dtype() {
+			case tensor.Float32:
+				headScale(autograd.Floats[float32](out), autograd.Floats[float32](in[0]), autograd.Floats[float32](in[1]), hs)
+			case tensor.Float64:
+				headScale(autograd.Floats[float64](out), autograd.Floats[float64](in[0]), autograd.Floats[float64](in[1]), hs)
 			}
 			return nil
 		}, ys.Clone(), as.Clone())
 		da := autograd.NewFn("nn.HeadDotGradA", dt, as.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
-			switch o := out.Data().(type) {
-			case []float32:
-				headWeightGrad(o, in[0].Data().([]float32), in[1].Data().([]float32), n, heads, width)
-			case []float64:
-				headWeightGrad(o, in[0].Data().([]float64), in[1].Data().([]float64), n, heads, width)
+			switch out.Dtype() {
+			case tensor.Float32:
+				headWeightGrad(autograd.Floats[float32](out), autograd.Floats[float32](in[0]), autograd.Floats[float32](in[1]), hs)
+			case tensor.Float64:
+				headWeightGrad(autograd.Floats[float64](out), autograd.Floats[float64](in[0]), autograd.Floats[float64](in[1]), hs)
 			}
 			return nil
 		}, ys.Clone(), xs.Clone())
@@ -63,26 +76,38 @@ func HeadDot(x, a *G.Node, heads int) (*G.Node, error) {
 	return autograd.Apply(autograd.NewLayer(spec), "nn: HeadDot", x, a)
 }
 
-func headDot[T float32 | float64](out, x, a []T, n, heads, width int) {
+// headShape is the shape of HeadDot's x, n rows of heads blocks of width,
+// and the rows it computes (nil: all).
+type headShape struct {
+	n, heads, width int
+	rows            []int32
+}
+
+func headDot[T float32 | float64](out, x, a []T, s headShape) {
+	heads, width := s.heads, s.width
 	hw := heads * width
-	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+	parallel.ClearOutside(out, heads, s.rows)
+	forRows(s.n, hw, s.rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr := x[r*hw : (r+1)*hw]
 			for h := range heads {
-				var s T
+				var t T
 				for f, v := range xr[h*width : (h+1)*width] {
-					s += v * a[h*width+f]
+					t += v * a[h*width+f]
 				}
-				out[r*heads+h] = s
+				out[r*heads+h] = t
 			}
 		}
 	})
 }
 
-// headScale sets out[r,h,f] = g[r,h]·a[h,f].
-func headScale[T float32 | float64](out, g, a []T, n, heads, width int) {
+// headScale sets out[r,h,f] = g[r,h]·a[h,f] on the computed rows, and the
+// other rows to zero.
+func headScale[T float32 | float64](out, g, a []T, s headShape) {
+	heads, width := s.heads, s.width
 	hw := heads * width
-	parallel.For(n, minParallelElems/max(hw, 1), func(lo, hi int) {
+	parallel.ClearOutside(out, hw, s.rows)
+	forRows(s.n, hw, s.rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			for h := range heads {
 				gv := g[r*heads+h]
@@ -95,14 +120,24 @@ func headScale[T float32 | float64](out, g, a []T, n, heads, width int) {
 	})
 }
 
-// headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f], summing rows in
-// order. Heads are split over goroutines, each summing its heads' columns
-// over every row, so the sums are the same for any GOMAXPROCS.
-func headWeightGrad[T float32 | float64](out, g, x []T, n, heads, width int) {
+// headWeightGrad sets out[h,f] = Σ_r g[r,h]·x[r,h,f] over the computed
+// rows, summing them in order. Heads are split over goroutines, each
+// summing its heads' columns over every row, so the sums are the same for
+// any GOMAXPROCS.
+func headWeightGrad[T float32 | float64](out, g, x []T, s headShape) {
+	heads, width := s.heads, s.width
 	hw := heads * width
-	parallel.For(heads, minParallelElems/max(n*width, 1), func(h0, h1 int) {
+	rows := s.n
+	if s.rows != nil {
+		rows = len(s.rows)
+	}
+	parallel.For(heads, minParallelElems/max(rows*width, 1), func(h0, h1 int) {
 		clear(out[h0*width : h1*width])
-		for r := range n {
+		for i := range rows {
+			r := i
+			if s.rows != nil {
+				r = int(s.rows[i])
+			}
 			xr, gr := x[r*hw:(r+1)*hw], g[r*heads:(r+1)*heads]
 			for h := h0; h < h1; h++ {
 				gv := gr[h]

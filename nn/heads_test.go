@@ -16,6 +16,12 @@ func TestHeadOpGradients(t *testing.T) {
 			return HeadDot(in[0], in[1], 3)
 		}, 1e-6)
 	})
+	t.Run("HeadDotRows", func(t *testing.T) {
+		// Rows 0 and 3 are not computed: zero, whatever x holds there.
+		gradtest.Check(t, []*tensor.Dense{gradtest.Random(1, 5, 6), gradtest.Random(2, 1, 6)}, nil, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
+			return HeadDotRows(in[0], in[1], 3, []int32{1, 2, 4})
+		}, 1e-6)
+	})
 	t.Run("LeakyReLU", func(t *testing.T) {
 		gradtest.Check(t, []*tensor.Dense{gradtest.Random(3, 7, 3)}, nil, func(_ *G.ExprGraph, in []*G.Node) (*G.Node, error) {
 			return LeakyReLU(in[0], 0.2)
@@ -57,6 +63,11 @@ func TestHeadOpForward(t *testing.T) {
 	}
 	if _, err := HeadDot(x, a, 3); err == nil {
 		t.Error("HeadDot with 3 heads of a 4-wide row: no error")
+	}
+	for _, rows := range [][]int32{{1}, {0, 0}, {-1}} {
+		if _, err := HeadDotRows(x, a, 2, rows); err == nil {
+			t.Errorf("HeadDotRows of rows %v of a 1-row matrix: no error", rows)
+		}
 	}
 	if _, err := LeakyReLU(x, 0); err == nil {
 		t.Error("LeakyReLU with slope 0: no error")
