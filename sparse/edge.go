@@ -26,6 +26,12 @@ import (
 // assembly (edge_amd64.s) that computes the portable kernels' bits: the
 // same operations in the same order, no fused multiply-adds. The kernels
 // panic if a slice is shorter than the shapes need.
+//
+// Each kernel takes rows, nil or the increasing rows of p to compute (a
+// restriction, as sparse.Matrix.RestrictRows makes for a receptive
+// field): the edges of the other rows, or the other rows of a node-matrix
+// result, are set to zero. Every computed value is the unrestricted
+// kernel's, bit for bit.
 
 // need panics, naming the kernel, unless each length (even arguments) is
 // at least the size after it.
@@ -38,10 +44,25 @@ func need(kernel string, lengthSize ...int) {
 }
 
 // forRows calls fn on contiguous blocks of p's rows of about equal cost,
-// on up to GOMAXPROCS goroutines when the work (entries times cost per
+// or with rows on the runs of consecutive rows of rows, on up to
+// GOMAXPROCS goroutines when the work (entries and rows, times cost per
 // entry) pays for them.
-func forRows(p *CSR, cost int, fn func(r0, r1 int)) {
+func forRows(p *CSR, rows []int32, cost int, fn func(r0, r1 int)) {
 	workers := runtime.GOMAXPROCS(0)
+	if rows != nil {
+		work := len(rows)
+		for _, i := range rows {
+			work += p.Indptr[i+1] - p.Indptr[i]
+		}
+		work *= cost
+		if workers <= 1 || work < 1<<15 {
+			parallel.Runs(rows, len(rows), fn)
+			return
+		}
+		// Ranges of at least 1<<13 units of work, by the mean row.
+		parallel.Runs(rows, max(1, len(rows)*(1<<13)/work), fn)
+		return
+	}
 	if workers <= 1 || (p.NNZ()+p.Rows)*cost < 1<<15 {
 		fn(0, p.Rows)
 		return
@@ -49,12 +70,35 @@ func forRows(p *CSR, cost int, fn func(r0, r1 int)) {
 	parallel.Blocks(rowBlocks(p.Indptr, parallel.Pieces(workers)), fn)
 }
 
+// clearEdgesOutside zeroes the values (heads per edge) of the edges of the
+// rows of p that are not in rows (increasing); none if rows is nil.
+func clearEdgesOutside[T float32 | float64](p *CSR, rows []int32, heads int, vals []T) {
+	if rows == nil {
+		return
+	}
+	// Gap t is the rows between rows[t-1] and rows[t], the first and the
+	// last reaching the ends.
+	parallel.For(len(rows)+1, max(1, len(rows)*(1<<13)/max(len(vals), 1)), func(t0, t1 int) {
+		for t := t0; t < t1; t++ {
+			lo, hi := 0, p.NNZ()
+			if t > 0 {
+				lo = p.Indptr[rows[t-1]+1]
+			}
+			if t < len(rows) {
+				hi = p.Indptr[rows[t]]
+			}
+			clear(vals[lo*heads : hi*heads])
+		}
+	})
+}
+
 // EdgeAdd sets out[k, h] = u[i, h] + v[j, h] for every edge k = (i, j) of
 // p and head h: the attention scores of GAT from per-node terms of the
 // destination (u, p.Rows×heads) and the source (v, p.Cols×heads).
-func EdgeAdd[T float32 | float64](p *CSR, u, v []T, heads int, out []T) {
+func EdgeAdd[T float32 | float64](p *CSR, rows []int32, u, v []T, heads int, out []T) {
 	need("EdgeAdd", len(u), p.Rows*heads, len(v), p.Cols*heads, len(out), p.NNZ()*heads)
-	forRows(p, heads, func(r0, r1 int) {
+	clearEdgesOutside(p, rows, heads, out)
+	forRows(p, rows, heads, func(r0, r1 int) {
 		if u32, ok := any(u).([]float32); ok && edgeAddSIMD(p, u32, any(v).([]float32), heads, any(out).([]float32), r0, r1) {
 			return
 		}
@@ -75,10 +119,11 @@ func EdgeAdd[T float32 | float64](p *CSR, u, v []T, heads int, out []T) {
 // k = (i, j) of p and head h: the sampled dense-dense product (SDDMM) of
 // node matrices u (p.Rows rows) and v (p.Cols rows) of heads blocks of
 // width values.
-func EdgeDot[T float32 | float64](p *CSR, u, v []T, heads, width int, out []T) {
+func EdgeDot[T float32 | float64](p *CSR, rows []int32, u, v []T, heads, width int, out []T) {
 	hw := heads * width
 	need("EdgeDot", len(u), p.Rows*hw, len(v), p.Cols*hw, len(out), p.NNZ()*heads)
-	forRows(p, hw, func(r0, r1 int) {
+	clearEdgesOutside(p, rows, heads, out)
+	forRows(p, rows, hw, func(r0, r1 int) {
 		if u32, ok := any(u).([]float32); ok && edgeDotSIMD(p, u32, any(v).([]float32), heads, width, any(out).([]float32), r0, r1) {
 			return
 		}
@@ -103,9 +148,10 @@ func EdgeDot[T float32 | float64](p *CSR, u, v []T, heads, width int, out []T) {
 // EdgeSoftmax sets out to the softmax of the edge values e over each row's
 // edges, per head: exp(e[k,h] − m)/Σ exp(e[k',h] − m) with m the row's
 // maximum. Rows without edges have none.
-func EdgeSoftmax[T float32 | float64](p *CSR, e []T, heads int, out []T) {
+func EdgeSoftmax[T float32 | float64](p *CSR, rows []int32, e []T, heads int, out []T) {
 	need("EdgeSoftmax", len(e), p.NNZ()*heads, len(out), p.NNZ()*heads)
-	forRows(p, 3*heads, func(r0, r1 int) {
+	clearEdgesOutside(p, rows, heads, out)
+	forRows(p, rows, 3*heads, func(r0, r1 int) {
 		if e32, ok := any(e).([]float32); ok && edgeSoftmaxSIMD(p, e32, heads, any(out).([]float32), r0, r1) {
 			return
 		}
@@ -159,9 +205,10 @@ func exp[T float32 | float64](x T, m float64) float64 {
 // EdgeSoftmaxGrad sets out to the gradient of EdgeSoftmax's input from its
 // output alpha and the gradient g of the output:
 // out[k,h] = alpha[k,h]·(g[k,h] − Σ_{k' in k's row} alpha[k',h]·g[k',h]).
-func EdgeSoftmaxGrad[T float32 | float64](p *CSR, alpha, g []T, heads int, out []T) {
+func EdgeSoftmaxGrad[T float32 | float64](p *CSR, rows []int32, alpha, g []T, heads int, out []T) {
 	need("EdgeSoftmaxGrad", len(alpha), p.NNZ()*heads, len(g), p.NNZ()*heads, len(out), p.NNZ()*heads)
-	forRows(p, 2*heads, func(r0, r1 int) {
+	clearEdgesOutside(p, rows, heads, out)
+	forRows(p, rows, 2*heads, func(r0, r1 int) {
 		dot := make([]float64, heads)
 		for i := r0; i < r1; i++ {
 			lo, hi := p.Indptr[i], p.Indptr[i+1]
@@ -187,11 +234,15 @@ func EdgeSoftmaxGrad[T float32 | float64](p *CSR, alpha, g []T, heads int, out [
 // (p.Cols rows of heads blocks of width); zero weights add nothing, not
 // even a NaN of x. With perm nil, k' = k; else
 // k' = perm[k], for p the transpose of the matrix vals belongs to (see
-// Matrix.TransposeSources). With acc it adds to out.
-func EdgeMul[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, x []T, width int, out []T, acc bool) {
+// Matrix.TransposeSources). With acc it adds to out, and leaves the rows
+// outside rows as they are.
+func EdgeMul[T float32 | float64](p *CSR, rows []int32, vals []T, perm []int32, heads int, x []T, width int, out []T, acc bool) {
 	hw := heads * width
 	need("EdgeMul", len(vals), p.NNZ()*heads, len(x), p.Cols*hw, len(out), p.Rows*hw)
-	forRows(p, hw, func(r0, r1 int) {
+	if !acc {
+		parallel.ClearOutside(out, hw, rows)
+	}
+	forRows(p, rows, hw, func(r0, r1 int) {
 		if v32, ok := any(vals).([]float32); ok && !acc && edgeMulSIMD(p, v32, perm, heads, any(x).([]float32), width, any(out).([]float32), r0, r1) {
 			return
 		}
@@ -227,9 +278,10 @@ func edgeMulRows[T float32 | float64](p *CSR, vals []T, perm []int32, heads int,
 
 // EdgeRowSums sets out[i, h] = Σ_{k in row i of p} vals[k', h], with k' as
 // in EdgeMul: with perm, the column sums of the matrix that p transposes.
-func EdgeRowSums[T float32 | float64](p *CSR, vals []T, perm []int32, heads int, out []T) {
+func EdgeRowSums[T float32 | float64](p *CSR, rows []int32, vals []T, perm []int32, heads int, out []T) {
 	need("EdgeRowSums", len(vals), p.NNZ()*heads, len(out), p.Rows*heads)
-	forRows(p, heads, func(r0, r1 int) {
+	parallel.ClearOutside(out, heads, rows)
+	forRows(p, rows, heads, func(r0, r1 int) {
 		if v32, ok := any(vals).([]float32); ok && edgeRowSumsSIMD(p, v32, perm, heads, any(out).([]float32), r0, r1) {
 			return
 		}

@@ -24,23 +24,23 @@ func BenchmarkEdgeMul(b *testing.B) {
 	out := make([]float32, a.Rows*heads*width)
 	b.Run("forward", func(b *testing.B) {
 		for b.Loop() {
-			EdgeMul(a, vals, nil, heads, x, width, out, false)
+			EdgeMul(a, nil, vals, nil, heads, x, width, out, false)
 		}
 	})
 	b.Run("transposed", func(b *testing.B) {
 		for b.Loop() {
-			EdgeMul(m.Transposed(), vals, m.TransposeSources(), heads, x, width, out, false)
+			EdgeMul(m.Transposed(), nil, vals, m.TransposeSources(), heads, x, width, out, false)
 		}
 	})
 	e := make([]float32, a.NNZ()*heads)
 	b.Run("dot", func(b *testing.B) {
 		for b.Loop() {
-			EdgeDot(a, x, x, heads, width, e)
+			EdgeDot(a, nil, x, x, heads, width, e)
 		}
 	})
 	b.Run("softmax", func(b *testing.B) {
 		for b.Loop() {
-			EdgeSoftmax(a, vals, heads, e)
+			EdgeSoftmax(a, nil, vals, heads, e)
 		}
 	})
 }

@@ -139,7 +139,7 @@ func TestEdgeAddRowSums8(t *testing.T) {
 	}
 	got := make([]float32, a.NNZ()*heads)
 	edgeAddSIMD(a, u, v, heads, got, 0, 120)
-	EdgeAdd(a, u, v, heads, got) // whole, through the dispatch
+	EdgeAdd(a, nil, u, v, heads, got) // whole, through the dispatch
 	for i := range a.Rows {
 		for k := a.Indptr[i]; k < a.Indptr[i+1]; k++ {
 			for h := range heads {
@@ -159,7 +159,7 @@ func TestEdgeAddRowSums8(t *testing.T) {
 		if edgeRowSumsSIMD(tc.p, vals, tc.perm, heads, got, 0, 50) {
 			edgeRowSumsSIMD(tc.p, vals, tc.perm, heads, got, 50, tc.p.Rows)
 		} else {
-			EdgeRowSums(tc.p, vals, tc.perm, heads, got)
+			EdgeRowSums(tc.p, nil, vals, tc.perm, heads, got)
 		}
 		for i := range tc.p.Rows {
 			for h := range heads {
@@ -199,7 +199,7 @@ func TestEdgeDot8(t *testing.T) {
 		if edgeDotSIMD(a, u, v, heads, width, got, 0, 77) {
 			edgeDotSIMD(a, u, v, heads, width, got, 77, a.Rows)
 		} else {
-			EdgeDot(a, u, v, heads, width, got)
+			EdgeDot(a, nil, u, v, heads, width, got)
 		}
 		for i := range a.Rows {
 			for k := a.Indptr[i]; k < a.Indptr[i+1]; k++ {

@@ -409,6 +409,14 @@ func (c *Matrix) RestrictRows(dst, src []int32) {
 	c.mu.Unlock()
 }
 
+// Restriction returns the rows RestrictRows restricts c's products to:
+// dst those of plain products, src those of transposed ones (nil: all).
+func (c *Matrix) Restriction() (dst, src []int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rows, c.src
+}
+
 // compactRows returns a copy of the entries of a's rows rows (increasing),
 // its other rows empty, and where each row's entries start in a.
 func compactRows(a *CSR, rows []int32, nnz int) (*CSR, []int) {

@@ -48,14 +48,14 @@ func SDDMM(p *sparse.Matrix, u, v *G.Node, heads int, kind SDDMMKind) (*G.Node, 
 		return nil, fmt.Errorf("%w: SDDMM (kind %d) of %v and %v on a %d×%d pattern with %d heads", ErrShape, kind, us, vs, a.Rows, a.Cols, heads)
 	}
 	dt, es := u.Dtype(), tensor.Shape{a.NNZ(), heads}
-	at, perm := p.Transposed(), p.TransposeSources()
 	spec := autograd.LayerSpec{Name: "sparseops.SDDMM", Dtype: dt, In: []tensor.Shape{us, vs}, Shape: es,
 		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
+			dst, _ := p.Restriction()
 			switch o := out.Data().(type) {
 			case []float32:
-				sddmm(kind, a, in[0].Data().([]float32), in[1].Data().([]float32), heads, width, o)
+				sddmm(kind, a, dst, in[0].Data().([]float32), in[1].Data().([]float32), heads, width, o)
 			case []float64:
-				sddmm(kind, a, in[0].Data().([]float64), in[1].Data().([]float64), heads, width, o)
+				sddmm(kind, a, dst, in[0].Data().([]float64), in[1].Data().([]float64), heads, width, o)
 			}
 			return nil
 		},
@@ -64,24 +64,24 @@ func SDDMM(p *sparse.Matrix, u, v *G.Node, heads int, kind SDDMMKind) (*G.Node, 
 		// list: 0 u, 1 v, 2 out, 3 g; steps 4 du, 5 dv.
 		if kind == SDDMMAdd {
 			return []autograd.GradStep{
-				{Op: edgeRowSumsOp("SDDMMGradU", dt, a, nil, heads, es), Args: []int{3}},
-				{Op: edgeRowSumsOp("SDDMMGradV", dt, at, perm, heads, es), Args: []int{3}},
+				{Op: edgeRowSumsOp("SDDMMGradU", dt, p, false, heads, es), Args: []int{3}},
+				{Op: edgeRowSumsOp("SDDMMGradV", dt, p, true, heads, es), Args: []int{3}},
 			}, []int{4, 5}
 		}
 		return []autograd.GradStep{
-			{Op: edgeMulOp("SDDMMGradU", dt, a, nil, heads, width, es, vs), Args: []int{3, 1}},
-			{Op: edgeMulOp("SDDMMGradV", dt, at, perm, heads, width, es, us), Args: []int{3, 0}},
+			{Op: edgeMulOp("SDDMMGradU", dt, p, false, heads, width, es, vs), Args: []int{3, 1}},
+			{Op: edgeMulOp("SDDMMGradV", dt, p, true, heads, width, es, us), Args: []int{3, 0}},
 		}, []int{4, 5}
 	}
 	return autograd.Apply(autograd.NewLayer(spec), "sparseops: SDDMM", u, v)
 }
 
-func sddmm[T float32 | float64](kind SDDMMKind, a *sparse.CSR, u, v []T, heads, width int, out []T) {
+func sddmm[T float32 | float64](kind SDDMMKind, a *sparse.CSR, rows []int32, u, v []T, heads, width int, out []T) {
 	if kind == SDDMMAdd {
-		sparse.EdgeAdd(a, u, v, heads, out)
+		sparse.EdgeAdd(a, rows, u, v, heads, out)
 		return
 	}
-	sparse.EdgeDot(a, u, v, heads, width, out)
+	sparse.EdgeDot(a, rows, u, v, heads, width, out)
 }
 
 // EdgeSoftmax returns the softmax of the E×heads edge node e over the
@@ -99,11 +99,12 @@ func EdgeSoftmax(p *sparse.Matrix, e *G.Node) (*G.Node, error) {
 	dt, heads := e.Dtype(), es[1]
 	spec := autograd.LayerSpec{Name: "sparseops.EdgeSoftmax", Dtype: dt, In: []tensor.Shape{es}, Shape: es.Clone(),
 		Fn: func(out *tensor.Dense, in []*tensor.Dense) error {
+			dst, _ := p.Restriction()
 			switch o := out.Data().(type) {
 			case []float32:
-				sparse.EdgeSoftmax(a, in[0].Data().([]float32), heads, o)
+				sparse.EdgeSoftmax(a, dst, in[0].Data().([]float32), heads, o)
 			case []float64:
-				sparse.EdgeSoftmax(a, in[0].Data().([]float64), heads, o)
+				sparse.EdgeSoftmax(a, dst, in[0].Data().([]float64), heads, o)
 			}
 			return nil
 		},
@@ -111,11 +112,12 @@ func EdgeSoftmax(p *sparse.Matrix, e *G.Node) (*G.Node, error) {
 	spec.Plan = func() ([]autograd.GradStep, []int) {
 		// list: 0 e, 1 alpha, 2 g; step 3 de.
 		grad := autograd.NewFn("sparseops.EdgeSoftmaxGrad", dt, es.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			dst, _ := p.Restriction()
 			switch o := out.Data().(type) {
 			case []float32:
-				sparse.EdgeSoftmaxGrad(a, in[0].Data().([]float32), in[1].Data().([]float32), heads, o)
+				sparse.EdgeSoftmaxGrad(a, dst, in[0].Data().([]float32), in[1].Data().([]float32), heads, o)
 			case []float64:
-				sparse.EdgeSoftmaxGrad(a, in[0].Data().([]float64), in[1].Data().([]float64), heads, o)
+				sparse.EdgeSoftmaxGrad(a, dst, in[0].Data().([]float64), in[1].Data().([]float64), heads, o)
 			}
 			return nil
 		}, es.Clone(), es.Clone())
@@ -142,57 +144,83 @@ func EdgeMul(p *sparse.Matrix, vals, x *G.Node) (*G.Node, error) {
 	}
 	dt, width := x.Dtype(), xs[1]/heads
 	ys := tensor.Shape{a.Rows, xs[1]}
-	at, perm := p.Transposed(), p.TransposeSources()
 	spec := autograd.LayerSpec{Name: "sparseops.EdgeMul", Dtype: dt, In: []tensor.Shape{es, xs}, Shape: ys,
-		Fn: edgeMulFn(a, nil, heads, width),
+		Fn: edgeMulFn(p, false, heads, width),
 	}
 	spec.Plan = func() ([]autograd.GradStep, []int) {
 		// list: 0 vals, 1 x, 2 out, 3 g; steps 4 dvals, 5 dx.
 		dvals := autograd.NewFn("sparseops.EdgeMulGradValues", dt, es.Clone(), func(out *tensor.Dense, in []*tensor.Dense) error {
+			dst, _ := p.Restriction()
 			switch o := out.Data().(type) {
 			case []float32:
-				sparse.EdgeDot(a, in[0].Data().([]float32), in[1].Data().([]float32), heads, width, o)
+				sparse.EdgeDot(a, dst, in[0].Data().([]float32), in[1].Data().([]float32), heads, width, o)
 			case []float64:
-				sparse.EdgeDot(a, in[0].Data().([]float64), in[1].Data().([]float64), heads, width, o)
+				sparse.EdgeDot(a, dst, in[0].Data().([]float64), in[1].Data().([]float64), heads, width, o)
 			}
 			return nil
 		}, ys.Clone(), xs.Clone())
 		return []autograd.GradStep{
 			{Op: dvals, Args: []int{3, 1}},
-			{Op: edgeMulOp("EdgeMulGradX", dt, at, perm, heads, width, es, ys), Args: []int{0, 3}},
+			{Op: edgeMulOp("EdgeMulGradX", dt, p, true, heads, width, es, ys), Args: []int{0, 3}},
 		}, []int{4, 5}
 	}
 	return autograd.Apply(autograd.NewLayer(spec), "sparseops: EdgeMul", vals, x)
 }
 
-// edgeMulFn computes EdgeMul of (vals, x) over pattern a (with perm, the
-// transpose of vals' pattern) into out.
-func edgeMulFn(a *sparse.CSR, perm []int32, heads, width int) func(out *tensor.Dense, in []*tensor.Dense) error {
+// edgeMulFn computes EdgeMul of (vals, x) over pattern p, or with trans
+// over its transpose (vals being p's edge values), into out: on the rows
+// p's restriction computes.
+func edgeMulFn(p *sparse.Matrix, trans bool, heads, width int) func(out *tensor.Dense, in []*tensor.Dense) error {
+	a, perm := patternOf(p, trans)
 	return func(out *tensor.Dense, in []*tensor.Dense) error {
+		rows := restrictionOf(p, trans)
 		switch o := out.Data().(type) {
 		case []float32:
-			sparse.EdgeMul(a, in[0].Data().([]float32), perm, heads, in[1].Data().([]float32), width, o, false)
+			sparse.EdgeMul(a, rows, in[0].Data().([]float32), perm, heads, in[1].Data().([]float32), width, o, false)
 		case []float64:
-			sparse.EdgeMul(a, in[0].Data().([]float64), perm, heads, in[1].Data().([]float64), width, o, false)
+			sparse.EdgeMul(a, rows, in[0].Data().([]float64), perm, heads, in[1].Data().([]float64), width, o, false)
 		}
 		return nil
 	}
 }
 
-// edgeMulOp is the op (vals of shape es, x of shape xs) ↦ EdgeMul over a,
-// for gradients.
-func edgeMulOp(name string, dt tensor.Dtype, a *sparse.CSR, perm []int32, heads, width int, es, xs tensor.Shape) *autograd.Fn {
-	return autograd.NewFn("sparseops."+name, dt, tensor.Shape{a.Rows, heads * width}, edgeMulFn(a, perm, heads, width), es.Clone(), xs.Clone())
+// patternOf returns p's pattern, or with trans its transpose and the
+// positions of the transpose's entries among p's.
+func patternOf(p *sparse.Matrix, trans bool) (*sparse.CSR, []int32) {
+	if trans {
+		return p.Transposed(), p.TransposeSources()
+	}
+	return p.CSR(), nil
 }
 
-// edgeRowSumsOp is the op g (shape es) ↦ EdgeRowSums over a.
-func edgeRowSumsOp(name string, dt tensor.Dtype, a *sparse.CSR, perm []int32, heads int, es tensor.Shape) *autograd.Fn {
+// restrictionOf returns the rows p's restriction computes of p, or with
+// trans of its transpose (nil: all).
+func restrictionOf(p *sparse.Matrix, trans bool) []int32 {
+	dst, src := p.Restriction()
+	if trans {
+		return src
+	}
+	return dst
+}
+
+// edgeMulOp is the op (vals of shape es, x of shape xs) ↦ EdgeMul over p
+// or its transpose, for gradients.
+func edgeMulOp(name string, dt tensor.Dtype, p *sparse.Matrix, trans bool, heads, width int, es, xs tensor.Shape) *autograd.Fn {
+	rows, _ := p.Dims(trans)
+	return autograd.NewFn("sparseops."+name, dt, tensor.Shape{rows, heads * width}, edgeMulFn(p, trans, heads, width), es.Clone(), xs.Clone())
+}
+
+// edgeRowSumsOp is the op g (shape es) ↦ EdgeRowSums over p or its
+// transpose.
+func edgeRowSumsOp(name string, dt tensor.Dtype, p *sparse.Matrix, trans bool, heads int, es tensor.Shape) *autograd.Fn {
+	a, perm := patternOf(p, trans)
 	return autograd.NewFn("sparseops."+name, dt, tensor.Shape{a.Rows, heads}, func(out *tensor.Dense, in []*tensor.Dense) error {
+		rows := restrictionOf(p, trans)
 		switch o := out.Data().(type) {
 		case []float32:
-			sparse.EdgeRowSums(a, in[0].Data().([]float32), perm, heads, o)
+			sparse.EdgeRowSums(a, rows, in[0].Data().([]float32), perm, heads, o)
 		case []float64:
-			sparse.EdgeRowSums(a, in[0].Data().([]float64), perm, heads, o)
+			sparse.EdgeRowSums(a, rows, in[0].Data().([]float64), perm, heads, o)
 		}
 		return nil
 	}, es.Clone())
