@@ -111,6 +111,7 @@ func BenchmarkStepGraphGCN(b *testing.B) {
 func BenchmarkStepComputersGCN(b *testing.B)  { benchmarkStep(b, "amazon-computers", "gcn", 64) }
 func BenchmarkStepComputersSAGE(b *testing.B) { benchmarkStep(b, "amazon-computers", "sage", 64) }
 func BenchmarkStepPubMedGCN(b *testing.B)     { benchmarkStep(b, "pubmed", "gcn", 16) }
+func BenchmarkStepCoraGCN(b *testing.B)       { benchmarkStep(b, "cora", "gcn", 16) }
 func BenchmarkStepPhotoGCN(b *testing.B)      { benchmarkStep(b, "amazon-photo", "gcn", 64) }
 func BenchmarkStepPubMedGAT(b *testing.B)     { benchmarkStep(b, "pubmed", "gat", 0) }
 func BenchmarkStepPhotoGAT(b *testing.B)      { benchmarkStep(b, "amazon-photo", "gat", 0) }

@@ -129,7 +129,7 @@ func TestSortedRows(t *testing.T) {
 // TestScatterDeterministic checks that transposed products after dropout
 // are bit-identical for any number of threads: those that scatter over
 // column blocks split among goroutines, and those of rows too short to
-// block (float32 or float64), whose plain loop splits the columns, each
+// block (float32 or float64), whose plain loop may split the columns, each
 // against the one-column-range loop.
 func TestScatterDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
@@ -138,10 +138,12 @@ func TestScatterDeterministic(t *testing.T) {
 		rows, cols, nnz int
 		k               int
 		plain           bool
+		split           bool // the plain loop splits the columns on 8 threads
 	}{
-		{"blocked", 3000, 700, 900000, 64, false},
-		{"short rows", 20000, 700, 60000, 64, true},
-		{"short rows, k 16", 20000, 700, 60000, 16, true},
+		{"blocked", 3000, 700, 900000, 64, false, false},
+		{"short rows", 20000, 700, 60000, 64, true, false},
+		{"short rows, k 16", 20000, 700, 60000, 16, true, false},
+		{"short rows, split", 4000, 700, 160000, 64, true, true},
 	} {
 		m := randomCSR(tc.rows, tc.cols, tc.nnz, 9)
 		if plain := blockWidth(m.Rows, m.Cols, m.NNZ()/2, tc.k) == 0; plain != tc.plain {
@@ -153,6 +155,9 @@ func TestScatterDeterministic(t *testing.T) {
 		g64 := make([]float64, len(g))
 		for i, v := range g {
 			g64[i] = float64(v)
+		}
+		if ranges := columnRanges(c.operand(false), tc.k, 8); tc.plain && (ranges > 1) != tc.split {
+			t.Fatalf("%s: the plain loop takes %d column ranges on 8 threads; split %v", tc.name, ranges, tc.split)
 		}
 		var want64 []float64
 		if tc.plain {

@@ -2,7 +2,6 @@ package sparse
 
 import (
 	"runtime"
-	"sort"
 
 	"github.com/gnsr/gnsr/internal/parallel"
 )
@@ -31,12 +30,11 @@ func scatterProduct[T float32 | float64](a operand, cb *colBlocks, dst, g []T, k
 	}
 	d32, ok := any(dst).([]float32)
 	if cb == nil || !ok || simdWidth(k) != k {
-		workers := min(runtime.GOMAXPROCS(0), a.cols, a.indptr[a.rows]*k/minParallelWork)
-		if !sorted || workers <= 1 {
+		pieces := columnRanges(a, k, runtime.GOMAXPROCS(0))
+		if !sorted || pieces <= 1 {
 			scatterGo(a, dst, g, k, 0, a.cols)
 			return
 		}
-		pieces := min(parallel.Pieces(workers), a.cols)
 		bounds := make([]int, pieces+1)
 		for w := range bounds {
 			bounds[w] = a.cols * w / pieces
@@ -118,17 +116,26 @@ func blockGroups(cb *colBlocks, active []int32, n int) []int {
 // AVX2 loop of float32 rows keeps (scatterRowSIMD), so the bits do not
 // depend on it.
 func scatterGo[T float32 | float64](a operand, dst, g []T, k, c0, c1 int) {
+	if a.active != nil {
+		// The other rows are empty.
+		parallel.Runs(a.active, len(a.active), func(r0, r1 int) { scatterGoRows(a, dst, g, k, c0, c1, r0, r1) })
+		return
+	}
+	scatterGoRows(a, dst, g, k, c0, c1, 0, a.rows)
+}
+
+// scatterGoRows adds the products of rows [r0, r1) of a to the columns
+// [c0, c1) of dst, as scatterGo.
+func scatterGoRows[T float32 | float64](a operand, dst, g []T, k, c0, c1, r0, r1 int) {
 	all := c0 == 0 && c1 == a.cols
 	d32, simd := any(dst).([]float32)
 	g32, _ := any(g).([]float32)
-	for i := 0; i < a.rows; i++ {
+	for i := r0; i < r1; i++ {
 		gi := g[i*k : i*k+k]
 		p, hi := a.lo[i], a.hi[i]
 		if !all {
-			row := a.indices[p:hi]
-			p += sort.Search(len(row), func(q int) bool { return int(row[q]) >= c0 })
-			row = a.indices[p:hi]
-			hi = p + sort.Search(len(row), func(q int) bool { return int(row[q]) >= c1 })
+			p += firstAtLeast(a.indices[p:hi], int32(c0))
+			hi = p + firstAtLeast(a.indices[p:hi], int32(c1))
 		}
 		if simd && scatterRowSIMD(a.indices[p:hi], a.data[p:hi], g32[i*k:i*k+k], d32, k) {
 			continue
@@ -142,4 +149,42 @@ func scatterGo[T float32 | float64](a operand, dst, g []T, k, c0, c1 int) {
 			}
 		}
 	}
+}
+
+// columnRanges returns into how many ranges of columns scatterProduct's
+// plain loop splits a's product with k columns on up to procs goroutines;
+// 1 is serial.
+func columnRanges(a operand, k, procs int) int {
+	rows, nnz := a.rows, a.indptr[a.rows]
+	if a.active != nil {
+		rows, nnz = len(a.active), a.activeNNZ
+	}
+	workers := min(procs, a.cols, nnz*k/minParallelWork)
+	if workers <= 1 {
+		return 1
+	}
+	// Every range walks all the rows to find its part of each (two binary
+	// searches), which costs about rowWalk multiply-adds a row: more ranges
+	// than the products outweigh would make the step slower, not faster.
+	return max(1, min(parallel.Pieces(workers), a.cols, nnz*k/(rowWalk*max(rows, 1))))
+}
+
+// rowWalk is about what finding a range of columns in a row costs
+// (scatterGoRows' two searches), in multiply-adds.
+const rowWalk = 256
+
+// firstAtLeast returns the position of the first element of row
+// (increasing) that is at least c, or len(row): sort.Search without the
+// closure call per probe.
+func firstAtLeast(row []int32, c int32) int {
+	lo, hi := 0, len(row)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if row[m] < c {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
