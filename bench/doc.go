@@ -36,4 +36,11 @@
 // recorded twice; Unfinished lists the runs still missing; Compare checks
 // two sets of records run by run, timings and metadata aside (SameRun).
 // TunePlan is gnsr tune as such a table.
+//
+// RunThreads, the thread-scaling table (ThreadsPlan), trains each run in a
+// gnsr train process of its own at a thread count (ProcessRunner, which sets
+// GOMAXPROCS), recording the process's peak resident memory and a
+// fingerprint of everything it reported but its timings: ThreadsMarkdown
+// gives the speed-ups and says whether each seed computed the same numbers
+// at every count.
 package bench

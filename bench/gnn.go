@@ -33,6 +33,9 @@ type Cell struct {
 	Depth   int
 	Sampled bool
 	Arm     string
+	// Threads is the GOMAXPROCS of the run (the thread-scaling table's,
+	// part of the run's key); 0 means the process's own.
+	Threads int
 }
 
 // Runner trains c with seed and returns the run's measurements. The driver
@@ -340,7 +343,7 @@ func gnsrKey(table string, c Cell, seed uint64) Key {
 
 func cellKey(table, impl string, c Cell, seed uint64) Key {
 	k := Key{Table: table, Impl: impl, Model: c.Model, Dataset: c.Dataset, Variant: c.Variant, Seed: seed, TrainEpochs: c.Epochs,
-		Depth: c.Depth, Sampled: c.Sampled}
+		Depth: c.Depth, Sampled: c.Sampled, Threads: c.Threads}
 	if c.Variant != Vanilla {
 		k.Layer, k.Lambda, k.Arm = c.Layer, c.Lambda, c.Arm
 	}
@@ -431,6 +434,9 @@ func (d *driver) append(k Key, r Record) error {
 	meta.Time = d.opt.Now().UTC()
 	if r.Meta.Peer != "" {
 		meta.Peer = r.Meta.Peer // a peer runner says which peer ran
+	}
+	if r.Meta.GOMAXPROCS > 0 {
+		meta.GOMAXPROCS = r.Meta.GOMAXPROCS // a runner of other processes says theirs
 	}
 	r.Key, r.Plan, r.Meta = k, d.plan, meta
 	if err := d.s.Append(r); err != nil {

@@ -181,6 +181,8 @@ func Unfinished(table string, recs, gnn []Record) []Job {
 		return tunePlanOf(p).Todo(recs)
 	case TableNSRGNN:
 		return nsrGNNPlanOf(p).Todo(recs)
+	case TableThreads:
+		return threadsPlanOf(p).Todo(recs)
 	case TablePeers:
 		var graphModels, graphSets []string
 		var mlpCells []Cell

@@ -54,6 +54,9 @@ type Key struct {
 	Depth   int    `json:"depth,omitempty"`
 	Sampled bool   `json:"sampled,omitempty"`
 	Arm     string `json:"nsr_arm,omitempty"`
+	// Threads is the GOMAXPROCS of the run where the table varies it (the
+	// thread-scaling table); 0 elsewhere, where Meta.GOMAXPROCS says it.
+	Threads int `json:"threads,omitempty"`
 }
 
 // Plan is the table's plan at the time a record was written. It travels
@@ -81,6 +84,8 @@ type Plan struct {
 	Sampled   bool     `json:"sampled,omitempty"`
 	Arms      []string `json:"nsr_arms,omitempty"`
 	TestSeeds int      `json:"test_seeds,omitempty"`
+	// Threads is the thread counts of the thread-scaling table.
+	Threads []int `json:"threads,omitempty"`
 }
 
 // Meta says where and when a record was produced.
@@ -118,6 +123,12 @@ type Record struct {
 	// them itself (ArmAuto): the auto choice, with NSRChoice saying why.
 	NSRLayers []int  `json:"nsr_layers_used,omitempty"`
 	NSRChoice string `json:"nsr_choice,omitempty"`
+	// PeakRSSKiB is the peak resident memory of a run in a process of its
+	// own (the thread-scaling table's), in KiB; 0 where not measured.
+	PeakRSSKiB int64 `json:"peak_rss_kib,omitempty"`
+	// Fingerprint is a hash of everything such a run reported but its
+	// timings: runs that computed the same numbers have the same one.
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Error says why a run failed as a result (a diverging loss); its
 	// accuracies are then meaningless and the run is left out of the tables.
 	Error string `json:"error,omitempty"`

@@ -60,7 +60,7 @@ type benchFlags struct {
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "bench gnn|nsr-gnn|mlp|peers|report",
+		Use:   "bench gnn|nsr-gnn|mlp|peers|threads|report",
 		Short: "Run the paper-style benchmark tables reproducibly, resuming where a run stopped",
 		Long: `Run the benchmark tables into a results directory (--out, default bench/results
 at the repository root). Every training run is appended as one JSON line to
@@ -83,7 +83,7 @@ reports runs recorded twice and runs still missing, and writes the tables;
 'gnsr bench compare A B' checks two results directories record for record.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchGNNCmd(), newBenchNSRGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchReportCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchGNNCmd(), newBenchNSRGNNCmd(), newBenchMLPCmd(), newBenchPeersCmd(), newBenchThreadsCmd(), newBenchReportCmd(), newBenchCompareCmd())
 	return cmd
 }
 

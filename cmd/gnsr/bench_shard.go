@@ -115,6 +115,7 @@ var reportTables = []struct {
 	{bench.TablePeers, bench.WritePeersReport, []string{"peers.md"}},
 	{bench.TableTune, bench.WriteTuneReport, []string{"tune.md"}},
 	{bench.TableNSRGNN, bench.WriteNSRGNNReport, []string{"nsr-gnn.md", "nsr-gnn.png"}},
+	{bench.TableThreads, bench.WriteThreadsReport, []string{"threads.md", "threads.png"}},
 }
 
 // writeReports joins the files of every table in out (its own and its

@@ -125,3 +125,57 @@ func TestBenchReportMLP(t *testing.T) {
 		t.Errorf("mlp.md (%v):\n%s", err, md)
 	}
 }
+
+// TestBenchThreads runs the thread table on a small synthetic graph: every
+// run a child process (this test binary as gnsr) at its thread count, each
+// seed's numbers the same at 1, 2 and 3 threads, and the report written.
+func TestBenchThreads(t *testing.T) {
+	tmp := t.TempDir()
+	graph := filepath.Join(tmp, "graph")
+	if _, err := gnsr(t, "data", "synth", "--nodes", "400", "--features", "50", "--seed", "2", "--out", graph); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "results")
+	args := []string{"threads", "--graph", graph, "--model", "gcn,sage", "--threads", "1,2,3", "--seeds", "2", "--epochs", "5", "--out", out, "--data-dir", tmp, "-q"}
+	stdout, _, err := runBench(t, append(args, "--dry-run")...)
+	if err != nil || !strings.Contains(stdout, "12 runs to do") {
+		t.Fatalf("dry run: %v\n%s", err, stdout)
+	}
+	if _, stderr, err := runBench(t, args...); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "threads.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(md), "\n") {
+		if strings.HasPrefix(line, "| 1 |") || strings.HasPrefix(line, "| 2 |") || strings.HasPrefix(line, "| 3 |") {
+			rows++
+			if fields := strings.Split(line, "|"); strings.TrimSpace(fields[2]) != "2" || strings.TrimSpace(fields[8]) != "yes" {
+				t.Errorf("row %q: want 2 runs and the same numbers", line)
+			}
+		}
+	}
+	if rows != 6 || !strings.Contains(string(md), "### sage on graph "+graph) {
+		t.Errorf("want 2 models × 3 thread counts on the graph:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(out, "threads.png")); err != nil {
+		t.Error(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--threads", "2,1"}, "--threads"},
+		{[]string{"--threads", "0"}, "--threads"},
+		{[]string{"--model", "gin"}, "unknown architecture"},
+		{[]string{"--graph", filepath.Join(tmp, "none")}, "--graph"},
+		{[]string{"--epochs", "-2"}, "--epochs"},
+	} {
+		_, _, err := runBench(t, append([]string{"threads", "--dry-run", "--out", t.TempDir(), "--data-dir", tmp}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -37,6 +37,11 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-") {
+		// Run as gnsr itself (os.Executable with gnsr's arguments), as
+		// gnsr bench threads runs its children.
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 
