@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -105,4 +106,36 @@ func TestRunsCoversEachRowOnce(t *testing.T) {
 		}
 	}
 	Runs(nil, 1, func(int, int) { t.Error("fn called for no rows") })
+}
+
+// BenchmarkMachineCeiling measures what the machine gives two threads
+// without gnsr's code in the way: the same loop over two float32 arrays of
+// each size, on one goroutine ("one") or on two, one array each ("two"),
+// plain goroutines started per iteration. one/two is the best speed-up
+// to expect from two threads for work of that size.
+func BenchmarkMachineCeiling(b *testing.B) {
+	loop := func(x []float32) {
+		for range 4 {
+			for i := range x {
+				x[i] = x[i]*1.0001 + 0.5
+			}
+		}
+	}
+	for _, kib := range []int{64, 1024} {
+		x, y := make([]float32, kib<<8), make([]float32, kib<<8)
+		b.Run(fmt.Sprintf("%dKiB/one", kib), func(b *testing.B) {
+			for b.Loop() {
+				loop(x)
+				loop(y)
+			}
+		})
+		b.Run(fmt.Sprintf("%dKiB/two", kib), func(b *testing.B) {
+			for b.Loop() {
+				var wg sync.WaitGroup
+				wg.Go(func() { loop(y) })
+				loop(x)
+				wg.Wait()
+			}
+		})
+	}
 }
