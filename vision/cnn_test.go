@@ -542,12 +542,19 @@ func benchStep(b *testing.B, arch string, batch int) {
 	step() // allocates the buffers
 	cpu0, cpuOK := cpuTime()
 	b.ResetTimer()
+	var steps []float64 // each step's milliseconds
 	for b.Loop() {
+		t0 := time.Now()
 		step()
+		steps = append(steps, float64(time.Since(t0).Microseconds())/1000)
 	}
 	ms := b.Elapsed().Seconds() * 1000 / float64(b.N)
 	_, flops := convFLOPs(net)
 	b.ReportMetric(ms, "ms/batch")
+	// The median step, as the torch peer reports (cnn_torch.py's
+	// step_ms_median): on a shared machine one slow step moves the mean.
+	slices.Sort(steps)
+	b.ReportMetric(steps[len(steps)/2], "ms/batch-median")
 	// CPU time over all threads: on a shared machine, wall time depends on
 	// the other load; CPU time much less.
 	if cpu1, ok := cpuTime(); ok && cpuOK {
