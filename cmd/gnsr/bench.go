@@ -98,15 +98,23 @@ func addBenchFlags(cmd *cobra.Command, f *benchFlags) {
 	fl.IntVar(&f.seeds, "seeds", 10, "seeds 0..N-1 per cell")
 }
 
-// addCommonBenchFlags adds the flags every table's command has.
+// addCommonBenchFlags adds the flags every table's command has but the
+// thread table, whose timings compare only when one machine makes them all:
+// addTableFlags' and --shard.
 func addCommonBenchFlags(cmd *cobra.Command, f *benchFlags) {
+	addTableFlags(cmd, f)
+	addShardFlag(cmd.Flags(), &f.shardFlag, "<out>/<table>.shard-<i>-of-<n>.jsonl")
+}
+
+// addTableFlags adds the flags of every table's command: where the results
+// and the data are, quiet, the dry run and the budget.
+func addTableFlags(cmd *cobra.Command, f *benchFlags) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.out, "out", "", "results directory (default bench/results at the repository root)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop (each line says what its estimate rests on: measured, the same runs already recorded on this dataset; scaled, recorded on another dataset and scaled by the built-in times; prior, the built-in times)")
 	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
-	addShardFlag(fl, &f.shardFlag, "<out>/<table>.shard-<i>-of-<n>.jsonl")
 }
 
 func newBenchGNNCmd() *cobra.Command {

@@ -128,7 +128,8 @@ func TestBenchReportMLP(t *testing.T) {
 
 // TestBenchThreads runs the thread table on a small synthetic graph: every
 // run a child process (this test binary as gnsr) at its thread count, each
-// seed's numbers the same at 1, 2 and 3 threads, and the report written.
+// seed's numbers the same at 1, 2 and 3 threads, and the report written
+// (again by gnsr bench report).
 func TestBenchThreads(t *testing.T) {
 	tmp := t.TempDir()
 	graph := filepath.Join(tmp, "graph")
@@ -143,6 +144,12 @@ func TestBenchThreads(t *testing.T) {
 	}
 	if _, stderr, err := runBench(t, args...); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if err := os.Remove(filepath.Join(out, "threads.md")); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runBench(t, "report", "--out", out, "--require-complete"); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
 	}
 	md, err := os.ReadFile(filepath.Join(out, "threads.md"))
 	if err != nil {

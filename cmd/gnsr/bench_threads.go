@@ -44,12 +44,8 @@ resumes, skipping the runs recorded.`,
 			return runBenchThreads(cmd, f, threads, graphs)
 		},
 	}
+	addTableFlags(cmd, f)
 	fl := cmd.Flags()
-	fl.StringVar(&f.out, "out", "", "results directory (default bench/results at the repository root)")
-	fl.StringVar(&f.dataDir, "data-dir", "", "data root holding <dataset>/raw/ (default $GNSR_DATA, else the user cache directory)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress on stderr")
-	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan and its estimated cost, and stop")
-	fl.DurationVar(&f.budget, "budget", benchDefaultBudget, "time the plan should fit in: an estimate above it is reported before starting (0: no check)")
 	fl.StringSliceVar(&f.models, "model", []string{"gcn"}, fmt.Sprintf("models, of %v", gnn.Archs()))
 	fl.StringSliceVar(&f.datasets, "dataset", []string{"pubmed"}, "registry datasets (left out when only --graph is given)")
 	fl.StringSliceVar(&graphs, "graph", nil, "directories of your own graphs (as gnsr train --graph reads them)")
