@@ -382,7 +382,11 @@ func writeMachines(b *strings.Builder, recs []Record) {
 		if cpu == "" {
 			cpu = "unknown CPU"
 		}
-		return fmt.Sprintf("%s, %d CPUs, %s/%s, GOMAXPROCS %d, %s, BLAS: %s", cpu, m.NumCPU, m.OS, m.Arch, m.GOMAXPROCS, m.GoVersion, m.BLAS)
+		procs := fmt.Sprintf("GOMAXPROCS %d", m.GOMAXPROCS)
+		if r.Threads > 0 {
+			procs = "GOMAXPROCS the run's thread count" // the thread table's variable
+		}
+		return fmt.Sprintf("%s, %d CPUs, %s/%s, %s, %s, BLAS: %s", cpu, m.NumCPU, m.OS, m.Arch, procs, m.GoVersion, m.BLAS)
 	})
 	commits := distinct(recs, func(r Record) string {
 		c := r.Meta.Commit

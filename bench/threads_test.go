@@ -134,7 +134,7 @@ func TestRunThreads(t *testing.T) {
 		}
 	}
 	md := string(ThreadsMarkdown(s.Records()))
-	for _, w := range []string{"### gcn on cora", "### sage on graph /g", "| 2 | 2 | 4.00 | 2.00 | 1.00 | 2 | 37.50 | yes |", "| 4 | 2 | 2.00 | 4.00 | 1.00 | 4 | 37.50 | **no**: seed 1 |", "seeds 0–1", "3 epochs"} {
+	for _, w := range []string{"### gcn on cora", "### sage on graph /g", "| 2 | 2 | 4.00 | 2.00 | 1.00 | 2 | 37.50 | yes |", "| 4 | 2 | 2.00 | 4.00 | 1.00 | 4 | 37.50 | **no**: seed 1 |", "seeds 0–1", "3 epochs", "GOMAXPROCS the run's thread count"} {
 		if !strings.Contains(md, w) {
 			t.Errorf("threads.md lacks %q:\n%s", w, md)
 		}
