@@ -86,8 +86,9 @@ func DefaultThreads(n int) []int {
 	return append(ts, max(n, 1))
 }
 
+// record returns p as its records keep it.
 func (p ThreadsPlan) record() Plan {
-	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, Threads: p.Threads, Layer: 0, Epochs: p.epochs()}
+	return Plan{Models: p.Models, Datasets: p.Datasets, Seeds: p.Seeds, Threads: p.Threads, Epochs: p.epochs()}
 }
 
 // epochs is the plan's epochs as Plan keeps them: per model, where given.
@@ -102,6 +103,8 @@ func (p ThreadsPlan) epochs() map[string]int {
 	return e
 }
 
+// threadsPlanOf returns the thread plan that records keep as p (record's
+// inverse).
 func threadsPlanOf(p Plan) ThreadsPlan {
 	tp := ThreadsPlan{Models: p.Models, Datasets: p.Datasets, Threads: p.Threads, Seeds: p.Seeds}
 	for _, e := range p.Epochs {
