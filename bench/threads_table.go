@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -63,7 +64,7 @@ func threadsCell(recs []Record, model, dataset string, seeds int) []ThreadsRow {
 	var baseMs float64
 	for i, t := range counts {
 		runs := byThreads[t]
-		slices.SortFunc(runs, func(a, b Record) int { return int(a.Seed) - int(b.Seed) })
+		slices.SortFunc(runs, func(a, b Record) int { return cmp.Compare(a.Seed, b.Seed) })
 		row := ThreadsRow{Model: model, Dataset: dataset, Threads: t, N: len(runs), Same: true}
 		var ms, test []float64
 		prints := map[uint64]string{}
